@@ -1,0 +1,1 @@
+"""Simulation engines. Only :mod:`eda_sim.engine.simpy_engine` imports SimPy."""

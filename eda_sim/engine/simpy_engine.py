@@ -1,0 +1,276 @@
+"""The SimPy engine: one replication of a scenario (layer 4; the only SimPy importer).
+
+Each external event is a SimPy process that walks its route: at each station it
+takes one of the station's ``servers`` (waiting first, FIFO, when all are busy),
+holds it for a service time, hands it on, and draws its next hop independently
+(the Markov property). A station at its ``capacity`` refuses the arrival, which is
+then lost to the system. One source process per event class generates the arrivals.
+
+Stations are FIFO multi-server resources built directly on SimPy events
+(:class:`_Servers`), with the semantics of :class:`simpy.Resource`: a free server
+is taken at once, otherwise the event waits in line and the server is handed
+straight to the head of the line when its holder departs. ``simpy.Resource``
+schedules a request event and a release event for every visit, even when a
+server is free; skipping those two trips through the event queue makes the
+engine about a third faster (``benchmarks/bench_vs_ciw.py``), which is the
+difference between matching a hand-written SimPy model and trailing it.
+
+Random numbers come from independent streams (:mod:`eda_sim.rng`), one per
+purpose, class and station, drawn in batches. Measurements are streamed
+(:mod:`eda_sim.stats`) and reset at the end of the warm-up, so memory does not
+grow with the horizon unless a trace is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from eda_sim.distributions import Distribution
+from eda_sim.engine.records import ReplicationResult, StationRecord, SystemRecord, TraceRecord
+from eda_sim.rng import batched, stream_generator
+from eda_sim.routing import Routing
+from eda_sim.scenario import Scenario
+from eda_sim.stats import StationMonitor, SystemMonitor
+
+__all__ = ["ENGINE_NAME", "simulate_replication"]
+
+#: The name this engine reports in results.
+ENGINE_NAME = "simpy"
+
+
+def _sampler(distribution: Distribution, rng: np.random.Generator) -> Iterator[float]:
+    return batched(lambda size: distribution.draw(rng, size))
+
+
+def _hop_stream(routing: Routing, station: int, rng: np.random.Generator) -> Iterator[int]:
+    """Next hops after ``station`` (``-1``: leave), drawn in batches."""
+    return batched(lambda size: routing.draw_next(station, rng, size))  # type: ignore[arg-type]
+
+
+def _entry_stream(routing: Routing, rng: np.random.Generator) -> Iterator[int]:
+    """Entry stations of external arrivals, drawn in batches."""
+    return batched(lambda size: routing.draw_entry(rng, size))  # type: ignore[arg-type]
+
+
+class _Servers:
+    """The waiting line of one station; its free servers are ``servers − min(present, servers)``.
+
+    ``line`` holds one untriggered :class:`simpy.Event` per waiting event, oldest
+    first. A departing event that finds the line non-empty triggers its head,
+    handing its server over, so the number of busy servers is always
+    ``min(present, servers)`` (the station is work-conserving).
+    """
+
+    __slots__ = ("line", "servers")
+
+    def __init__(self, servers: int) -> None:
+        self.servers = servers
+        self.line: deque[simpy.Event] = deque()
+
+
+def _station_record(monitor: StationMonitor, now: float) -> StationRecord:
+    span = now - monitor.start
+    area_present, area_busy = monitor.areas(now)
+    completions = monitor.completions
+    return StationRecord(
+        L=area_present / span,
+        Lq=(area_present - area_busy) / span,
+        W=monitor.sojourn_mean if completions else math.nan,
+        Wq=monitor.wait_mean if completions else math.nan,
+        utilization=area_busy / (monitor.servers * span),
+        throughput=completions / span,
+        loss=monitor.lost / monitor.arrivals if monitor.arrivals else 0.0,
+        arrivals=monitor.arrivals,
+        lost=monitor.lost,
+        completions=completions,
+        present_at_start=monitor.present_at_start,
+        present_at_end=monitor.present,
+    )
+
+
+def _system_record(monitor: SystemMonitor, now: float) -> SystemRecord:
+    span = now - monitor.start
+    finished = monitor.completions + monitor.lost
+    return SystemRecord(
+        L=monitor.area_until(now) / span,
+        W=monitor.sojourn_mean if monitor.completions else math.nan,
+        throughput=monitor.completions / span,
+        loss=monitor.lost / finished if finished else 0.0,
+        entered=monitor.entered,
+        completions=monitor.completions,
+        lost=monitor.lost,
+        present_at_start=monitor.present_at_start,
+        present_at_end=monitor.present,
+    )
+
+
+def simulate_replication(
+    scenario: Scenario,
+    *,
+    replication: int = 0,
+    horizon: float | None = None,
+    warmup: float | None = None,
+    seed: int | None = None,
+    trace: bool = False,
+) -> ReplicationResult:
+    """Simulate one replication of ``scenario`` and return its measurements.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    replication : int
+        Replication index; with ``seed`` it selects the random streams.
+    horizon, warmup : float, optional
+        Simulated time to run and to discard; default: the scenario's run settings.
+    seed : int, optional
+        Root seed; default: the scenario's ``run.seed``.
+    trace : bool
+        Also return every arrival, start, departure and loss (memory grows with
+        the run: for tests and short diagnostic runs).
+
+    Returns
+    -------
+    ReplicationResult
+    """
+    horizon = scenario.run.horizon if horizon is None else float(horizon)
+    warmup = scenario.run.warmup_time if warmup is None else float(warmup)
+    seed = scenario.run.seed if seed is None else int(seed)
+    if not 0 <= warmup < horizon:
+        raise ValueError(f"need 0 <= warmup < horizon, got warmup={warmup}, horizon={horizon}")
+
+    env = simpy.Environment()
+    stations = scenario.stations
+    names = scenario.station_names
+    lines = [_Servers(station.servers) for station in stations]
+    capacities = [
+        station.capacity if station.capacity is not None else math.inf for station in stations
+    ]
+    monitors = [StationMonitor(station.servers) for station in stations]
+    system = SystemMonitor()
+    class_monitors = [SystemMonitor() for _ in scenario.classes]
+    log: list[TraceRecord] | None = [] if trace else None
+    event_ids = iter(range(1 << 62))
+
+    def streams_for(
+        class_index: int,
+    ) -> tuple[list[Iterator[float] | None], list[Iterator[int] | None]]:
+        event_class = scenario.classes[class_index]
+        reachable = event_class.routing.visit_ratios > 0
+        services: list[Iterator[float] | None] = []
+        hops: list[Iterator[int] | None] = []
+        for index, name in enumerate(names):
+            if not reachable[index]:
+                services.append(None)
+                hops.append(None)
+                continue
+            service_rng = stream_generator(seed, replication, "service", name, event_class.name)
+            routing_rng = stream_generator(seed, replication, "routing", name, event_class.name)
+            services.append(_sampler(event_class.service[index], service_rng))
+            hops.append(_hop_stream(event_class.routing, index, routing_rng))
+        return services, hops
+
+    def walk(
+        class_index: int, station: int, services: list[Any], hops: list[Any]
+    ) -> Generator[simpy.Event, Any, None]:
+        """One event's life: station to station until it leaves or is lost."""
+        class_monitor = class_monitors[class_index]
+        entered = env.now
+        system.enter(entered)
+        class_monitor.enter(entered)
+        event_id = next(event_ids)
+        class_name = scenario.classes[class_index].name
+        if log is not None:
+            log.append(TraceRecord(entered, "enter", event_id, class_name, None))
+        while True:
+            monitor = monitors[station]
+            arrived = env.now
+            if monitor.present >= capacities[station]:
+                monitor.refuse()
+                system.lose(arrived)
+                class_monitor.lose(arrived)
+                if log is not None:
+                    log.append(TraceRecord(arrived, "lost", event_id, class_name, names[station]))
+                return
+            servers = lines[station]
+            if log is not None:
+                log.append(TraceRecord(arrived, "arrive", event_id, class_name, names[station]))
+            server_free = monitor.present < servers.servers
+            monitor.arrive(arrived)
+            if server_free:  # take it at once
+                started = arrived
+            else:  # wait in line until a departing event hands its server over
+                turn = env.event()
+                servers.line.append(turn)
+                yield turn
+                started = env.now
+            if log is not None:
+                log.append(TraceRecord(started, "start", event_id, class_name, names[station]))
+            yield env.timeout(next(services[station]))
+            ended = env.now
+            if servers.line:
+                servers.line.popleft().succeed()
+            monitor.depart(ended, started - arrived, ended - arrived)
+            if log is not None:
+                log.append(TraceRecord(ended, "depart", event_id, class_name, names[station]))
+            station = next(hops[station])
+            if station < 0:
+                system.leave(ended, ended - entered)
+                class_monitor.leave(ended, ended - entered)
+                if log is not None:
+                    log.append(TraceRecord(ended, "exit", event_id, class_name, None))
+                return
+
+    def source(class_index: int) -> Generator[simpy.Event, Any, None]:
+        event_class = scenario.classes[class_index]
+        gaps = _sampler(
+            event_class.arrivals.interarrival,
+            stream_generator(seed, replication, "arrivals", event_class.name),
+        )
+        entries = _entry_stream(
+            event_class.routing,
+            stream_generator(seed, replication, "entry", event_class.name),
+        )
+        services, hops = streams_for(class_index)
+        process = env.process
+        timeout = env.timeout
+        while True:
+            yield timeout(next(gaps))
+            process(walk(class_index, next(entries), services, hops))
+
+    def end_warmup(_: simpy.Event) -> None:
+        now = env.now
+        for monitor in monitors:
+            monitor.reset(now)
+        for whole in (system, *class_monitors):
+            whole.reset(now)
+
+    for class_index in range(len(scenario.classes)):
+        env.process(source(class_index))
+    if warmup > 0:
+        env.timeout(warmup).callbacks.append(end_warmup)
+    env.run(until=horizon)
+
+    return ReplicationResult(
+        replication=replication,
+        seed=seed,
+        horizon=horizon,
+        warmup=warmup,
+        stations={
+            name: _station_record(monitor, horizon)
+            for name, monitor in zip(names, monitors, strict=True)
+        },
+        system=_system_record(system, horizon),
+        classes={
+            event_class.name: _system_record(monitor, horizon)
+            for event_class, monitor in zip(scenario.classes, class_monitors, strict=True)
+        },
+        completed_visits=sum(m.completions_before + m.completions for m in monitors),
+        trace=tuple(log) if log is not None else None,
+    )

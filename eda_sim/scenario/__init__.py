@@ -1,0 +1,30 @@
+"""Scenarios: the YAML contract, its validation, and the immutable model engines run (layer 2)."""
+
+from eda_sim.scenario.loader import load_scenario, scenario_from_dict, scenario_to_yaml
+from eda_sim.scenario.model import (
+    AUTO_WARMUP_FRACTION,
+    DEFAULT_CLASS,
+    ArrivalProcess,
+    EventClass,
+    RunSettings,
+    Scenario,
+    Station,
+    build_scenario,
+)
+from eda_sim.scenario.schema import ScenarioDocument, json_schema
+
+__all__ = [
+    "AUTO_WARMUP_FRACTION",
+    "DEFAULT_CLASS",
+    "ArrivalProcess",
+    "EventClass",
+    "RunSettings",
+    "Scenario",
+    "ScenarioDocument",
+    "Station",
+    "build_scenario",
+    "json_schema",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_to_yaml",
+]

@@ -1,0 +1,293 @@
+"""Turn pydantic's validation errors into eda-sim's one-line faults (layer 2).
+
+pydantic reports a location tuple that also holds the tags of tagged unions
+(``"lognormal"``) and labels of plain unions (``"list[list[constrained-float]]"``).
+These are not places in the user's file, so the location is walked alongside the
+raw document and only real keys and indices are kept: the fault path is exactly
+what the user typed (``stations.store.service.cv``). Errors from the members of a
+union that do not match the kind of value given (a mapping where a matrix was
+meant) are dropped; if none is left, one fault says what the field accepts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from eda_sim.errors import Fault
+
+__all__ = ["describe_value", "faults_from_validation", "format_path", "suggest"]
+
+_KINDS = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "text",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "bool_type": "true or false",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+_COMPARISONS = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
+}
+
+
+def describe_value(value: Any) -> str:
+    """Show a value from the user's file the way they wrote it (short)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"{value:.12g}"
+    if isinstance(value, str):
+        return repr(value)
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_path(parts: Sequence[str | int]) -> str:
+    """Join location parts as ``a.b[0][1].c``."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def suggest(word: str, allowed: Sequence[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the nearest allowed word, or ``""``."""
+    close = difflib.get_close_matches(word, list(allowed), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _unwrap(annotation: Any) -> Any:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _union_members(annotation: Any) -> tuple[Any, ...]:
+    annotation = _unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return tuple(
+            member for arg in typing.get_args(annotation) for member in _union_members(arg)
+        )
+    return (annotation,)
+
+
+def _member_tag(member: Any) -> str | None:
+    if isinstance(member, type) and issubclass(member, BaseModel):
+        for key in ("dist", "process"):
+            field = member.model_fields.get(key)
+            if field is not None and typing.get_origin(field.annotation) is typing.Literal:
+                return str(typing.get_args(field.annotation)[0])
+    return None
+
+
+def _step(annotation: Any, element: str | int) -> Any:
+    """Follow one location element from a type to the type below it, or None."""
+    members = [m for m in _union_members(annotation) if m is not type(None)]
+    if len(members) > 1:
+        for member in members:
+            if _member_tag(member) == element or _label_kind(str(element)) == _type_kind(member):
+                return member
+        return None
+    annotation = members[0] if members else annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(element))
+        return field.annotation if field is not None else None
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is dict:
+        return args[1]
+    if origin is list:
+        return args[0]
+    return None
+
+
+def _fields_at(root: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    annotation: Any = root
+    for element in loc:
+        annotation = _step(annotation, element)
+        if annotation is None:
+            return []
+    for member in _union_members(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return list(member.model_fields)
+    return []
+
+
+def _tags_at(root: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    annotation: Any = root
+    for element in loc:
+        annotation = _step(annotation, element)
+        if annotation is None:
+            return []
+    return [tag for member in _union_members(annotation) if (tag := _member_tag(member))]
+
+
+def _type_kind(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return "mapping"
+    if origin is list:
+        return "list"
+    if annotation is str or origin is typing.Literal:
+        return "text"
+    if annotation in (int, float):
+        return "number"
+    return "other"
+
+
+def _label_kind(label: str) -> str:
+    if label.startswith("dict"):
+        return "mapping"
+    if label.startswith("list"):
+        return "list"
+    if label == "str" or label.startswith("literal"):
+        return "text"
+    if label in ("int", "float") or label.startswith("constrained-"):
+        return "number"
+    return "other"
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "number"
+    return "other"
+
+
+def _walk(
+    loc: Sequence[str | int], raw: Any, keep_last: bool
+) -> tuple[list[str | int], list[tuple[str, Any]]]:
+    """Split ``loc`` into the real path in ``raw`` and the union labels met on the way."""
+    path: list[str | int] = []
+    labels: list[tuple[str, Any]] = []
+    node: Any = raw
+    for position, element in enumerate(loc):
+        last = position == len(loc) - 1
+        if (isinstance(node, dict) and isinstance(element, str) and element in node) or (
+            isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node)
+        ):
+            path.append(element)
+            node = node[element]
+        elif last and keep_last:
+            path.append(element)
+        else:
+            labels.append((str(element), node))
+    return path, labels
+
+
+def _message(error: Any, root: type[BaseModel]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind in _COMPARISONS:
+        symbol, key = _COMPARISONS[kind]
+        return f"must be {symbol} {describe_value(ctx[key])}, got {describe_value(value)}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1])
+        allowed = _fields_at(root, error["loc"][:-1])
+        hint = suggest(name, allowed) if allowed else ""
+        listed = f" (allowed: {', '.join(allowed)})" if allowed and not hint else ""
+        return f"unknown field{hint}{listed}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {describe_value(value)}"
+    if kind in _KINDS:
+        return f"must be {_KINDS[kind]}, got {describe_value(value)}"
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')}, got {describe_value(value)}"
+    if kind == "union_tag_invalid":
+        expected = [tag.strip(" '") for tag in str(ctx.get("expected_tags", "")).split(",")]
+        tag = str(ctx.get("tag"))
+        return (
+            f"unknown {ctx.get('discriminator', '').strip(chr(39))} {tag!r}"
+            f"{suggest(tag, expected)} (allowed: {', '.join(expected)})"
+        )
+    if kind == "union_tag_not_found":
+        tags = _tags_at(root, error["loc"])
+        return "is required" + (f" (allowed: {', '.join(tags)})" if tags else "")
+    if kind == "too_short":
+        return "must not be empty"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def faults_from_validation(
+    error: ValidationError, raw: Any, root: type[BaseModel], prefix: str = ""
+) -> list[Fault]:
+    """Convert a pydantic error on ``raw`` into one fault per problem, paths as the user wrote them.
+
+    Parameters
+    ----------
+    error : pydantic.ValidationError
+        The error from ``root.model_validate(raw)``.
+    raw : object
+        The document that was validated (the parsed YAML).
+    root : type of BaseModel
+        The model it was validated against (used to list allowed field names).
+    prefix : str
+        Put in front of every path.
+    """
+    faults: list[Fault] = []
+    dropped: dict[str, tuple[Any, set[str]]] = {}
+    kept_paths: list[str] = []
+
+    def place(where: str) -> str:
+        return format_path([prefix, where]) if prefix and where else prefix or where
+
+    for item in error.errors():
+        kind = item["type"]
+        path, labels = _walk(item["loc"], raw, keep_last=kind == "missing")
+        where = format_path(path)
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            discriminator = str((item.get("ctx") or {}).get("discriminator", "")).strip("'")
+            where = format_path([*path, discriminator]) if discriminator else where
+        label_kinds = [(_label_kind(label), node) for label, node in labels]
+        if any(kind_ not in ("other", _value_kind(node)) for kind_, node in label_kinds):
+            _, accepted = dropped.setdefault(where, (item.get("input"), set()))
+            accepted.update(kind_ for kind_, _ in label_kinds if kind_ != "other")
+            continue
+        fault = Fault(place(where), _message(item, root))
+        if fault not in faults:
+            kept_paths.append(where)
+            faults.append(fault)
+    for where, (value, accepted) in dropped.items():
+        forms = " or ".join(
+            f"a {kind_}" if kind_ != "text" else "text" for kind_ in sorted(accepted)
+        )
+        same = [i for i, fault in enumerate(faults) if fault.path == place(where)]
+        for i in same:
+            faults[i] = Fault(faults[i].path, f"{faults[i].message} ({forms} is also accepted)")
+        if not same and not any(
+            kept == where or kept.startswith((where + ".", where + "[")) for kept in kept_paths
+        ):
+            faults.append(Fault(place(where), f"must be {forms}, got {describe_value(value)}"))
+    return faults

@@ -1,0 +1,274 @@
+"""The scenario document's schema: what a YAML file may say (layer 2).
+
+These pydantic models describe the file exactly as a user writes it; they check
+types, ranges and which fields go together, and give ``eda-sim schema`` its JSON
+Schema. Cross-references (station names in routing, stability, matrix shapes)
+are checked in :mod:`eda_sim.scenario.model`, which turns a document into the
+immutable :class:`~eda_sim.scenario.model.Scenario` the engines run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "ArrivalSpec",
+    "ClassSpec",
+    "DistributionSpec",
+    "PoissonSpec",
+    "RenewalSpec",
+    "RunSpec",
+    "ScenarioDocument",
+    "StationSpec",
+]
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class _Spec(BaseModel):
+    """Common configuration: immutable, strict types, no unknown fields, no NaN/inf."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+
+def _exactly_one(spec: BaseModel, *names: str) -> None:
+    given = [name for name in names if getattr(spec, name) is not None]
+    if len(given) != 1:
+        shown = ", ".join(given) if given else "neither"
+        raise ValueError(f"give exactly one of {', '.join(names)} (got {shown})")
+
+
+class ExponentialSpec(_Spec):
+    """Exponential distribution, by ``rate`` or by ``mean``."""
+
+    dist: Literal["exponential"]
+    rate: PositiveFloat | None = None
+    mean: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_parameter(self) -> ExponentialSpec:
+        _exactly_one(self, "rate", "mean")
+        return self
+
+
+class DeterministicSpec(_Spec):
+    """A constant ``value``."""
+
+    dist: Literal["deterministic"]
+    value: PositiveFloat
+
+
+class ErlangSpec(_Spec):
+    """Erlang: ``k`` phases with per-phase ``rate``, ``k`` and ``mean``, or ``mean`` and ``cv``."""
+
+    dist: Literal["erlang"]
+    k: Annotated[int, Field(ge=1)] | None = None
+    rate: PositiveFloat | None = None
+    mean: PositiveFloat | None = None
+    cv: Annotated[float, Field(gt=0, le=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ErlangSpec:
+        if self.cv is not None:
+            if self.mean is None or self.k is not None or self.rate is not None:
+                raise ValueError("with cv give mean only (k = 1/cv²)")
+        else:
+            if self.k is None:
+                raise ValueError("give k with rate or mean, or mean with cv")
+            _exactly_one(self, "rate", "mean")
+        return self
+
+
+class GammaSpec(_Spec):
+    """Gamma by ``shape`` and ``rate``, ``shape`` and ``mean``, or ``mean`` and ``cv``."""
+
+    dist: Literal["gamma"]
+    shape: PositiveFloat | None = None
+    rate: PositiveFloat | None = None
+    mean: PositiveFloat | None = None
+    cv: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> GammaSpec:
+        if self.cv is not None:
+            if self.mean is None or self.shape is not None or self.rate is not None:
+                raise ValueError("with cv give mean only")
+        else:
+            if self.shape is None:
+                raise ValueError("give shape with rate or mean, or mean with cv")
+            _exactly_one(self, "rate", "mean")
+        return self
+
+
+class LognormalSpec(_Spec):
+    """Lognormal by ``mean`` and ``cv``, or by ``mu`` and ``sigma`` of the underlying normal."""
+
+    dist: Literal["lognormal"]
+    mean: PositiveFloat | None = None
+    cv: PositiveFloat | None = None
+    mu: float | None = None
+    sigma: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LognormalSpec:
+        by_moments = self.mean is not None or self.cv is not None
+        by_normal = self.mu is not None or self.sigma is not None
+        if (
+            by_moments == by_normal
+            or (by_moments and (self.mean is None or self.cv is None))
+            or (by_normal and (self.mu is None or self.sigma is None))
+        ):
+            raise ValueError("give mean and cv, or mu and sigma")
+        return self
+
+
+class HyperexponentialSpec(_Spec):
+    """Mixture of exponentials: ``probs`` with ``rates``, or ``mean`` and ``cv`` (cv >= 1)."""
+
+    dist: Literal["hyperexponential"]
+    probs: list[Probability] | None = None
+    rates: list[PositiveFloat] | None = None
+    mean: PositiveFloat | None = None
+    cv: Annotated[float, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> HyperexponentialSpec:
+        by_moments = self.mean is not None and self.cv is not None
+        by_phases = self.probs is not None and self.rates is not None
+        partial = [self.mean, self.cv, self.probs, self.rates].count(None) != 2
+        if by_moments == by_phases or partial:
+            raise ValueError("give probs and rates, or mean and cv")
+        return self
+
+
+class UniformSpec(_Spec):
+    """Uniform on ``[low, high]``."""
+
+    dist: Literal["uniform"]
+    low: NonNegativeFloat
+    high: PositiveFloat
+
+
+class EmpiricalSpec(_Spec):
+    """Resampling of observed ``values``, given in the file or in a CSV ``file``."""
+
+    dist: Literal["empirical"]
+    values: list[NonNegativeFloat] | None = None
+    file: str | None = Field(
+        default=None, description="CSV of observed values, relative to the scenario file"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EmpiricalSpec:
+        _exactly_one(self, "values", "file")
+        return self
+
+
+DistributionSpec = Annotated[
+    ExponentialSpec
+    | DeterministicSpec
+    | ErlangSpec
+    | GammaSpec
+    | LognormalSpec
+    | HyperexponentialSpec
+    | UniformSpec
+    | EmpiricalSpec,
+    Field(discriminator="dist"),
+]
+
+EntrySpec = Annotated[
+    str | dict[str, Probability],
+    Field(description="the station external events enter, or {station: probability}"),
+]
+
+
+class PoissonSpec(_Spec):
+    """A Poisson stream of external events at ``rate`` per time unit."""
+
+    process: Literal["poisson"]
+    rate: PositiveFloat
+    to: EntrySpec | None = None
+
+
+class RenewalSpec(_Spec):
+    """A renewal stream: independent gaps drawn from ``interarrival``."""
+
+    process: Literal["renewal"]
+    interarrival: DistributionSpec
+    to: EntrySpec | None = None
+
+
+ArrivalSpec = Annotated[PoissonSpec | RenewalSpec, Field(discriminator="process")]
+
+RoutingSpec = Annotated[
+    dict[str, dict[str, Probability]] | list[list[Probability]],
+    Field(
+        description="{from: {to: probability}} or a matrix in station order; "
+        "the rest of each row leaves the system"
+    ),
+]
+
+
+class StationSpec(_Spec):
+    """A handler station: ``servers`` parallel handlers, FIFO, optional ``capacity``."""
+
+    servers: Annotated[int, Field(ge=1)] = 1
+    service: DistributionSpec
+    capacity: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="most events present (waiting + in service); arrivals beyond it are lost",
+    )
+
+
+class ClassSpec(_Spec):
+    """One event type: its arrivals, its routing, and optional per-station service."""
+
+    arrivals: ArrivalSpec
+    routing: RoutingSpec | None = None
+    service: dict[str, DistributionSpec] | None = None
+
+
+class RunSpec(_Spec):
+    """How to run: horizon, warm-up, replications, seed, confidence level, precision."""
+
+    horizon: PositiveFloat = 10_000.0
+    warmup: Literal["auto", "none"] | NonNegativeFloat = "auto"
+    replications: Annotated[int, Field(ge=1)] = 10
+    seed: Annotated[int, Field(ge=0)] = 1
+    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    precision: PositiveFloat | None = None
+
+
+class ScenarioDocument(_Spec):
+    """A whole scenario file."""
+
+    name: str | None = None
+    description: str = ""
+    time_unit: str = "s"
+    stations: Annotated[dict[str, StationSpec], Field(min_length=1)]
+    arrivals: ArrivalSpec | None = None
+    routing: RoutingSpec | None = None
+    classes: Annotated[dict[str, ClassSpec], Field(min_length=1)] | None = None
+    run: RunSpec = RunSpec()
+
+    @model_validator(mode="after")
+    def _one_style(self) -> ScenarioDocument:
+        if self.classes is not None and (self.arrivals is not None or self.routing is not None):
+            raise ValueError("give either classes, or arrivals with routing, not both")
+        if self.classes is None and self.arrivals is None:
+            raise ValueError("give arrivals (one event type) or classes (several)")
+        return self
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of scenario files, for editors and ``eda-sim schema``."""
+    schema = ScenarioDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "eda-sim scenario"
+    return schema

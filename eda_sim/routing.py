@@ -157,7 +157,7 @@ class Routing:
     @property
     def exit_probabilities(self) -> np.ndarray:
         """Probability, per station, that an event leaves the system after it."""
-        return np.clip(1.0 - self.matrix.sum(axis=1), 0.0, 1.0)
+        return np.asarray(np.clip(1.0 - self.matrix.sum(axis=1), 0.0, 1.0))
 
     @property
     def fundamental_matrix(self) -> np.ndarray:

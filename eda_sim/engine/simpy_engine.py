@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -50,12 +50,12 @@ def _sampler(distribution: Distribution, rng: np.random.Generator) -> Iterator[f
 
 def _hop_stream(routing: Routing, station: int, rng: np.random.Generator) -> Iterator[int]:
     """Next hops after ``station`` (``-1``: leave), drawn in batches."""
-    return batched(lambda size: routing.draw_next(station, rng, size))  # type: ignore[arg-type]
+    return cast(Iterator[int], batched(lambda size: routing.draw_next(station, rng, size)))
 
 
 def _entry_stream(routing: Routing, rng: np.random.Generator) -> Iterator[int]:
     """Entry stations of external arrivals, drawn in batches."""
-    return batched(lambda size: routing.draw_entry(rng, size))  # type: ignore[arg-type]
+    return cast(Iterator[int], batched(lambda size: routing.draw_entry(rng, size)))
 
 
 class _Servers:

@@ -189,9 +189,10 @@ def _walk(
     node: Any = raw
     for position, element in enumerate(loc):
         last = position == len(loc) - 1
-        if (isinstance(node, dict) and isinstance(element, str) and element in node) or (
-            isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node)
-        ):
+        if isinstance(node, dict) and isinstance(element, str) and element in node:
+            path.append(element)
+            node = node[element]
+        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
             path.append(element)
             node = node[element]
         elif last and keep_last:

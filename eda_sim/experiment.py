@@ -17,8 +17,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from eda_sim.engine.records import ReplicationResult
 from eda_sim.engine.simpy_engine import ENGINE_NAME, simulate_replication
-from eda_sim.results import RunResult, summarize
+from eda_sim.results import RunResult, assumption_checks, summarize
 from eda_sim.scenario import Scenario
+from eda_sim.theory.scenario import solve
 
 __all__ = ["ProgressCallback", "run"]
 
@@ -124,4 +125,6 @@ def run(
         requested=total,
         class_names=() if scenario.single_class else scenario.class_names,
         elapsed_seconds=time.perf_counter() - started,
+        theory=solve(scenario),
+        checks=assumption_checks(scenario, ordered),
     )

@@ -18,12 +18,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from eda_sim.checks import (
+    CheckResult,
+    exponential_gaps_check,
+    poisson_counts_check,
+    routing_row_check,
+)
 from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS, ReplicationResult
+from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval, t_interval
+from eda_sim.theory.scenario import ScenarioTheory
 
-__all__ = ["RunResult", "atomic_write_text", "json_number", "summarize"]
+__all__ = [
+    "RunResult",
+    "assumption_checks",
+    "atomic_write_text",
+    "json_clean",
+    "json_number",
+    "summarize",
+]
 
 #: Version of the JSON layout, so that readers can refuse what they do not know.
 RESULT_FORMAT = 1
@@ -70,6 +86,26 @@ class RunResult:
     replication_results: tuple[ReplicationResult, ...] = field(repr=False)
     partial: bool = False
     elapsed_seconds: float = math.nan
+    theory: ScenarioTheory | None = field(default=None, repr=False)
+    checks: tuple[CheckResult, ...] = ()
+
+    def theory_value(self, scope: str, name: str, metric: str) -> tuple[float, str, bool]:
+        """Theoretical figure, its method and exactness (NaN, "", False when unavailable)."""
+        theory = self.theory
+        if theory is None:
+            return math.nan, "", False
+        if scope == "station":
+            station = theory.stations.get(name)
+            if station is None:
+                return math.nan, "unavailable", False
+            return float(getattr(station, metric)), station.method, station.exact
+        if scope == "system" and theory.system is not None and metric in SYSTEM_METRICS:
+            system = theory.system
+            return float(getattr(system, metric)), system.method, system.exact
+        if scope == "class" and name in theory.classes and metric in theory.classes[name]:
+            exact = theory.system.exact if theory.system is not None else False
+            return theory.classes[name][metric], "per-station sum (Little)", exact
+        return math.nan, "", False
 
     @property
     def replications(self) -> int:
@@ -80,12 +116,14 @@ class RunResult:
         """Tidy table: one row per (scope, name, metric) with mean, CI bounds and half-width.
 
         ``scope`` is ``"station"``, ``"system"`` or ``"class"``; ``name`` is the
-        station or class name (``"system"`` for the system).
+        station or class name (``"system"`` for the system). ``theory``,
+        ``method`` and ``exact`` give the analytic figure beside the simulated one.
         """
         rows: list[dict[str, Any]] = []
 
         def add(scope: str, name: str, metrics: dict[str, Interval]) -> None:
             for metric, interval in metrics.items():
+                theory, method, exact = self.theory_value(scope, name, metric)
                 rows.append(
                     {
                         "scope": scope,
@@ -96,6 +134,9 @@ class RunResult:
                         "ci_high": interval.high,
                         "half_width": interval.half_width,
                         "n": interval.n,
+                        "theory": theory,
+                        "method": method,
+                        "exact": exact,
                     }
                 )
 
@@ -145,11 +186,69 @@ class RunResult:
                 name: {metric: _interval_json(iv) for metric, iv in metrics.items()}
                 for name, metrics in self.classes.items()
             }
+        if self.theory is not None:
+            document["theory"] = json_clean(self.theory.to_dict())
+            document["article"] = json_clean(self.theory.article_dict())
+        document["checks"] = [check.to_dict() for check in self.checks]
         return document
 
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON document as text."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def json_clean(value: Any) -> Any:
+    """Replace non-finite floats by None, recursively."""
+    if isinstance(value, float):
+        return json_number(value)
+    if isinstance(value, dict):
+        return {key: json_clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_clean(item) for item in value]
+    return value
+
+
+def assumption_checks(
+    scenario: Scenario, replications: Sequence[ReplicationResult]
+) -> list[CheckResult]:
+    """The article's assumptions tested on the pooled data of all replications.
+
+    Per event class: Poisson window counts (chi-square) and exponential gaps
+    (Kolmogorov–Smirnov) of its external arrivals; per class and station with
+    observed hops: the next hops against the routing row (chi-square).
+    """
+    results: list[CheckResult] = []
+    names = scenario.station_names
+    for event_class in scenario.classes:
+        observations = [
+            rep.observations[event_class.name]
+            for rep in replications
+            if event_class.name in rep.observations
+        ]
+        if not observations:
+            continue
+        label = "" if scenario.single_class else f" of {event_class.name}"
+        counts: dict[int, int] = {}
+        for observation in observations:
+            for count, windows in observation.counts.items():
+                counts[count] = counts.get(count, 0) + windows
+        rate = event_class.arrivals.rate
+        results.append(
+            poisson_counts_check(counts, rate * observations[0].window, f"arrivals{label}")
+        )
+        gaps = [gap for observation in observations for gap in observation.gaps]
+        results.append(exponential_gaps_check(gaps, rate, f"arrivals{label}"))
+        hops = np.sum([np.array(o.transitions) for o in observations], axis=0)
+        matrix = event_class.routing.matrix
+        exits = event_class.routing.exit_probabilities
+        for index, station in enumerate(names):
+            if hops[index].sum() == 0:
+                continue
+            row = [*matrix[index].tolist(), float(exits[index])]
+            results.append(
+                routing_row_check(hops[index].tolist(), row, f"routing after {station}{label}")
+            )
+    return results
 
 
 def summarize(
@@ -161,6 +260,8 @@ def summarize(
     requested: int,
     class_names: Sequence[str] = (),
     elapsed_seconds: float = math.nan,
+    theory: ScenarioTheory | None = None,
+    checks: Sequence[CheckResult] = (),
 ) -> RunResult:
     """Combine replication records into intervals (replication/deletion, Student-t).
 
@@ -208,6 +309,8 @@ def summarize(
         replication_results=tuple(replications),
         partial=len(replications) < requested,
         elapsed_seconds=elapsed_seconds,
+        theory=theory,
+        checks=tuple(checks),
     )
 
 

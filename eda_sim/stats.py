@@ -25,6 +25,7 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 __all__ = [
+    "ArrivalCounter",
     "Interval",
     "StationMonitor",
     "SystemMonitor",
@@ -267,6 +268,66 @@ class SystemMonitor:
     def area_until(self, now: float) -> float:
         """Integral of the number present over ``[start, now]``."""
         return self.area + self.present * (now - self.last)
+
+
+class ArrivalCounter:
+    """Arrivals counted in consecutive windows of equal length, and a bounded sample of gaps.
+
+    Feeds the Poisson checks (:mod:`eda_sim.checks`). Windows start at ``start``
+    (the warm-up's end); only complete windows count. Memory is bounded: a
+    histogram of counts and at most ``max_gaps`` gaps.
+
+    Examples
+    --------
+    >>> counter = ArrivalCounter(window=1.0, start=0.0, max_gaps=10)
+    >>> for time, gap in [(0.2, 0.2), (0.5, 0.3), (2.5, 2.0)]:
+    ...     counter.arrive(time, gap)
+    >>> counter.histogram(now=3.0)   # windows [0,1): 2, [1,2): 0, [2,3): 1
+    {2: 1, 0: 1, 1: 1}
+    """
+
+    __slots__ = ("_counts", "count", "current", "gaps", "max_gaps", "start", "window")
+
+    def __init__(self, window: float, start: float, max_gaps: int) -> None:
+        if not window > 0:
+            raise ValueError(f"window must be > 0, got {window}")
+        self.window = window
+        self.start = start
+        self.max_gaps = max_gaps
+        self.current = 0
+        self.count = 0
+        self.gaps: list[float] = []
+        self._counts: dict[int, int] = {}
+
+    def _close(self, windows: int) -> None:
+        """Record the current window and ``windows − 1`` empty ones after it."""
+        counts = self._counts
+        counts[self.count] = counts.get(self.count, 0) + 1
+        if windows > 1:
+            counts[0] = counts.get(0, 0) + windows - 1
+
+    def arrive(self, now: float, gap: float) -> None:
+        """An arrival at ``now``, ``gap`` after the previous one."""
+        if now < self.start:
+            return
+        index = int((now - self.start) // self.window)
+        if index != self.current:
+            self._close(index - self.current)
+            self.current = index
+            self.count = 0
+        self.count += 1
+        if len(self.gaps) < self.max_gaps and now - gap >= self.start:
+            self.gaps.append(gap)
+
+    def histogram(self, now: float) -> dict[int, int]:
+        """``{count: windows}`` over the complete windows up to ``now``."""
+        complete = int((now - self.start) // self.window)
+        counts = dict(self._counts)
+        if complete > self.current:
+            counts[self.count] = counts.get(self.count, 0) + 1
+            if complete - self.current > 1:
+                counts[0] = counts.get(0, 0) + complete - self.current - 1
+        return counts
 
 
 @dataclass(frozen=True)

@@ -51,11 +51,17 @@ def test_run_prints_every_metric_for_every_station() -> None:
         "Lq",
         "W (s)",
         "Wq (s)",
-        "utilisation",
+        "utilization",
         "throughput",
         "loss",
         "±",
         "3 replications",
+        "theory",
+        "M/M/1 (exact)",
+        "Jackson network (exact)",
+        "article",
+        "Poisson arrivals",
+        "Markov routing",
     ):
         assert word in process.stdout
 
@@ -215,3 +221,50 @@ def test_independent_faults_are_reported_together(tmp_path: Path) -> None:
         "run.replications: must be >= 1",
     )
     assert len(process.stderr.strip().splitlines()) == 5
+
+
+def test_theory_command_answers_without_simulating() -> None:
+    process = eda_sim("theory", str(SCENARIOS / "jackson3.yaml"))
+    assert process.returncode == 0, process.stderr
+    for word in ("ingest", "1.316", "M/M/1", "Jackson network", "L_article", "Little's law"):
+        assert word in process.stdout
+
+
+def test_theory_json_has_theory_and_article_sections_only() -> None:
+    process = eda_sim("theory", str(SCENARIOS / "mm1.yaml"), "--json", "-")
+    assert process.returncode == 0, process.stderr
+    document = json.loads(process.stdout)
+    assert set(document) == {"scenario", "theory", "article"}
+    handler = document["theory"]["stations"]["handler"]
+    assert handler["L"] == pytest.approx(0.7 / 0.3)
+    assert handler["method"] == "M/M/1" and handler["exact"] is True
+    assert document["article"]["stations"]["handler"]["W"] == pytest.approx(1 / 0.3)
+    assert "Little" in document["article"]["note"]
+
+
+def test_run_json_carries_theory_article_and_checks() -> None:
+    process = eda_sim("run", str(SCENARIOS / "tandem.yaml"), *QUICK, "--json", "-")
+    document = json.loads(process.stdout)
+    persist = document["theory"]["stations"]["persist"]
+    assert persist["exact"] is False and "approx" in persist["method"]
+    assert document["theory"]["stations"]["validate"]["exact"] is True
+    assert set(document["article"]["stations"]) == {"validate"}  # single-server stations only
+    kinds = {check["check"] for check in document["checks"]}
+    assert kinds == {"poisson_counts", "exponential_gaps", "markov_routing"}
+    for check in document["checks"]:
+        assert {"statistic", "p_value", "passed", "alpha"} <= set(check)
+
+
+def test_theory_of_an_unstable_scenario_is_unavailable_with_reason(tmp_path: Path) -> None:
+    path = tmp_path / "unstable.yaml"
+    path.write_text(
+        "stations:\n  a: {service: {dist: exponential, rate: 1}}\n"
+        "arrivals: {process: poisson, rate: 1.2}\n"
+    )
+    refused = eda_sim("theory", str(path))
+    assert_bad_input(refused, "offered load ρ = 1.2 >= 1")
+    process = eda_sim("theory", str(path), "--allow-unstable", "--json", "-")
+    assert process.returncode == 0, process.stderr
+    station = json.loads(process.stdout)["theory"]["stations"]["a"]
+    assert station["available"] is False
+    assert "ρ = 1.2" in station["reason"]

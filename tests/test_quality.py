@@ -21,6 +21,7 @@ LAYERS = {
     "routing": 1,
     "scenario": 2,
     "theory": 3,
+    "checks": 3,
     "stats": 3,
     "engine": 4,
     "experiment": 5,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "STATION_METRICS",
     "SYSTEM_METRICS",
+    "ClassObservations",
     "ReplicationResult",
     "StationRecord",
     "SystemRecord",
@@ -92,6 +93,22 @@ class TraceRecord:
 
 
 @dataclass(frozen=True)
+class ClassObservations:
+    """Raw material for the assumption checks of one event class (bounded in size).
+
+    ``counts`` maps a number of external arrivals to the number of windows of
+    length ``window`` (after the warm-up) that saw it; ``gaps`` holds the first
+    inter-arrival gaps after the warm-up; ``transitions[i][j]`` counts the hops
+    from station ``i`` to station ``j``, the last column being exits.
+    """
+
+    window: float
+    counts: dict[int, int]
+    gaps: tuple[float, ...]
+    transitions: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
 class ReplicationResult:
     """Everything one replication measured."""
 
@@ -104,6 +121,7 @@ class ReplicationResult:
     classes: dict[str, SystemRecord]
     completed_visits: int
     """Service completions over the whole run, warm-up included (for speed figures)."""
+    observations: dict[str, ClassObservations] = field(default_factory=dict, repr=False)
     trace: tuple[TraceRecord, ...] | None = field(default=None, repr=False)
 
     def station_metric(self, station: str, metric: str) -> float:

@@ -32,16 +32,26 @@ import numpy as np
 import simpy
 
 from eda_sim.distributions import Distribution
-from eda_sim.engine.records import ReplicationResult, StationRecord, SystemRecord, TraceRecord
+from eda_sim.engine.records import (
+    ClassObservations,
+    ReplicationResult,
+    StationRecord,
+    SystemRecord,
+    TraceRecord,
+)
 from eda_sim.rng import batched, stream_generator
 from eda_sim.routing import Routing
 from eda_sim.scenario import Scenario
-from eda_sim.stats import StationMonitor, SystemMonitor
+from eda_sim.stats import ArrivalCounter, StationMonitor, SystemMonitor
 
-__all__ = ["ENGINE_NAME", "simulate_replication"]
+__all__ = ["COUNT_WINDOW_ARRIVALS", "ENGINE_NAME", "MAX_GAP_SAMPLE", "simulate_replication"]
 
 #: The name this engine reports in results.
 ENGINE_NAME = "simpy"
+#: Expected external arrivals per counting window of the Poisson check.
+COUNT_WINDOW_ARRIVALS = 5.0
+#: Inter-arrival gaps kept per class and replication for the exponential check.
+MAX_GAP_SAMPLE = 2000
 
 
 def _sampler(distribution: Distribution, rng: np.random.Generator) -> Iterator[float]:
@@ -156,6 +166,11 @@ def simulate_replication(
     system = SystemMonitor()
     class_monitors = [SystemMonitor() for _ in scenario.classes]
     log: list[TraceRecord] | None = [] if trace else None
+    counters = [
+        ArrivalCounter(COUNT_WINDOW_ARRIVALS / c.arrivals.rate, warmup, MAX_GAP_SAMPLE)
+        for c in scenario.classes
+    ]
+    transitions = [[[0] * (len(names) + 1) for _ in names] for _ in scenario.classes]
     event_ids = iter(range(1 << 62))
 
     def streams_for(
@@ -181,6 +196,7 @@ def simulate_replication(
     ) -> Generator[simpy.Event, Any, None]:
         """One event's life: station to station until it leaves or is lost."""
         class_monitor = class_monitors[class_index]
+        hop_counts = transitions[class_index]
         entered = env.now
         system.enter(entered)
         class_monitor.enter(entered)
@@ -219,7 +235,9 @@ def simulate_replication(
             monitor.depart(ended, started - arrived, ended - arrived)
             if log is not None:
                 log.append(TraceRecord(ended, "depart", event_id, class_name, names[station]))
-            station = next(hops[station])
+            next_station = next(hops[station])
+            hop_counts[station][next_station] += 1  # exits (-1) land in the last column
+            station = next_station
             if station < 0:
                 system.leave(ended, ended - entered)
                 class_monitor.leave(ended, ended - entered)
@@ -238,10 +256,13 @@ def simulate_replication(
             stream_generator(seed, replication, "entry", event_class.name),
         )
         services, hops = streams_for(class_index)
+        counter = counters[class_index]
         process = env.process
         timeout = env.timeout
         while True:
-            yield timeout(next(gaps))
+            gap = next(gaps)
+            yield timeout(gap)
+            counter.arrive(env.now, gap)
             process(walk(class_index, next(entries), services, hops))
 
     def end_warmup(_: simpy.Event) -> None:
@@ -272,5 +293,16 @@ def simulate_replication(
             for event_class, monitor in zip(scenario.classes, class_monitors, strict=True)
         },
         completed_visits=sum(m.completions_before + m.completions for m in monitors),
+        observations={
+            event_class.name: ClassObservations(
+                window=counter.window,
+                counts=counter.histogram(horizon),
+                gaps=tuple(counter.gaps),
+                transitions=tuple(tuple(row) for row in rows),
+            )
+            for event_class, counter, rows in zip(
+                scenario.classes, counters, transitions, strict=True
+            )
+        },
         trace=tuple(log) if log is not None else None,
     )

@@ -28,7 +28,7 @@ __all__ = ["NetworkTheory", "StationTheory", "SystemTheory"]
 FloatArray = npt.NDArray[np.float64]
 
 _STATION_METRICS = ("L", "Lq", "W", "Wq", "utilization", "throughput", "loss")
-_SYSTEM_METRICS = ("L", "W", "throughput")
+_SYSTEM_METRICS = ("L", "W", "throughput", "loss")
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,8 @@ class SystemTheory:
         The method used for the network.
     exact : bool
         True when every station's figure is exact.
+    loss : float
+        Share of external events refused by some full station (0 without capacities).
     """
 
     L: float
@@ -105,6 +107,7 @@ class SystemTheory:
     throughput: float
     method: str
     exact: bool
+    loss: float = 0.0
 
     def __post_init__(self) -> None:
         for name in _SYSTEM_METRICS:

@@ -1,7 +1,8 @@
-"""The ``eda-sim`` command (layer 7): the only module that prints for the user or exits.
+"""The ``eda-sim`` command's application (layer 7): parsing, running, printing, exit codes.
 
-Commands: ``run`` (simulate and report), ``validate`` (check a scenario and show
-the load per station), ``schema`` (the JSON Schema of scenario files).
+Commands: ``run`` (simulate and report beside theory), ``theory`` (the analytic
+answer alone), ``validate`` (check a scenario and show the load per station),
+``schema`` (the JSON Schema of scenario files).
 
 Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
 130 interrupted before any replication finished.
@@ -10,7 +11,6 @@ Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -26,18 +26,18 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
 from rich.text import Text
 
 from eda_sim import __version__
-from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS
+from eda_sim.cli import tables
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment import run as run_experiment
-from eda_sim.results import RunResult, atomic_write_text
+from eda_sim.results import atomic_write_text, json_clean
 from eda_sim.scenario import Scenario, json_schema, load_scenario
-from eda_sim.stats import Interval
+from eda_sim.theory import ARTICLE_NOTE
+from eda_sim.theory.scenario import solve
 
-__all__ = ["app", "format_estimate", "main"]
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="eda-sim",
@@ -54,23 +54,6 @@ OFFLINE_WIDTH = 160
 
 #: Seconds a run may take before a progress bar appears.
 PROGRESS_DELAY = 1.0
-
-_METRIC_LABELS = {
-    "L": "L",
-    "Lq": "Lq",
-    "W": "W",
-    "Wq": "Wq",
-    "utilization": "utilisation",
-    "throughput": "throughput",
-    "loss": "loss",
-}
-
-_LEGEND = (
-    "L: mean number present (waiting + in service), Lq: mean number waiting, "
-    "W: mean time per visit (system: end to end), Wq: mean wait before service, "
-    "utilisation: busy share of the servers, throughput: completions per time unit, "
-    "loss: share of arrivals refused by a full station."
-)
 
 
 class BadInputError(Exception):
@@ -93,24 +76,6 @@ def _report_bad_input(bad: BadInputError) -> None:
         if bad.source and not text.startswith(("--", bad.source)):
             text = f"{bad.source}: {text}"
         sys.stderr.write(f"error: {text}\n")
-
-
-def format_estimate(interval: Interval) -> str:
-    """Show ``mean ± half-width`` with the mean rounded where the half-width's 2nd digit is.
-
-    Examples
-    --------
-    >>> from eda_sim.stats import Interval
-    >>> format_estimate(Interval(1.331202, 1.309906, 1.352498, 10, 0.95))
-    '1.331 ± 0.021'
-    """
-    mean, half = interval.mean, interval.half_width
-    if math.isnan(mean):
-        return "n/a"
-    if math.isnan(half) or half == 0 or not math.isfinite(half):
-        return f"{mean:.4g}"
-    decimals = max(0, 1 - math.floor(math.log10(half)))
-    return f"{mean:.{decimals}f} ± {half:.{decimals}f}"
 
 
 def _console() -> Console:
@@ -166,42 +131,6 @@ class _LazyProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _results_table(result: RunResult, time_unit: str) -> Table:
-    title = (
-        f"{result.scenario}: {result.replications} replications × horizon "
-        f"{result.horizon:g} {time_unit} (warm-up {result.warmup:g}), seed {result.seed}; "
-        f"mean ± {result.confidence:.0%} CI half-width"
-    )
-    table = Table(
-        title=Text(title), title_justify="left", caption=Text(_LEGEND), caption_justify="left"
-    )
-    table.add_column("metric", no_wrap=True)
-    for station in result.stations:
-        table.add_column(Text(station), justify="right", no_wrap=True)
-    table.add_column("system", justify="right", no_wrap=True)
-    for metric in STATION_METRICS:
-        cells = [Text(format_estimate(result.stations[s][metric])) for s in result.stations]
-        system = result.system.get(metric) if metric in SYSTEM_METRICS else None
-        label = _METRIC_LABELS[metric]
-        if metric in ("W", "Wq"):
-            label += f" ({time_unit})"
-        elif metric == "throughput":
-            label += f" (/{time_unit})"
-        table.add_row(Text(label), *cells, Text(format_estimate(system) if system else ""))
-    return table
-
-
-def _classes_table(result: RunResult, time_unit: str) -> Table:
-    table = Table(title="per event class (end to end)", title_justify="left")
-    table.add_column("class", no_wrap=True)
-    for metric in SYSTEM_METRICS:
-        label = f"W ({time_unit})" if metric == "W" else metric
-        table.add_column(label, justify="right")
-    for name, metrics in result.classes.items():
-        table.add_row(Text(name), *(Text(format_estimate(metrics[m])) for m in SYSTEM_METRICS))
-    return table
 
 
 @app.command("run")
@@ -278,9 +207,12 @@ def run_command(
         return
     if json_path is not None:
         atomic_write_text(json_path, result.to_json() + "\n")
-    stdout.print(_results_table(result, scenario.time_unit))
+    stdout.print(tables.comparison_table(result, scenario.time_unit))
     if result.classes:
-        stdout.print(_classes_table(result, scenario.time_unit))
+        stdout.print(tables.classes_table(result, scenario.time_unit))
+    for extra in (tables.article_table(result, scenario.time_unit), tables.checks_table(result)):
+        if extra is not None:
+            stdout.print(extra)
 
 
 @app.command("validate")
@@ -292,28 +224,53 @@ def validate_command(
 ) -> None:
     """Check a scenario file and print each station's arrival rate, visit ratio and load ρ."""
     scenario = _load(scenario_path, allow_unstable)
-    rates = scenario.arrival_rates().sum(axis=0)
-    visits = scenario.visit_ratios()
-    loads = scenario.offered_load()
-    classes = len(scenario.classes)
-    table = Table(
-        title=f"{scenario.name}: valid ({len(scenario.stations)} stations, "
-        f"{classes} event class{'es' if classes > 1 else ''})",
-        title_justify="left",
-    )
-    for column in ("station", "servers", "capacity", "service", "arrival rate", "visit ratio", "ρ"):
-        table.add_column(column, justify="left" if column in ("station", "service") else "right")
-    for index, station in enumerate(scenario.stations):
-        table.add_row(
-            Text(station.name),
-            str(station.servers),
-            "∞" if station.capacity is None else str(station.capacity),
-            Text(station.service.describe()),
-            f"{rates[index]:.4g}",
-            f"{visits[index]:.4g}",
-            f"{loads[index]:.4g}",
-        )
-    _console().print(table)
+    _console().print(tables.validate_table(scenario))
+
+
+@app.command("theory")
+def theory_command(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json", metavar="PATH|-", help="write the theory as JSON to PATH, or - for stdout"
+        ),
+    ] = None,
+    allow_unstable: Annotated[
+        bool, typer.Option(help="accept stations with unlimited capacity and load >= 1")
+    ] = False,
+) -> None:
+    """Solve a scenario analytically, in milliseconds, without simulating.
+
+    Every station's L, Lq, W, Wq, utilization, throughput and loss by the best
+    formula that applies, with its method and whether it is exact.
+    """
+    if json_path not in (None, "-") and not Path(json_path).parent.is_dir():
+        raise _fail("", [Fault("--json", f"folder {str(Path(json_path).parent)!r} does not exist")])
+    scenario = _load(scenario_path, allow_unstable)
+    theory = solve(scenario)
+    document = {
+        "scenario": scenario.name,
+        "theory": json_clean(theory.to_dict()),
+        "article": json_clean(theory.article_dict()),
+    }
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    if json_path == "-":
+        sys.stdout.write(text)
+        return
+    if json_path is not None:
+        atomic_write_text(json_path, text)
+    console = _console()
+    console.print(tables.theory_table(scenario, theory))
+    if theory.article:
+        console.print(Text(ARTICLE_NOTE))
+        for name, values in theory.article.items():
+            console.print(
+                Text(
+                    f"  {name}: ρ = {values.rho:.4g}, L_article = {values.L:.4g}, "
+                    f"W_article = {values.W:.4g}"
+                )
+            )
 
 
 @app.command("schema")

@@ -1,0 +1,5 @@
+"""The ``eda-sim`` command (layer 7): the only package that prints for the user or exits."""
+
+from eda_sim.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,307 @@
+"""Terminal tables of the ``eda-sim`` command (layer 7): results, theory, article, checks.
+
+Only builds :mod:`rich` renderables; printing is left to :mod:`eda_sim.cli.app`.
+Every user-supplied name goes through :class:`rich.text.Text`, so brackets in a
+station name are shown, not read as markup.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+
+from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS
+from eda_sim.results import RunResult
+from eda_sim.scenario import Scenario
+from eda_sim.stats import Interval
+from eda_sim.theory import ARTICLE_NOTE
+from eda_sim.theory.scenario import ScenarioTheory
+
+__all__ = [
+    "article_table",
+    "checks_table",
+    "classes_table",
+    "comparison_table",
+    "format_estimate",
+    "format_relative_error",
+    "theory_table",
+    "validate_table",
+]
+
+LEGEND = (
+    "L: mean number present (waiting + in service), Lq: mean number waiting, "
+    "W: mean time per visit (system: end to end), Wq: mean wait before service, "
+    "utilization: busy share of the servers, throughput: completions per time unit, "
+    "loss: share of arrivals refused by a full station. rel. error = (simulated − theory) / "
+    "theory. ✗: an exact theoretical value outside the confidence interval."
+)
+
+OUTSIDE_MARK = "✗ outside CI"
+INSIDE_MARK = "✓"
+
+
+def format_estimate(interval: Interval) -> str:
+    """Show ``mean ± half-width``, the mean rounded where the half-width's 2nd digit is.
+
+    Examples
+    --------
+    >>> from eda_sim.stats import Interval
+    >>> format_estimate(Interval(1.331202, 1.309906, 1.352498, 10, 0.95))
+    '1.331 ± 0.021'
+    """
+    mean, half = interval.mean, interval.half_width
+    if math.isnan(mean):
+        return "n/a"
+    if math.isnan(half) or half == 0 or not math.isfinite(half):
+        return f"{mean:.4g}"
+    decimals = max(0, 1 - math.floor(math.log10(half)))
+    return f"{mean:.{decimals}f} ± {half:.{decimals}f}"
+
+
+def format_relative_error(simulated: float, theory: float) -> str:
+    """``(simulated − theory) / theory`` as a signed percentage; ``—`` when undefined.
+
+    Examples
+    --------
+    >>> format_relative_error(1.05, 1.0)
+    '+5.0%'
+    >>> format_relative_error(0.0, 0.0)
+    '0%'
+    """
+    if math.isnan(simulated) or math.isnan(theory):
+        return "—"
+    if theory == 0:
+        return "0%" if simulated == 0 else "—"
+    return f"{(simulated - theory) / abs(theory):+.1%}"
+
+
+def _unit(metric: str, time_unit: str) -> str:
+    if metric in ("W", "Wq"):
+        return f"{metric} ({time_unit})"
+    if metric == "throughput":
+        return f"throughput (/{time_unit})"
+    return metric
+
+
+def _mark(interval: Interval, theory: float, exact: bool) -> str:
+    if not exact or math.isnan(theory) or math.isnan(interval.low):
+        return ""
+    return INSIDE_MARK if interval.contains(theory) else OUTSIDE_MARK
+
+
+def comparison_table(result: RunResult, time_unit: str) -> Table:
+    """Every metric of every station and of the system: simulated, theory, error, method."""
+    title = (
+        f"{result.scenario}: {result.replications} replications × horizon "
+        f"{result.horizon:g} {time_unit} (warm-up {result.warmup:g}), seed {result.seed}; "
+        f"simulated = mean ± {result.confidence:.0%} CI half-width"
+        + (" — PARTIAL (interrupted)" if result.partial else "")
+    )
+    table = Table(
+        title=Text(title), title_justify="left", caption=Text(LEGEND), caption_justify="left"
+    )
+    for name, justify in (
+        ("station", "left"),
+        ("metric", "left"),
+        ("simulated", "right"),
+        ("theory", "right"),
+        ("rel. error", "right"),
+        ("", "left"),
+        ("method", "left"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=name != "method")  # type: ignore[arg-type]
+
+    def add_block(
+        scope: str, name: str, metrics: dict[str, Interval], order: tuple[str, ...]
+    ) -> None:
+        previous_method = None
+        for index, metric in enumerate(order):
+            interval = metrics[metric]
+            theory, method, exact = result.theory_value(scope, name, metric)
+            shown_method = method if method != previous_method else ""
+            previous_method = method
+            table.add_row(
+                Text(name if index == 0 else ""),
+                _unit(metric, time_unit),
+                format_estimate(interval),
+                "" if math.isnan(theory) else f"{theory:.4g}",
+                format_relative_error(interval.mean, theory),
+                _mark(interval, theory, exact),
+                Text(shown_method + (" (exact)" if exact and shown_method else "")),
+            )
+        table.add_section()
+
+    for station, metrics in result.stations.items():
+        add_block("station", station, metrics, STATION_METRICS)
+    add_block("system", "system", result.system, SYSTEM_METRICS)
+    return table
+
+
+def classes_table(result: RunResult, time_unit: str) -> Table:
+    """End-to-end figures per event class, simulated and theoretical."""
+    table = Table(title="per event class (end to end)", title_justify="left")
+    table.add_column("class", no_wrap=True)
+    for metric in SYSTEM_METRICS:
+        table.add_column(_unit(metric, time_unit), justify="right", no_wrap=True)
+        table.add_column("theory", justify="right", no_wrap=True)
+    for name, metrics in result.classes.items():
+        cells: list[str] = []
+        for metric in SYSTEM_METRICS:
+            theory, _, _ = result.theory_value("class", name, metric)
+            cells += [
+                format_estimate(metrics[metric]),
+                "" if math.isnan(theory) else f"{theory:.4g}",
+            ]
+        table.add_row(Text(name), *cells)
+    return table
+
+
+def article_table(result: RunResult, time_unit: str) -> Table | None:
+    """The article's L and W beside the simulation, for single-server stations."""
+    theory = result.theory
+    if theory is None or not theory.article:
+        return None
+    table = Table(
+        title="the source article's formulas (single-server stations)",
+        title_justify="left",
+        caption=Text(ARTICLE_NOTE),
+        caption_justify="left",
+    )
+    for column in (
+        "station",
+        "ρ",
+        "L sim",
+        "L article",
+        "Lq sim",
+        f"W sim ({time_unit})",
+        f"W article ({time_unit})",
+    ):
+        table.add_column(column, justify="left" if column == "station" else "right", no_wrap=True)
+    for name, values in theory.article.items():
+        metrics = result.stations[name]
+        table.add_row(
+            Text(name),
+            f"{values.rho:.4g}",
+            format_estimate(metrics["L"]),
+            f"{values.L:.4g}",
+            format_estimate(metrics["Lq"]),
+            format_estimate(metrics["W"]),
+            f"{values.W:.4g}",
+        )
+    return table
+
+
+def checks_table(result: RunResult) -> Table | None:
+    """The article's assumptions tested on the simulated data: statistic, p-value, verdict."""
+    if not result.checks:
+        return None
+    alpha = result.checks[0].alpha
+    table = Table(
+        title=f"the article's assumptions on the simulated data (pass: p >= {alpha:g})",
+        title_justify="left",
+    )
+    for column in ("assumption", "data", "test", "statistic", "p-value", "result"):
+        table.add_column(column, justify="right" if column in ("statistic", "p-value") else "left")
+    names = {
+        "poisson_counts": "Poisson arrivals",
+        "exponential_gaps": "Poisson arrivals",
+        "markov_routing": "Markov routing",
+    }
+    for check in result.checks:
+        verdict = "pass" if check.passed else "FAIL"
+        if check.note and math.isnan(check.p_value):
+            verdict = f"not tested ({check.note})"
+        table.add_row(
+            names.get(check.check, check.check),
+            Text(check.subject),
+            check.method.split(",")[0],
+            "" if math.isnan(check.statistic) else f"{check.statistic:.4g}",
+            "" if math.isnan(check.p_value) else f"{check.p_value:.3g}",
+            verdict,
+        )
+    return table
+
+
+def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
+    """The analytic answer for every station and the system (``eda-sim theory``)."""
+    unit = scenario.time_unit
+    table = Table(title=Text(f"{scenario.name}: steady-state theory"), title_justify="left")
+    columns = (
+        "station",
+        "λ",
+        "ρ",
+        "L",
+        "Lq",
+        f"W ({unit})",
+        f"Wq ({unit})",
+        "utilization",
+        f"throughput (/{unit})",
+        "loss",
+        "method",
+    )
+    for column in columns:
+        table.add_column(
+            column,
+            justify="left" if column in ("station", "method") else "right",
+            no_wrap=column != "method",
+        )
+    for name, station in theory.stations.items():
+        head: list[Text | str] = [
+            Text(name),
+            f"{theory.arrival_rates[name]:.4g}",
+            f"{theory.offered_load[name]:.4g}",
+        ]
+        if station is None:
+            table.add_row(*head, *[""] * 7, Text(f"unavailable: {theory.reasons.get(name, '')}"))
+            continue
+        figures = [f"{getattr(station, m):.4g}" for m in STATION_METRICS]
+        label = station.method + (" (exact)" if station.exact else "")
+        table.add_row(*head, *figures, Text(label))
+    table.add_section()
+    system = theory.system
+    if system is None:
+        table.add_row("system", "", "", *[""] * 7, Text(theory.reasons.get("system", "")))
+    else:
+        table.add_row(
+            "system",
+            f"{system.throughput:.4g}",
+            "",
+            f"{system.L:.4g}",
+            "",
+            f"{system.W:.4g}",
+            "",
+            "",
+            f"{system.throughput:.4g}",
+            f"{system.loss:.4g}",
+            Text(system.method + (" (exact)" if system.exact else "")),
+        )
+    return table
+
+
+def validate_table(scenario: Scenario) -> Table:
+    """Stations with servers, capacity, service, arrival rate, visit ratio and ρ."""
+    rates = scenario.arrival_rates().sum(axis=0)
+    visits = scenario.visit_ratios()
+    loads = scenario.offered_load()
+    classes = len(scenario.classes)
+    title = (
+        f"{scenario.name}: valid ({len(scenario.stations)} stations, "
+        f"{classes} event class{'es' if classes > 1 else ''})"
+    )
+    table = Table(title=Text(title), title_justify="left")
+    for column in ("station", "servers", "capacity", "service", "arrival rate", "visit ratio", "ρ"):
+        table.add_column(column, justify="left" if column in ("station", "service") else "right")
+    for index, station in enumerate(scenario.stations):
+        table.add_row(
+            Text(station.name),
+            str(station.servers),
+            "∞" if station.capacity is None else str(station.capacity),
+            Text(station.service.describe()),
+            f"{rates[index]:.4g}",
+            f"{visits[index]:.4g}",
+            f"{float(np.asarray(loads)[index]):.4g}",
+        )
+    return table

@@ -226,6 +226,19 @@ def routing_row_check(
             f"{int(counts[impossible].sum())} hops where the matrix gives 0",
         )
     possible = probs > 0
+    if possible.sum() == 1:
+        return CheckResult(
+            "markov_routing",
+            subject,
+            method,
+            math.nan,
+            math.nan,
+            None,
+            n,
+            alpha,
+            True,
+            "one possible next hop",
+        )
     return _chi_square(
         "markov_routing", subject, method, counts[possible], n * probs[possible], alpha
     )

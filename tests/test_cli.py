@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,7 +57,7 @@ def test_run_prints_every_metric_for_every_station() -> None:
         "throughput",
         "loss",
         "±",
-        "3 replications",
+        "3 replications of 2000 s",
         "theory",
         "M/M/1 (exact)",
         "Jackson network (exact)",
@@ -268,3 +270,38 @@ def test_theory_of_an_unstable_scenario_is_unavailable_with_reason(tmp_path: Pat
     station = json.loads(process.stdout)["theory"]["stations"]["a"]
     assert station["available"] is False
     assert "ρ = 1.2" in station["reason"]
+
+
+def test_ctrl_c_keeps_finished_replications(tmp_path: Path) -> None:
+    """SIGINT to a real run: the finished replications are written, marked partial, exit 130."""
+    target = tmp_path / "partial.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "eda_sim",
+            "run",
+            str(SCENARIOS / "mm1.yaml"),
+            "--horizon",
+            "500",
+            "--warmup",
+            "50",
+            "--replications",
+            "100000",
+            "--json",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    time.sleep(4)  # start-up takes about a second; each replication a few milliseconds
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    document = json.loads(target.read_text())
+    assert document["partial"] is True
+    assert 0 < document["replications"] < 100000
+    assert "marked partial" in stderr

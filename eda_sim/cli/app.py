@@ -5,7 +5,7 @@ answer alone), ``validate`` (check a scenario and show the load per station),
 ``schema`` (the JSON Schema of scenario files).
 
 Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
-130 interrupted before any replication finished.
+130 interrupted (the replications that finished are still reported, marked partial).
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+#: Exit code after Ctrl-C (128 + SIGINT), also when partial results were written.
+INTERRUPTED = 130
 
 #: Line width of tables written to a pipe or file rather than a terminal.
 OFFLINE_WIDTH = 160
@@ -192,7 +195,7 @@ def run_command(
     except KeyboardInterrupt:
         progress.close()
         sys.stderr.write("interrupted before any replication finished; nothing written\n")
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
     finally:
         progress.close()
 
@@ -204,15 +207,20 @@ def run_command(
         )
     if json_path == "-":
         sys.stdout.write(result.to_json() + "\n")
-        return
-    if json_path is not None:
-        atomic_write_text(json_path, result.to_json() + "\n")
-    stdout.print(tables.comparison_table(result, scenario.time_unit))
-    if result.classes:
-        stdout.print(tables.classes_table(result, scenario.time_unit))
-    for extra in (tables.article_table(result, scenario.time_unit), tables.checks_table(result)):
-        if extra is not None:
-            stdout.print(extra)
+    else:
+        if json_path is not None:
+            atomic_write_text(json_path, result.to_json() + "\n")
+        stdout.print(tables.comparison_table(result, scenario.time_unit))
+        if result.classes:
+            stdout.print(tables.classes_table(result, scenario.time_unit))
+        for extra in (
+            tables.article_table(result, scenario.time_unit),
+            tables.checks_table(result),
+        ):
+            if extra is not None:
+                stdout.print(extra)
+    if result.partial:
+        raise typer.Exit(INTERRUPTED)
 
 
 @app.command("validate")

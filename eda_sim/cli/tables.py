@@ -95,9 +95,9 @@ def _mark(interval: Interval, theory: float, exact: bool) -> str:
 def comparison_table(result: RunResult, time_unit: str) -> Table:
     """Every metric of every station and of the system: simulated, theory, error, method."""
     title = (
-        f"{result.scenario}: {result.replications} replications × horizon "
-        f"{result.horizon:g} {time_unit} (warm-up {result.warmup:g}), seed {result.seed}; "
-        f"simulated = mean ± {result.confidence:.0%} CI half-width"
+        f"{result.scenario}: {result.replications} replications of {result.horizon:g} "
+        f"{time_unit} (warm-up {result.warmup:g}), seed {result.seed}; "
+        f"simulated = mean ± {result.confidence:.0%} half-width"
         + (" — PARTIAL (interrupted)" if result.partial else "")
     )
     table = Table(
@@ -267,7 +267,7 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
     else:
         table.add_row(
             "system",
-            f"{system.throughput:.4g}",
+            "",
             "",
             f"{system.L:.4g}",
             "",

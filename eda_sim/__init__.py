@@ -3,10 +3,24 @@
 A system is a set of handler stations behind an event bus; events of several
 types arrive, a Markov routing matrix moves each event from handler to handler,
 and every handler is a multi-server queue. See the README for the scenario format.
+
+Examples
+--------
+>>> import eda_sim
+>>> scenario = eda_sim.load_scenario("scenarios/mm1.yaml")
+>>> result = eda_sim.run(scenario, replications=3, horizon=2000)
+>>> frame = result.to_frame()
+>>> list(frame.columns[:6])
+['scope', 'name', 'metric', 'mean', 'ci_low', 'ci_high']
+>>> eda_sim.solve(scenario).stations["handler"].method
+'M/M/1'
 """
 
 from eda_sim.errors import EdaSimError, EdaSimWarning, Fault, ScenarioError, UnstableError
+from eda_sim.experiment import run
+from eda_sim.results import RunResult
 from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
+from eda_sim.theory.scenario import solve
 
 __version__ = "0.1.0"
 
@@ -14,10 +28,13 @@ __all__ = [
     "EdaSimError",
     "EdaSimWarning",
     "Fault",
+    "RunResult",
     "Scenario",
     "ScenarioError",
     "UnstableError",
     "__version__",
     "load_scenario",
+    "run",
     "scenario_from_dict",
+    "solve",
 ]

@@ -33,6 +33,7 @@ from eda_sim.stats import Interval, t_interval
 from eda_sim.theory.scenario import ScenarioTheory
 
 __all__ = [
+    "PrecisionReport",
     "RunResult",
     "assumption_checks",
     "atomic_write_text",
@@ -55,6 +56,29 @@ def _interval_json(interval: Interval) -> dict[str, Any]:
         "mean": json_number(interval.mean),
         "ci": [json_number(interval.low), json_number(interval.high)],
     }
+
+
+@dataclass(frozen=True)
+class PrecisionReport:
+    """Whether the target relative half-width was reached, metric by metric.
+
+    ``achieved`` maps ``"station.metric"`` (``"system.W"`` for the system) to the
+    relative half-width reached (``inf`` when the mean is 0 but the interval not).
+    """
+
+    target: float
+    met: bool
+    max_replications: int
+    achieved: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (infinite as None)."""
+        return {
+            "target": self.target,
+            "met": self.met,
+            "max_replications": self.max_replications,
+            "achieved": {k: json_number(v) for k, v in self.achieved.items()},
+        }
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,10 @@ class RunResult:
     elapsed_seconds: float = math.nan
     theory: ScenarioTheory | None = field(default=None, repr=False)
     checks: tuple[CheckResult, ...] = ()
+    warmup_method: str = "fixed"
+    ci_method: str = "replications"
+    precision: PrecisionReport | None = None
+    notes: tuple[str, ...] = ()
 
     def theory_value(self, scope: str, name: str, metric: str) -> tuple[float, str, bool]:
         """Theoretical figure, its method and exactness (NaN, "", False when unavailable)."""
@@ -109,8 +137,8 @@ class RunResult:
 
     @property
     def replications(self) -> int:
-        """Number of replications that finished."""
-        return len(self.replication_results)
+        """Number of replications that finished (1 for batch means)."""
+        return 1 if self.ci_method == "batch-means" else len(self.replication_results)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (scope, name, metric) with mean, CI bounds and half-width.
@@ -174,6 +202,8 @@ class RunResult:
             "partial": self.partial,
             "horizon": self.horizon,
             "warmup": self.warmup,
+            "warmup_method": self.warmup_method,
+            "ci_method": self.ci_method,
             "confidence": self.confidence,
             "stations": {
                 station: {metric: _interval_json(iv) for metric, iv in metrics.items()}
@@ -190,6 +220,11 @@ class RunResult:
             document["theory"] = json_clean(self.theory.to_dict())
             document["article"] = json_clean(self.theory.article_dict())
         document["checks"] = [check.to_dict() for check in self.checks]
+        if self.ci_method == "batch-means":
+            document["batches"] = len(self.replication_results)
+        if self.precision is not None:
+            document["precision"] = self.precision.to_dict()
+        document["notes"] = list(self.notes)
         return document
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -2,13 +2,14 @@
 
 Queue lengths are *time-weighted*: the level of a piecewise-constant quantity
 (number present, busy servers) is integrated over time, never sampled. Per-visit
-quantities (waits, sojourns) use Welford's one-pass update (Welford 1962,
-Technometrics 4(3); Knuth, TAOCP vol. 2, §4.2.2), so nothing grows with the
-horizon: memory stays flat however long a run is.
+quantities (waits, sojourns) are running sums and counts, so nothing grows with
+the horizon: memory stays flat however long a run is. :class:`Welford` (Welford
+1962, Technometrics 4(3); Knuth, TAOCP vol. 2, §4.2.2) is there for streams whose
+variance is wanted too.
 
-Only time after the warm-up counts: :meth:`StationMonitor.reset` at the warm-up
-instant brings every integral up to date and starts it again from zero; per-visit
-statistics then count the visits that *end* after the warm-up.
+Monitors keep running totals from time 0; a snapshot at the end of the warm-up is
+subtracted from the one at the horizon, so only time after the warm-up counts and
+per-visit statistics count the visits that *end* after it.
 
 Between replications, :func:`t_interval` gives the Student-t confidence interval
 of the replication means (replication/deletion, Law & Kelton, *Simulation
@@ -20,17 +21,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats as scipy_stats
 
 __all__ = [
+    "MSER_BATCH",
     "ArrivalCounter",
     "Interval",
+    "MserResult",
     "StationMonitor",
+    "StationSnapshot",
     "SystemMonitor",
+    "SystemSnapshot",
     "TimeWeighted",
     "Welford",
+    "lag1_autocorrelation",
+    "mser",
     "t_interval",
 ]
 
@@ -84,8 +92,8 @@ class Welford:
     >>> acc = Welford()
     >>> for x in (1.0, 2.0, 4.0):
     ...     acc.add(x)
-    >>> acc.count, acc.mean, acc.variance
-    (3, 2.3333333333333335, 2.3333333333333335)
+    >>> acc.count, round(acc.mean, 12), round(acc.variance, 12)
+    (3, 2.333333333333, 2.333333333333)
     """
 
     __slots__ = ("count", "m2", "mean")
@@ -112,56 +120,74 @@ class Welford:
         return self.mean if self.count else math.nan
 
 
+class StationSnapshot(NamedTuple):
+    """Cumulative measurements of one station at one instant (see :class:`StationMonitor`)."""
+
+    time: float
+    area_busy: float
+    area_waiting: float
+    arrivals: int
+    lost: int
+    completions: int
+    wait_sum: float
+    sojourn_sum: float
+    present: int
+
+
+class SystemSnapshot(NamedTuple):
+    """Cumulative whole-system (or one class's) measurements at one instant."""
+
+    time: float
+    area: float
+    entered: int
+    completions: int
+    lost: int
+    sojourn_sum: float
+    present: int
+
+
 class StationMonitor:
-    """All streamed measurements of one station in one replication.
+    """All streamed measurements of one station in one replication, cumulative from time 0.
 
     The engine calls :meth:`arrive` when an event is admitted, :meth:`refuse`
     when a full station turns it away, and :meth:`depart` when its service ends.
-    Busy servers are not tracked separately: at a work-conserving FIFO station
-    they are ``min(present, servers)``, so ``Lq = L − busy`` needs no extra
-    bookkeeping. The integrals are kept inline (not through :class:`TimeWeighted`)
-    because this is the simulation's innermost loop.
+    Everything is a running total, so the figures over any window ``[a, b]``
+    follow from two :meth:`snapshot` s: the warm-up is applied by subtracting the
+    snapshot at its end, and snapshots on a regular grid give the sample path
+    (and the batch series that MSER-5 and batch means need) in bounded memory.
+
+    At a work-conserving FIFO station the busy servers are ``min(present, servers)``
+    and the rest wait, so two integrals, of busy servers and of waiting events, give
+    utilisation, Lq and (their sum) L. Both only ever grow, so the difference of two
+    snapshots is never negative, as a difference ``L − busy`` could be by rounding.
+    The integrals are kept inline (not through :class:`TimeWeighted`) because this is
+    the simulation's innermost loop.
     """
 
     __slots__ = (
         "area_busy",
-        "area_present",
+        "area_waiting",
         "arrivals",
         "completions",
-        "completions_before",
         "last",
         "lost",
         "present",
-        "present_at_start",
         "servers",
-        "sojourn_m2",
-        "sojourn_mean",
-        "start",
-        "wait_m2",
-        "wait_mean",
+        "sojourn_sum",
+        "wait_sum",
     )
 
-    def __init__(self, servers: int, start: float = 0.0) -> None:
+    def __init__(self, servers: int) -> None:
         self.servers = servers
         self.present = 0
-        self.completions_before = 0
-        self.reset(start)
-
-    def reset(self, now: float) -> None:
-        """Forget everything measured so far and measure from ``now`` (the warm-up's end)."""
-        self.completions_before += getattr(self, "completions", 0)
-        self.start = now
-        self.last = now
-        self.area_present = 0.0
+        self.last = 0.0
         self.area_busy = 0.0
+        self.area_waiting = 0.0
         self.arrivals = 0
         self.lost = 0
         self.completions = 0
-        self.present_at_start = self.present
-        self.wait_mean = 0.0
-        self.wait_m2 = 0.0
-        self.sojourn_mean = 0.0
-        self.sojourn_m2 = 0.0
+        self.wait_sum = 0.0
+        self.sojourn_sum = 0.0
 
     def arrive(self, now: float) -> None:
         """An event is admitted at ``now``."""
@@ -169,8 +195,11 @@ class StationMonitor:
         elapsed = now - self.last
         if elapsed:
             servers = self.servers
-            self.area_present += present * elapsed
-            self.area_busy += (present if present < servers else servers) * elapsed
+            if present > servers:
+                self.area_busy += servers * elapsed
+                self.area_waiting += (present - servers) * elapsed
+            else:
+                self.area_busy += present * elapsed
             self.last = now
         self.present = present + 1
         self.arrivals += 1
@@ -186,58 +215,48 @@ class StationMonitor:
         elapsed = now - self.last
         if elapsed:
             servers = self.servers
-            self.area_present += present * elapsed
-            self.area_busy += (present if present < servers else servers) * elapsed
+            if present > servers:
+                self.area_busy += servers * elapsed
+                self.area_waiting += (present - servers) * elapsed
+            else:
+                self.area_busy += present * elapsed
             self.last = now
         self.present = present - 1
-        count = self.completions + 1
-        self.completions = count
-        delta = wait - self.wait_mean
-        self.wait_mean += delta / count
-        self.wait_m2 += delta * (wait - self.wait_mean)
-        delta = sojourn - self.sojourn_mean
-        self.sojourn_mean += delta / count
-        self.sojourn_m2 += delta * (sojourn - self.sojourn_mean)
+        self.completions += 1
+        self.wait_sum += wait
+        self.sojourn_sum += sojourn
 
-    def areas(self, now: float) -> tuple[float, float]:
-        """Integrals of number present and busy servers over ``[start, now]``."""
+    def snapshot(self, now: float) -> StationSnapshot:
+        """The running totals at ``now`` (not before the last event)."""
         elapsed = now - self.last
         present = self.present
         busy = present if present < self.servers else self.servers
-        return self.area_present + present * elapsed, self.area_busy + busy * elapsed
+        return StationSnapshot(
+            now,
+            self.area_busy + busy * elapsed,
+            self.area_waiting + (present - busy) * elapsed,
+            self.arrivals,
+            self.lost,
+            self.completions,
+            self.wait_sum,
+            self.sojourn_sum,
+            present,
+        )
 
 
 class SystemMonitor:
-    """Streamed whole-system measurements (or one event class's): L, end-to-end W, throughput."""
+    """Streamed whole-system (or one event class's) totals: L, end-to-end W, throughput, loss."""
 
-    __slots__ = (
-        "area",
-        "completions",
-        "entered",
-        "last",
-        "lost",
-        "present",
-        "present_at_start",
-        "sojourn_m2",
-        "sojourn_mean",
-        "start",
-    )
+    __slots__ = ("area", "completions", "entered", "last", "lost", "present", "sojourn_sum")
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self) -> None:
         self.present = 0
-        self.reset(start)
-
-    def reset(self, now: float) -> None:
-        """Measure from ``now`` on."""
-        self.start = now
-        self.last = now
+        self.last = 0.0
         self.area = 0.0
         self.entered = 0
         self.completions = 0
         self.lost = 0
-        self.present_at_start = self.present
-        self.sojourn_mean = 0.0
-        self.sojourn_m2 = 0.0
+        self.sojourn_sum = 0.0
 
     def _advance(self, now: float) -> None:
         self.area += self.present * (now - self.last)
@@ -253,11 +272,8 @@ class SystemMonitor:
         """An event leaves after ``sojourn`` time units end to end."""
         self._advance(now)
         self.present -= 1
-        count = self.completions + 1
-        self.completions = count
-        delta = sojourn - self.sojourn_mean
-        self.sojourn_mean += delta / count
-        self.sojourn_m2 += delta * (sojourn - self.sojourn_mean)
+        self.completions += 1
+        self.sojourn_sum += sojourn
 
     def lose(self, now: float) -> None:
         """An event is refused by a full station and so leaves the system unserved."""
@@ -265,9 +281,17 @@ class SystemMonitor:
         self.present -= 1
         self.lost += 1
 
-    def area_until(self, now: float) -> float:
-        """Integral of the number present over ``[start, now]``."""
-        return self.area + self.present * (now - self.last)
+    def snapshot(self, now: float) -> SystemSnapshot:
+        """The running totals at ``now``."""
+        return SystemSnapshot(
+            now,
+            self.area + self.present * (now - self.last),
+            self.entered,
+            self.completions,
+            self.lost,
+            self.sojourn_sum,
+            self.present,
+        )
 
 
 class ArrivalCounter:
@@ -391,3 +415,83 @@ def t_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
         return Interval(mean, math.nan, math.nan, 1, confidence)
     half = float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n, confidence)
+
+
+#: Observations per batch in MSER-5 (White, Cobb & Spratt 2000).
+MSER_BATCH = 5
+
+
+@dataclass(frozen=True)
+class MserResult:
+    """Where MSER cuts a series: ``truncation`` observations (``batches`` batches) are deleted.
+
+    ``second_half`` is True when the statistic's minimum over the whole series
+    lies in its second half: the run is probably too short to reach steady state,
+    and the cut is then limited to the first half.
+    """
+
+    truncation: int
+    batches: int
+    statistic: float
+    second_half: bool
+
+
+def mser(series: np.ndarray, batch_size: int = MSER_BATCH) -> MserResult:
+    """MSER-m truncation point of an output series (White 1997; Spratt 1998).
+
+    The series is averaged in batches of ``batch_size`` (MSER-5 for 5); with batch
+    means ``Y_1..Y_n``, the truncation ``d`` minimises the marginal standard error
+    statistic ``MSER(d) = Σ_{i>d} (Y_i − Ȳ_d)² / (n − d)²``, where ``Ȳ_d`` is the mean
+    of the batches kept. The search is over ``d <= n/2``; a smaller statistic later
+    in the series is reported as ``second_half``.
+
+    References
+    ----------
+    White, K. P. (1997). An effective truncation heuristic for bias reduction in
+    simulation output. *Simulation* 69(6), 323–334.
+    Spratt, S. C. (1998). Heuristics for the startup problem. M.S. thesis, University
+    of Virginia.
+
+    Examples
+    --------
+    >>> transient = np.linspace(10.0, 1.0, 50)          # a start-up ramp, then steady
+    >>> steady = 1.0 + 0.1 * np.sin(np.arange(450))
+    >>> result = mser(np.concatenate([transient, steady]))
+    >>> 40 <= result.truncation <= 60, result.second_half
+    (True, False)
+    """
+    values = np.asarray(series, dtype=float)
+    n = len(values) // batch_size
+    if n < 4:
+        raise ValueError(f"MSER needs at least {4 * batch_size} observations, got {len(values)}")
+    batches = values[: n * batch_size].reshape(n, batch_size).mean(axis=1)
+    # Sums over the kept tail Y_{d+1..n}, for every d, from reversed cumulative sums.
+    tail_sum = np.cumsum(batches[::-1])[::-1]
+    tail_sq = np.cumsum(batches[::-1] ** 2)[::-1]
+    kept = np.arange(n, 0, -1, dtype=float)
+    statistic = (tail_sq - tail_sum**2 / kept) / kept**2
+    candidates = statistic[: n - 2]  # keep at least three batches
+    best_all = int(np.argmin(candidates))
+    half = n // 2
+    best = int(np.argmin(candidates[: half + 1]))
+    return MserResult(
+        truncation=best * batch_size,
+        batches=best,
+        statistic=float(candidates[best]),
+        second_half=best_all > half,
+    )
+
+
+def lag1_autocorrelation(values: Iterable[float]) -> float:
+    """Sample lag-1 autocorrelation ``r1 = Σ (x_i − x̄)(x_{i+1} − x̄) / Σ (x_i − x̄)²``.
+
+    NaN for fewer than three values or a constant series.
+    """
+    data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if data.size < 3:
+        return math.nan
+    centred = data - data.mean()
+    denominator = float((centred**2).sum())
+    if denominator == 0:
+        return math.nan
+    return float((centred[:-1] * centred[1:]).sum() / denominator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,12 @@ def eda_sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         timeout=300,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def assert_bad_input(process: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -296,10 +303,15 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path) -> None:
         text=True,
         cwd=ROOT,
     )
-    time.sleep(4)  # start-up takes about a second; each replication a few milliseconds
+    # Wait until the run is past its imports and busy with replications: about a second
+    # of CPU goes to start-up, a few milliseconds to each replication. CPU time, not wall
+    # time, so that a loaded machine does not make the signal arrive during the imports.
+    deadline = time.monotonic() + 120
+    while cpu_seconds(process.pid) < 3.0 and time.monotonic() < deadline:
+        time.sleep(0.1)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr
     document = json.loads(target.read_text())
     assert document["partial"] is True

@@ -99,8 +99,8 @@ def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> Scenario
     faults = []
     for fault in error.faults:
         field = fault.path.removeprefix("run.")
-        if fault.path.startswith("run.") and given.get(field) is not None:
-            faults.append(Fault(f"--{field}", fault.message))
+        if given.get(field) is not None:
+            faults.append(Fault(f"--{field.replace('_', '-')}", fault.message))
         else:
             faults.append(fault)
     return ScenarioError(faults)
@@ -142,8 +142,27 @@ def run_command(
     horizon: Annotated[float | None, typer.Option(help="simulated time per replication")] = None,
     replications: Annotated[int | None, typer.Option(help="independent replications")] = None,
     seed: Annotated[int | None, typer.Option(help="root random seed (>= 0)")] = None,
-    warmup: Annotated[str | None, typer.Option(help="auto, none, or a time to discard")] = None,
-    workers: Annotated[int, typer.Option(help="processes to run replications in")] = 1,
+    warmup: Annotated[
+        str | None, typer.Option(help="auto (MSER-5), none, or a time to discard")
+    ] = None,
+    precision: Annotated[
+        float | None,
+        typer.Option(help="target relative CI half-width; adds replications until met"),
+    ] = None,
+    max_replications: Annotated[
+        int | None, typer.Option(help="cap on replications with --precision (default 200)")
+    ] = None,
+    ci: Annotated[
+        str, typer.Option(metavar="replications|batch-means", help="how intervals are formed")
+    ] = "replications",
+    workers: Annotated[
+        int | None,
+        typer.Option(help="processes to run replications in (default: one per CPU)"),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)"),
+    ] = None,
     json_path: Annotated[
         str | None,
         typer.Option(
@@ -160,8 +179,14 @@ def run_command(
     throughput and loss for the whole system, as mean ± half-width.
     """
     option_faults: list[Fault] = []
-    if workers < 1:
+    if workers is not None and workers < 1:
         option_faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
+    if ci not in ("replications", "batch-means"):
+        option_faults.append(Fault("--ci", f"must be replications or batch-means, got {ci!r}"))
+    if max_replications is not None and max_replications < 1:
+        option_faults.append(Fault("--max-replications", f"must be >= 1, got {max_replications}"))
+    if precision is not None and ci == "batch-means":
+        option_faults.append(Fault("--precision", "applies to replications, not batch-means"))
     warmup_setting: str | float | None = warmup
     if warmup is not None and warmup not in ("auto", "none"):
         try:
@@ -179,6 +204,7 @@ def run_command(
         "replications": replications,
         "seed": seed,
         "warmup": warmup_setting,
+        "precision": precision,
     }
     try:
         scenario = scenario.with_run(**given)
@@ -191,7 +217,19 @@ def run_command(
     stderr = Console(stderr=True)
     progress = _LazyProgress(stderr)
     try:
-        result = run_experiment(scenario, workers=workers, progress=progress)
+        result = run_experiment(
+            scenario,
+            workers=workers,
+            scheduler=scheduler,
+            ci="batch-means" if ci == "batch-means" else "replications",
+            max_replications=max_replications,
+            progress=progress,
+        )
+    except ScenarioError as error:
+        raise _fail(
+            "",
+            _cli_fault_paths(error, {"scheduler": scheduler, "max_replications": max_replications}),
+        ) from None
     except KeyboardInterrupt:
         progress.close()
         sys.stderr.write("interrupted before any replication finished; nothing written\n")
@@ -219,6 +257,9 @@ def run_command(
         ):
             if extra is not None:
                 stdout.print(extra)
+        stdout.print(tables.run_summary(result))
+    for note in result.notes:
+        sys.stderr.write(f"note: {note}\n")
     if result.partial:
         raise typer.Exit(INTERRUPTED)
 
@@ -316,3 +357,6 @@ def main() -> None:
     except BadInputError as bad:
         _report_bad_input(bad)
         sys.exit(2)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(INTERRUPTED)

@@ -27,6 +27,7 @@ __all__ = [
     "comparison_table",
     "format_estimate",
     "format_relative_error",
+    "run_summary",
     "theory_table",
     "validate_table",
 ]
@@ -305,3 +306,31 @@ def validate_table(scenario: Scenario) -> Table:
             f"{float(np.asarray(loads)[index]):.4g}",
         )
     return table
+
+
+def run_summary(result: RunResult) -> Text:
+    """One paragraph on how the figures were obtained: warm-up, intervals, precision."""
+    warmup = {
+        "MSER-5": f"warm-up {result.warmup:g} chosen by MSER-5",
+        "none": "no warm-up",
+    }.get(result.warmup_method, f"warm-up {result.warmup:g} (fixed)")
+    if result.ci_method == "batch-means":
+        intervals = (
+            f"{len(result.replication_results)} batch means of one run "
+            f"(Student-t, {result.confidence:.0%})"
+        )
+    else:
+        intervals = (
+            f"{result.replications} independent replications (Student-t, {result.confidence:.0%})"
+        )
+    parts = [warmup, intervals]
+    report = result.precision
+    if report is not None:
+        worst = max(report.achieved.values(), default=0.0)
+        verdict = "met" if report.met else f"NOT met (cap {report.max_replications})"
+        parts.append(
+            f"precision target {report.target:g}: {verdict}, worst relative half-width {worst:.3g}"
+        )
+    if result.elapsed_seconds == result.elapsed_seconds:  # not NaN
+        parts.append(f"{result.elapsed_seconds:.1f} s")
+    return Text("; ".join(parts) + ".")

@@ -9,16 +9,23 @@ throughput`` for the system and for each event class.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from eda_sim.stats import StationSnapshot, SystemSnapshot
 
 __all__ = [
     "STATION_METRICS",
     "SYSTEM_METRICS",
     "ClassObservations",
     "ReplicationResult",
+    "SamplePath",
     "StationRecord",
     "SystemRecord",
     "TraceRecord",
+    "station_record",
+    "system_record",
 ]
 
 #: Per-station metrics, in report order.
@@ -108,6 +115,104 @@ class ClassObservations:
     transitions: tuple[tuple[int, ...], ...]
 
 
+def station_record(start: StationSnapshot, end: StationSnapshot, servers: int) -> StationRecord:
+    """One station's figures over ``[start.time, end.time]`` from two snapshots."""
+    span = end.time - start.time
+    area_busy = end.area_busy - start.area_busy
+    area_waiting = end.area_waiting - start.area_waiting
+    completions = end.completions - start.completions
+    arrivals = end.arrivals - start.arrivals
+    lost = end.lost - start.lost
+    return StationRecord(
+        L=(area_busy + area_waiting) / span,
+        Lq=area_waiting / span,
+        W=(end.sojourn_sum - start.sojourn_sum) / completions if completions else math.nan,
+        Wq=(end.wait_sum - start.wait_sum) / completions if completions else math.nan,
+        utilization=area_busy / (servers * span),
+        throughput=completions / span,
+        loss=lost / arrivals if arrivals else 0.0,
+        arrivals=arrivals,
+        lost=lost,
+        completions=completions,
+        present_at_start=start.present,
+        present_at_end=end.present,
+    )
+
+
+def system_record(start: SystemSnapshot, end: SystemSnapshot) -> SystemRecord:
+    """Whole-system (or one class's) figures over ``[start.time, end.time]``."""
+    span = end.time - start.time
+    completions = end.completions - start.completions
+    lost = end.lost - start.lost
+    finished = completions + lost
+    return SystemRecord(
+        L=(end.area - start.area) / span,
+        W=(end.sojourn_sum - start.sojourn_sum) / completions if completions else math.nan,
+        throughput=completions / span,
+        loss=lost / finished if finished else 0.0,
+        entered=end.entered - start.entered,
+        completions=completions,
+        lost=lost,
+        present_at_start=start.present,
+        present_at_end=end.present,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SamplePath:
+    """Snapshots of every monitor on a regular time grid: the run's bounded sample path.
+
+    ``times[b]`` is the ``b``-th grid point (``0`` to the horizon); the arrays hold
+    the running totals there, one row per grid point, columns as the fields of
+    :class:`~eda_sim.stats.StationSnapshot` / :class:`~eda_sim.stats.SystemSnapshot`.
+    Any window between two grid points can be measured exactly from it, and so can
+    batch series (number present per batch, waits per batch).
+    """
+
+    times: np.ndarray
+    stations: dict[str, np.ndarray]
+    servers: dict[str, int]
+    system: np.ndarray
+    classes: dict[str, np.ndarray]
+
+    def station_snapshot(self, station: str, index: int) -> StationSnapshot:
+        """The snapshot of ``station`` at grid point ``index``."""
+        row = self.stations[station][index]
+        return StationSnapshot(
+            float(row[0]),
+            float(row[1]),
+            float(row[2]),
+            int(row[3]),
+            int(row[4]),
+            int(row[5]),
+            float(row[6]),
+            float(row[7]),
+            int(row[8]),
+        )
+
+    def system_snapshot(self, index: int, event_class: str | None = None) -> SystemSnapshot:
+        """The whole-system (or one class's) snapshot at grid point ``index``."""
+        row = self.system[index] if event_class is None else self.classes[event_class][index]
+        return SystemSnapshot(
+            float(row[0]),
+            float(row[1]),
+            int(row[2]),
+            int(row[3]),
+            int(row[4]),
+            float(row[5]),
+            int(row[6]),
+        )
+
+    def batch_means(self, station: str) -> np.ndarray:
+        """Time-average number present in each grid interval (the series MSER-5 reads)."""
+        path = self.stations[station]
+        return np.asarray(np.diff(path[:, 1] + path[:, 2]) / np.diff(path[:, 0]))
+
+    def index_at_or_after(self, time: float) -> int:
+        """The first grid point at or after ``time``."""
+        return int(np.searchsorted(self.times, time - 1e-12 * max(1.0, abs(time)), side="left"))
+
+
 @dataclass(frozen=True)
 class ReplicationResult:
     """Everything one replication measured."""
@@ -122,7 +227,44 @@ class ReplicationResult:
     completed_visits: int
     """Service completions over the whole run, warm-up included (for speed figures)."""
     observations: dict[str, ClassObservations] = field(default_factory=dict, repr=False)
+    path: SamplePath | None = field(default=None, repr=False)
     trace: tuple[TraceRecord, ...] | None = field(default=None, repr=False)
+
+    def truncated(self, index: int) -> ReplicationResult:
+        """The same replication measured from grid point ``index`` of its sample path on.
+
+        Used when the warm-up is chosen after the run (MSER-5): every figure is
+        recomputed exactly over ``[path.times[index], horizon]``.
+        """
+        path = self.path
+        if path is None:
+            raise ValueError("this replication kept no sample path")
+        last = len(path.times) - 1
+        if not 0 <= index < last:
+            raise ValueError(f"index must be in [0, {last}), got {index}")
+        stations = {
+            name: station_record(
+                path.station_snapshot(name, index),
+                path.station_snapshot(name, last),
+                path.servers[name],
+            )
+            for name in self.stations
+        }
+        classes = {
+            name: system_record(path.system_snapshot(index, name), path.system_snapshot(last, name))
+            for name in self.classes
+        }
+        return replace(
+            self,
+            warmup=float(path.times[index]),
+            stations=stations,
+            system=system_record(path.system_snapshot(index), path.system_snapshot(last)),
+            classes=classes,
+        )
+
+    def without_path(self) -> ReplicationResult:
+        """The same result without its sample path (to save memory once it has served)."""
+        return replace(self, path=None)
 
     def station_metric(self, station: str, metric: str) -> float:
         """One station metric, NaN if the station saw no event."""

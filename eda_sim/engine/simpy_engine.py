@@ -35,16 +35,29 @@ from eda_sim.distributions import Distribution
 from eda_sim.engine.records import (
     ClassObservations,
     ReplicationResult,
-    StationRecord,
-    SystemRecord,
+    SamplePath,
     TraceRecord,
+    station_record,
+    system_record,
 )
 from eda_sim.rng import batched, stream_generator
 from eda_sim.routing import Routing
 from eda_sim.scenario import Scenario
-from eda_sim.stats import ArrivalCounter, StationMonitor, SystemMonitor
+from eda_sim.stats import (
+    ArrivalCounter,
+    StationMonitor,
+    StationSnapshot,
+    SystemMonitor,
+    SystemSnapshot,
+)
 
-__all__ = ["COUNT_WINDOW_ARRIVALS", "ENGINE_NAME", "MAX_GAP_SAMPLE", "simulate_replication"]
+__all__ = [
+    "COUNT_WINDOW_ARRIVALS",
+    "ENGINE_NAME",
+    "MAX_GAP_SAMPLE",
+    "PATH_INTERVALS",
+    "simulate_replication",
+]
 
 #: The name this engine reports in results.
 ENGINE_NAME = "simpy"
@@ -52,6 +65,9 @@ ENGINE_NAME = "simpy"
 COUNT_WINDOW_ARRIVALS = 5.0
 #: Inter-arrival gaps kept per class and replication for the exponential check.
 MAX_GAP_SAMPLE = 2000
+#: Intervals of the regular grid on which the sample path is kept (bounded memory;
+#: MSER-5 reads batches of five of them, batch means merges them into 20 or more).
+PATH_INTERVALS = 500
 
 
 def _sampler(distribution: Distribution, rng: np.random.Generator) -> Iterator[float]:
@@ -82,42 +98,6 @@ class _Servers:
     def __init__(self, servers: int) -> None:
         self.servers = servers
         self.line: deque[simpy.Event] = deque()
-
-
-def _station_record(monitor: StationMonitor, now: float) -> StationRecord:
-    span = now - monitor.start
-    area_present, area_busy = monitor.areas(now)
-    completions = monitor.completions
-    return StationRecord(
-        L=area_present / span,
-        Lq=(area_present - area_busy) / span,
-        W=monitor.sojourn_mean if completions else math.nan,
-        Wq=monitor.wait_mean if completions else math.nan,
-        utilization=area_busy / (monitor.servers * span),
-        throughput=completions / span,
-        loss=monitor.lost / monitor.arrivals if monitor.arrivals else 0.0,
-        arrivals=monitor.arrivals,
-        lost=monitor.lost,
-        completions=completions,
-        present_at_start=monitor.present_at_start,
-        present_at_end=monitor.present,
-    )
-
-
-def _system_record(monitor: SystemMonitor, now: float) -> SystemRecord:
-    span = now - monitor.start
-    finished = monitor.completions + monitor.lost
-    return SystemRecord(
-        L=monitor.area_until(now) / span,
-        W=monitor.sojourn_mean if monitor.completions else math.nan,
-        throughput=monitor.completions / span,
-        loss=monitor.lost / finished if finished else 0.0,
-        entered=monitor.entered,
-        completions=monitor.completions,
-        lost=monitor.lost,
-        present_at_start=monitor.present_at_start,
-        present_at_end=monitor.present,
-    )
 
 
 def simulate_replication(
@@ -265,34 +245,70 @@ def simulate_replication(
             counter.arrive(env.now, gap)
             process(walk(class_index, next(entries), services, hops))
 
+    grid = np.linspace(0.0, horizon, PATH_INTERVALS + 1)
+    station_path: list[list[StationSnapshot]] = [[m.snapshot(0.0)] for m in monitors]
+    system_path: list[SystemSnapshot] = [system.snapshot(0.0)]
+    class_paths: list[list[SystemSnapshot]] = [[m.snapshot(0.0)] for m in class_monitors]
+
+    def record_path(now: float) -> None:
+        for monitor, rows in zip(monitors, station_path, strict=True):
+            rows.append(monitor.snapshot(now))
+        system_path.append(system.snapshot(now))
+        for whole, snapshots in zip(class_monitors, class_paths, strict=True):
+            snapshots.append(whole.snapshot(now))
+
+    def ticker() -> Generator[simpy.Event, Any, None]:
+        for time in grid[1:-1].tolist():
+            yield env.timeout(time - env.now)
+            record_path(time)
+
+    warm = [m.snapshot(0.0) for m in monitors]
+    warm_system = [system.snapshot(0.0), *(m.snapshot(0.0) for m in class_monitors)]
+
     def end_warmup(_: simpy.Event) -> None:
         now = env.now
-        for monitor in monitors:
-            monitor.reset(now)
-        for whole in (system, *class_monitors):
-            whole.reset(now)
+        warm[:] = [m.snapshot(now) for m in monitors]
+        warm_system[:] = [system.snapshot(now), *(m.snapshot(now) for m in class_monitors)]
 
     for class_index in range(len(scenario.classes)):
         env.process(source(class_index))
+    env.process(ticker())
     if warmup > 0:
         env.timeout(warmup).callbacks.append(end_warmup)
     env.run(until=horizon)
+    record_path(horizon)
 
+    end = [rows[-1] for rows in station_path]
+    path = SamplePath(
+        times=grid,
+        stations={
+            name: np.array(rows, dtype=float)
+            for name, rows in zip(names, station_path, strict=True)
+        },
+        servers={station.name: station.servers for station in stations},
+        system=np.array(system_path, dtype=float),
+        classes={
+            c.name: np.array(rows, dtype=float)
+            for c, rows in zip(scenario.classes, class_paths, strict=True)
+        },
+    )
     return ReplicationResult(
         replication=replication,
         seed=seed,
         horizon=horizon,
         warmup=warmup,
         stations={
-            name: _station_record(monitor, horizon)
-            for name, monitor in zip(names, monitors, strict=True)
+            station.name: station_record(start, finish, station.servers)
+            for station, start, finish in zip(stations, warm, end, strict=True)
         },
-        system=_system_record(system, horizon),
+        system=system_record(warm_system[0], system_path[-1]),
         classes={
-            event_class.name: _system_record(monitor, horizon)
-            for event_class, monitor in zip(scenario.classes, class_monitors, strict=True)
+            event_class.name: system_record(start, rows[-1])
+            for event_class, start, rows in zip(
+                scenario.classes, warm_system[1:], class_paths, strict=True
+            )
         },
-        completed_visits=sum(m.completions_before + m.completions for m in monitors),
+        completed_visits=sum(m.completions for m in monitors),
         observations={
             event_class.name: ClassObservations(
                 window=counter.window,
@@ -304,5 +320,6 @@ def simulate_replication(
                 scenario.classes, counters, transitions, strict=True
             )
         },
+        path=path,
         trace=tuple(log) if log is not None else None,
     )

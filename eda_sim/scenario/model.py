@@ -334,7 +334,8 @@ def _routing_matrix(
                     ok = False
                 else:
                     matrix[stations.index(origin), stations.index(target)] = probability
-        if not ok:
+        if not ok:  # still check the rows that name known stations
+            faults.extend(fault.prefixed(path) for fault in check_probabilities(matrix, stations))
             return None
     row_faults = [fault.prefixed(path) for fault in check_probabilities(matrix, stations)]
     if row_faults:

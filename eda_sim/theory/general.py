@@ -289,6 +289,8 @@ def best_station(
 
     * finite ``capacity``, Poisson arrivals and exponential service: M/M/c/K
       (exact; Erlang B when ``capacity == servers``);
+    * ``capacity == servers`` with Poisson arrivals and any service: Erlang B, exact
+      by insensitivity (Sevastyanov 1957), labelled ``"M/G/c/c (Erlang B, insensitive)"``;
     * finite ``capacity`` otherwise: M/M/c/K on the mean service time, labelled
       ``"M/M/c/K on mean service time (approx.)"``, not exact;
     * Poisson arrivals and exponential service: M/M/1 or M/M/c, Erlang C (exact);
@@ -342,6 +344,11 @@ def best_station(
         result = mmck(lam, 1.0 / s, c, k)
         if markovian:
             return result
+        if k == c and ca2 == 1.0:
+            # The Erlang loss system is insensitive: with Poisson arrivals its state
+            # distribution, and so loss, L and W, depend on the service time through
+            # its mean only (Sevastyanov 1957; Gross & Harris, 4th ed., §6.2.1).
+            return replace(result, method="M/G/c/c (Erlang B, insensitive)", exact=True)
         return replace(result, method="M/M/c/K on mean service time (approx.)", exact=False)
     if markovian:
         return mm1(lam, 1.0 / s) if c == 1 else mmc(lam, 1.0 / s, c)

@@ -1,0 +1,22 @@
+"""Experiments (layer 5): replications, warm-up, precision, batch means, executors, sweeps."""
+
+from eda_sim.experiment.executors import default_workers, open_executor
+from eda_sim.experiment.runner import (
+    BATCH_COUNT,
+    DEFAULT_MAX_REPLICATIONS,
+    CiMethod,
+    ProgressCallback,
+    run,
+)
+from eda_sim.results import PrecisionReport
+
+__all__ = [
+    "BATCH_COUNT",
+    "DEFAULT_MAX_REPLICATIONS",
+    "CiMethod",
+    "PrecisionReport",
+    "ProgressCallback",
+    "default_workers",
+    "open_executor",
+    "run",
+]

@@ -1,0 +1,378 @@
+"""Running experiments: replications, automatic warm-up, target precision, batch means (layer 5).
+
+Replication ``r`` of a run with seed ``s`` always draws from the same random
+streams (:mod:`eda_sim.rng`), whichever process runs it and in whatever order, and
+results are put back in replication order, so the numbers are identical for
+every number of workers and on Dask.
+
+* **Warm-up** ``auto``: each replication runs from an empty start and keeps its
+  sample path on a regular grid; MSER-5 (White 1997) is applied per station to
+  the number present averaged over the replications, the cut is the latest over
+  the stations, and every replication is re-measured exactly from that grid point.
+* **Precision**: replications are added in rounds until the relative half-width
+  of every station's L, W and Wq and of the system's W is at most the target, or
+  ``max_replications`` is reached. Which replications run depends only on the
+  results of the earlier ones, so the outcome does not depend on the workers.
+* **Batch means** (``ci="batch-means"``): one long replication, the part after the
+  warm-up cut into 20 equal batches; a lag-1 autocorrelation check warns when the
+  batches are not close to independent.
+
+A Ctrl-C (``KeyboardInterrupt``) does not lose finished work: the replications
+that finished are summarised and the result is marked ``partial``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import replace
+from itertools import islice
+from typing import Literal
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from eda_sim.engine.records import (
+    ReplicationResult,
+    station_record,
+    system_record,
+)
+from eda_sim.engine.simpy_engine import ENGINE_NAME, simulate_replication
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment.executors import open_executor
+from eda_sim.results import PrecisionReport, RunResult, assumption_checks, summarize
+from eda_sim.scenario import Scenario
+from eda_sim.stats import lag1_autocorrelation, mser
+from eda_sim.theory.scenario import solve
+
+__all__ = [
+    "AUTOCORRELATION_ALPHA",
+    "BATCH_COUNT",
+    "DEFAULT_MAX_REPLICATIONS",
+    "CiMethod",
+    "PrecisionReport",
+    "ProgressCallback",
+    "run",
+]
+
+#: Called as ``progress(finished, total)`` after each replication (total may grow).
+ProgressCallback = Callable[[int, int], None]
+CiMethod = Literal["replications", "batch-means"]
+
+#: Replications submitted to an executor ahead of the one being waited for.
+IN_FLIGHT = 64
+#: Cap on replications when a precision is asked for and no cap is given.
+DEFAULT_MAX_REPLICATIONS = 200
+#: Batches of a batch-means run (at least 20, Law & Kelton §9.5.3).
+BATCH_COUNT = 20
+#: Level of the one-sided test of positive lag-1 autocorrelation between batch means.
+AUTOCORRELATION_ALPHA = 0.05
+#: The metrics a precision target applies to: per station, and for the system.
+PRECISION_STATION_METRICS = ("L", "W", "Wq")
+PRECISION_SYSTEM_METRICS = ("W",)
+
+
+def _replicate(
+    scenario: Scenario, replication: int, horizon: float, warmup: float, seed: int
+) -> ReplicationResult:
+    """Run one replication (top-level so that worker processes can unpickle it)."""
+    return simulate_replication(
+        scenario, replication=replication, horizon=horizon, warmup=warmup, seed=seed
+    )
+
+
+def _relative_half_width(mean: float, half_width: float) -> float:
+    if math.isnan(half_width) or math.isnan(mean):
+        return math.inf
+    if half_width == 0:
+        return 0.0
+    return half_width / abs(mean) if mean else math.inf
+
+
+def _precision_achieved(result: RunResult) -> dict[str, float]:
+    achieved = {
+        f"{station}.{metric}": _relative_half_width(iv[metric].mean, iv[metric].half_width)
+        for station, iv in result.stations.items()
+        for metric in PRECISION_STATION_METRICS
+        if not math.isnan(iv[metric].mean)  # a station no event reached has nothing to measure
+    }
+    for metric in PRECISION_SYSTEM_METRICS:
+        interval = result.system[metric]
+        achieved[f"system.{metric}"] = _relative_half_width(interval.mean, interval.half_width)
+    return achieved
+
+
+def _auto_warmup(results: Sequence[ReplicationResult], notes: list[str]) -> int:
+    """MSER-5 per station on the cross-replication mean of the number present; the latest cut.
+
+    Returns the grid index where measurement starts.
+    """
+    paths = [r.path for r in results if r.path is not None]
+    if not paths:
+        return 0
+    cut = 0
+    drifting = []
+    for station in paths[0].stations:
+        series = np.mean([p.batch_means(station) for p in paths], axis=0)
+        found = mser(series)
+        cut = max(cut, found.truncation)
+        if found.second_half:
+            drifting.append(station)
+    if drifting:
+        notes.append(
+            "MSER-5 finds the number present still changing in the second half of the run at "
+            + ", ".join(drifting)
+            + ": the run may not reach steady state; use a longer horizon"
+        )
+    return cut
+
+
+def _with_warmup(
+    results: list[ReplicationResult], setting: object, notes: list[str]
+) -> tuple[list[ReplicationResult], str]:
+    if setting != "auto":
+        return results, "none" if setting == "none" else "fixed"
+    cut = _auto_warmup(results, notes)
+    if cut == 0:
+        return results, "MSER-5"
+    return [r.truncated(cut) for r in results], "MSER-5"
+
+
+def _batches(result: ReplicationResult, start: int, count: int) -> list[ReplicationResult]:
+    """Cut one replication's post-warm-up path into ``count`` equal batches, each a record."""
+    path = result.path
+    if path is None:
+        raise ValueError("batch means need the replication's sample path")
+    last = len(path.times) - 1
+    size = (last - start) // count
+    if size < 1:
+        raise ScenarioError(
+            Fault(
+                "run.horizon",
+                f"leaves too few grid intervals after the warm-up for {count} batches",
+            )
+        )
+    first = last - size * count
+    batches = []
+    for index in range(count):
+        lo, hi = first + index * size, first + (index + 1) * size
+        batches.append(
+            replace(
+                result,
+                replication=index,
+                warmup=float(path.times[first]),
+                stations={
+                    name: station_record(
+                        path.station_snapshot(name, lo),
+                        path.station_snapshot(name, hi),
+                        path.servers[name],
+                    )
+                    for name in result.stations
+                },
+                system=system_record(path.system_snapshot(lo), path.system_snapshot(hi)),
+                classes={
+                    name: system_record(
+                        path.system_snapshot(lo, name), path.system_snapshot(hi, name)
+                    )
+                    for name in result.classes
+                },
+                path=None,
+            )
+        )
+    return batches
+
+
+def _autocorrelation_notes(batches: Sequence[ReplicationResult]) -> list[str]:
+    """Name the metrics whose batch means show significant positive lag-1 autocorrelation."""
+    count = len(batches)
+    threshold = float(scipy_stats.norm.ppf(1 - AUTOCORRELATION_ALPHA)) / math.sqrt(count)
+    flagged = []
+    for station in batches[0].stations:
+        for metric in PRECISION_STATION_METRICS:
+            r1 = lag1_autocorrelation(b.stations[station].metric(metric) for b in batches)
+            if r1 > threshold:
+                flagged.append(f"{station}.{metric} (r1 = {r1:.2f})")
+    r1 = lag1_autocorrelation(b.system.W for b in batches)
+    if r1 > threshold:
+        flagged.append(f"system.W (r1 = {r1:.2f})")
+    if not flagged:
+        return []
+    return [
+        f"batch means are autocorrelated (lag 1, one-sided {AUTOCORRELATION_ALPHA:.0%} test, "
+        f"threshold {threshold:.2f}) for "
+        + ", ".join(flagged)
+        + ": the interval may be too narrow; use a longer horizon"
+    ]
+
+
+def run(
+    scenario: Scenario,
+    *,
+    replications: int | None = None,
+    horizon: float | None = None,
+    warmup: float | str | None = None,
+    seed: int | None = None,
+    confidence: float | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    ci: CiMethod = "replications",
+    workers: int | None = 1,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Simulate ``scenario`` and summarise it with confidence intervals beside theory.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario; its ``run`` settings are the defaults.
+    replications, horizon, warmup, seed, confidence, precision : optional
+        Override the scenario's run settings (checked like the file's: a bad value
+        raises :class:`~eda_sim.errors.ScenarioError`). ``warmup`` is a time,
+        ``"none"`` or ``"auto"`` (MSER-5); ``precision`` a target relative half-width.
+    max_replications : int, optional
+        Cap on replications when a precision is asked for (default 200).
+    ci : {"replications", "batch-means"}
+        Independent replications (default) or batch means of one long run.
+    workers : int or None
+        Worker processes (``None``: one per CPU; 1: this process).
+    executor : concurrent.futures.Executor, optional
+        Run replications on this executor (left open).
+    scheduler : str, optional
+        Address of a Dask scheduler to run replications on.
+    progress : callable, optional
+        ``progress(finished, total)`` after each replication.
+
+    Returns
+    -------
+    RunResult
+        Marked ``partial`` if interrupted after at least one replication finished.
+
+    Examples
+    --------
+    >>> from eda_sim.scenario import load_scenario
+    >>> result = run(load_scenario("scenarios/mm1.yaml"), replications=3, horizon=2000)
+    >>> result.replications, sorted(result.stations)
+    (3, ['handler'])
+    """
+    if ci not in ("replications", "batch-means"):
+        raise ScenarioError(Fault("ci", f"must be replications or batch-means, got {ci!r}"))
+    scenario = scenario.with_run(
+        replications=replications,
+        horizon=horizon,
+        warmup=warmup,
+        seed=seed,
+        confidence=confidence,
+        precision=precision,
+    )
+    settings = scenario.run
+    target = settings.precision
+    cap = (
+        max_replications
+        if max_replications is not None
+        else max(DEFAULT_MAX_REPLICATIONS, settings.replications)
+    )
+    if cap < settings.replications:
+        raise ScenarioError(
+            Fault(
+                "max_replications", f"must be >= replications ({settings.replications}), got {cap}"
+            )
+        )
+    if ci == "batch-means" and target is not None:
+        raise ScenarioError(Fault("precision", "applies to replications, not to batch means"))
+    engine_warmup = 0.0 if settings.warmup == "auto" else settings.warmup_time
+    total = 1 if ci == "batch-means" else settings.replications
+    finished: dict[int, ReplicationResult] = {}
+    started = time.perf_counter()
+    interrupted = False
+
+    def collect(pool: Executor | None, wanted: int) -> None:
+        indices = [i for i in range(wanted) if i not in finished]
+        arguments = (settings.horizon, engine_warmup, settings.seed)
+        if pool is None:
+            for index in indices:
+                finished[index] = _replicate(scenario, index, *arguments)
+                if progress is not None:
+                    progress(len(finished), wanted)
+            return
+        # A bounded window of submitted replications: results are taken in order, and a
+        # run of 100,000 short replications does not queue 100,000 pickled tasks.
+        pending = iter(indices)
+        window: deque[Future[ReplicationResult]] = deque(
+            pool.submit(_replicate, scenario, index, *arguments)
+            for index in islice(pending, IN_FLIGHT)
+        )
+        try:
+            while window:
+                result = window.popleft().result()
+                finished[result.replication] = result
+                if progress is not None:
+                    progress(len(finished), wanted)
+                following = next(pending, None)
+                if following is not None:
+                    window.append(pool.submit(_replicate, scenario, following, *arguments))
+        finally:
+            for future in window:
+                future.cancel()
+
+    report: PrecisionReport | None = None
+    with open_executor(workers, scheduler, executor) as pool:
+        while True:
+            notes: list[str] = []  # about this round's replications
+            try:
+                collect(pool, total)
+            except KeyboardInterrupt:
+                if not finished:
+                    raise
+                interrupted = True
+            ordered = [finished[i] for i in sorted(finished)]
+            measured, warmup_method = _with_warmup(ordered, settings.warmup, notes)
+            if ci == "batch-means":
+                longest = measured[0]
+                assert longest.path is not None  # the engine always keeps it
+                start = longest.path.index_at_or_after(longest.warmup)
+                samples = _batches(longest, start, BATCH_COUNT)
+                notes.extend(_autocorrelation_notes(samples))
+            else:
+                samples = measured
+            summary = summarize(
+                scenario.name,
+                ENGINE_NAME,
+                samples,
+                confidence=settings.confidence,
+                requested=len(samples) if ci == "batch-means" else total,
+                class_names=() if scenario.single_class else scenario.class_names,
+            )
+            if target is None or interrupted:
+                break
+            achieved = _precision_achieved(summary)
+            worst = max(achieved.values(), default=0.0)
+            met = worst <= target
+            report = PrecisionReport(target, met, cap, achieved)
+            if met or total >= cap:
+                break
+            needed = total * (worst / target) ** 2 if math.isfinite(worst) else 2 * total
+            total = min(cap, max(total + 1, min(math.ceil(needed), 2 * total)))
+
+    if target is not None and report is not None and not report.met:
+        notes.append(
+            f"precision {target:g} not met with {len(finished)} replications "
+            f"(cap {cap}); worst relative half-width {max(report.achieved.values()):.3g}"
+        )
+    kept = [r if r.replication == 0 else r.without_path() for r in measured]
+    return replace(
+        summary,
+        replication_results=tuple(kept) if ci == "replications" else summary.replication_results,
+        partial=interrupted,
+        elapsed_seconds=time.perf_counter() - started,
+        theory=solve(scenario),
+        checks=tuple(assumption_checks(scenario, ordered)),
+        warmup_method=warmup_method,
+        ci_method=ci,
+        precision=report,
+        notes=tuple(dict.fromkeys(notes)),
+    )

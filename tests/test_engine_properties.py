@@ -35,7 +35,6 @@ from eda_sim.engine.simpy_engine import simulate_replication
 from eda_sim.scenario import Scenario, scenario_from_dict
 
 REL = 1e-9  # relative tolerance for sample-path identities (floating-point sums)
-ROUNDING = 1e-12  # absolute slack for the bound utilisation <= 1
 # Warm-ups are an irrational-looking fraction of the horizon, so that no event time,
 # a sum of the drawn parameters, can coincide with the end of the warm-up.
 WARMUP_FRACTION = 0.2718281828459045
@@ -284,10 +283,9 @@ def test_conservation_and_ranges(net: Network, with_warmup: bool) -> None:
         assert station_conserves(rec), (station.name, rec)
         if not with_warmup:
             assert rec.present_at_start == 0
-        # Utilisation is a difference of running totals, so a window busy throughout can
-        # give 1 + 4e-16 (a known rounding bug, see test_engine_trace.py::
-        # test_busy_throughout_the_window_gives_utilization_exactly_one); hence the slack.
-        assert 0.0 <= rec.utilization <= 1.0 + ROUNDING
+        # exact bounds: rounding must not push them out either (see test_engine_trace.py::
+        # test_busy_throughout_the_window_gives_utilization_exactly_one)
+        assert 0.0 <= rec.utilization <= 1.0
         assert 0.0 <= rec.Lq <= rec.L
         assert rec.L >= 0.0
         # L - Lq is the mean number of busy servers: at most servers, and = c × utilisation

@@ -1,11 +1,12 @@
 """Exact engine tests: hand-worked traces of deterministic tandem networks.
 
 Every scenario here has deterministic gaps and deterministic service times, and
-routing probability 1 from the first station to the second (0 after it), so the
-whole sample path is fixed and can be worked out with pencil and paper, as in
-SimPy's own tests. Times are chosen as sums of halves and quarters, which are
-exact in binary floating point, so most assertions are exact equalities;
-ratios whose denominator is not a power of two use ``pytest.approx(rel=1e-12)``.
+(cases 1-4) routing probability 1 from the first station to the second (0 after
+it), so the whole sample path is fixed and can be worked out with pencil and
+paper, as in SimPy's own tests. Case 5 is two event classes at one station.
+Times are mostly sums of halves and quarters, which are exact in binary floating
+point, so most assertions are exact equalities; other values, and ratios whose
+denominator is not a power of two, use ``pytest.approx(rel=1e-12)``.
 
 Conventions worked out below (and asserted):
 
@@ -19,7 +20,8 @@ Conventions worked out below (and asserted):
   entered event's first steps (SimPy's ``Initialize`` is urgent) run before a
   waiting event that was handed a server at the same instant starts;
 * ``run(until=horizon)`` stops before processing anything at the horizon itself
-  (horizons below are chosen off the event times anyway);
+  (case 1's horizon 8.0 falls on an arrival, which is not run; the other horizons
+  are off the event times);
 * a refused event has a ``lost`` record at the full station and no ``arrive``.
 """
 
@@ -686,18 +688,15 @@ def test_case5_two_classes_at_one_station(case5: Scenario) -> None:
 
 
 def test_case5_no_waiting_after_warmup_gives_lq_exactly_zero(case5: Scenario) -> None:
+    # Regression: Lq once came out as Δarea_present − Δarea_busy of running totals,
+    # which rounding left at -9.25e-17 here.
     a = simulate_replication(case5, horizon=5.95, warmup=3.55).stations["a"]
     assert a.Lq >= 0.0
     assert a.Lq == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: eda_sim/engine/records.py station_record divides Δarea_busy, a difference "
-    "of running totals, by servers × span; with the server busy throughout the window the "
-    "rounding gives utilization = 1.0000000000000002 (> 1)",
-)
 def test_busy_throughout_the_window_gives_utilization_exactly_one() -> None:
+    # Regression: a difference of running totals once gave 1.0000000000000002 here.
     # One server, service 0.3, an arrival every 0.2 (ρ = 1.5): busy without a break from
     # the first arrival (0.2) on, so over [3.3, 11.3] the utilisation is 1.
     raw = {

@@ -494,7 +494,7 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> No
     path = write(tmp_path, "top.yaml", text)
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert_fault(info.value, "", "must be a mapping", kind)
+    assert_fault(info.value, str(path), "must be a mapping", kind)  # the fault names the file
 
 
 def test_nan_and_inf_written_in_yaml(tmp_path: Path) -> None:
@@ -584,8 +584,8 @@ def test_empirical_csv_with_bad_lines(tmp_path: Path) -> None:
 
 
 def test_unstable_station_is_refused_with_rho_per_station() -> None:
-    # λ_ingest = 1.25 at rate 2 (ρ = 0.625) ... raise the arrival rate to 2.5:
-    # ρ_ingest = 2.5 / 2 = 1.25; λ_enrich = 1.5, ρ = 0.75; λ_store = 1.5, ρ = 0.6.
+    # External rate 2.5: λ_ingest = 2.5, ρ = 2.5 × 0.5 = 1.25; λ_enrich = 0.6 × 2.5 = 1.5,
+    # ρ = 1.5 × 0.5 = 0.75; λ_store = 0.3 × 2.5 + 0.5 × 1.5 = 1.5, ρ = 1.5 × 0.8 / 2 = 0.6.
     raw = edit("arrivals.rate", 2.5)
     err = refused(raw, UnstableError)
     assert len(err.faults) == 1
@@ -632,8 +632,8 @@ def test_unstable_station_with_finite_capacity_is_accepted() -> None:
     assert float(scenario.offered_load()[0]) == pytest.approx(1.25)
 
 
-def test_unstable_faults_come_after_other_faults() -> None:
-    """An unstable station and another fault: the other fault is reported (ScenarioError)."""
+def test_unstable_station_does_not_hide_other_faults() -> None:
+    """An unstable station and another fault: the other fault is reported."""
     raw = edit("run", {"horizon": 10, "warmup": 20}, edit("arrivals.rate", 2.5))
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(raw)
@@ -796,9 +796,11 @@ def test_with_run_faults(changes: dict[str, Any], path: str, words: tuple[str, .
     assert_fault(info.value, path, *words)
 
 
-def test_with_run_warmup_auto_follows_the_horizon() -> None:
+def test_with_run_warmup_auto_is_decided_after_the_run() -> None:
+    """With auto, measurement starts at 0 and MSER-5 cuts later, so no time is fixed before."""
     changed = base_scenario().with_run(warmup="auto", horizon=50)
-    assert changed.run.warmup_time == pytest.approx(5.0)
+    assert changed.run.warmup == "auto"
+    assert changed.run.warmup_time == 0.0
 
 
 HAPPY_EDITS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
@@ -824,3 +826,18 @@ HAPPY_EDITS: list[tuple[str, Callable[[], dict[str, Any]]]] = [
 def test_valid_variants_are_accepted(make: Callable[[], dict[str, Any]]) -> None:
     scenario = scenario_from_dict(make())
     assert scenario.stations
+
+
+def test_exponent_without_a_dot_is_a_number(tmp_path: Path) -> None:
+    """YAML 1.1 reads ``1e4`` as text; a scenario means the number (as YAML 1.2 and JSON)."""
+    path = write(
+        tmp_path,
+        "sci.yaml",
+        "stations:\n  a: {service: {dist: exponential, mean: 1e-1}}\n"
+        "arrivals: {process: poisson, rate: 5E0}\nrun: {horizon: 1e4, warmup: 2e+2}\n",
+    )
+    scenario = load_scenario(path)
+    assert scenario.run.horizon == 10_000.0
+    assert scenario.run.warmup_time == 200.0
+    assert scenario.stations[0].service.mean == pytest.approx(0.1)
+    assert scenario.classes[0].arrivals.rate == 5.0

@@ -106,11 +106,12 @@ def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> Scenario
     return ScenarioError(faults)
 
 
-class _LazyProgress:
+class LazyProgress:
     """A progress bar on stderr that appears only once a run has taken ``PROGRESS_DELAY`` s."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, label: str = "replications") -> None:
         self.console = console
+        self.label = label
         self.started = time.perf_counter()
         self.bar: Progress | None = None
         self.task = TaskID(0)
@@ -120,7 +121,7 @@ class _LazyProgress:
             if time.perf_counter() - self.started < PROGRESS_DELAY or finished >= total:
                 return
             self.bar = Progress(
-                TextColumn("replications"),
+                TextColumn(self.label),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -128,12 +129,13 @@ class _LazyProgress:
                 transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("run", total=total)
+            self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=finished)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 @app.command("run")
@@ -215,7 +217,7 @@ def run_command(
 
     stdout = _console()
     stderr = Console(stderr=True)
-    progress = _LazyProgress(stderr)
+    progress = LazyProgress(stderr)
     try:
         result = run_experiment(
             scenario,

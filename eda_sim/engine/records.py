@@ -9,11 +9,12 @@ throughput`` for the system and for each event class.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from eda_sim.stats import StationSnapshot, SystemSnapshot
+from eda_sim.stats import StationSnapshot, SystemSnapshot, mser
 
 __all__ = [
     "STATION_METRICS",
@@ -24,6 +25,7 @@ __all__ = [
     "StationRecord",
     "SystemRecord",
     "TraceRecord",
+    "mser_cut",
     "station_record",
     "system_record",
 ]
@@ -128,7 +130,9 @@ def station_record(start: StationSnapshot, end: StationSnapshot, servers: int) -
         Lq=area_waiting / span,
         W=(end.sojourn_sum - start.sojourn_sum) / completions if completions else math.nan,
         Wq=(end.wait_sum - start.wait_sum) / completions if completions else math.nan,
-        utilization=area_busy / (servers * span),
+        # Δarea_busy <= servers × span exactly; a difference of running totals can exceed
+        # it by a rounding error, which must not show as a utilisation above 1.
+        utilization=min(area_busy / (servers * span), 1.0),
         throughput=completions / span,
         loss=lost / arrivals if arrivals else 0.0,
         arrivals=arrivals,
@@ -211,6 +215,33 @@ class SamplePath:
     def index_at_or_after(self, time: float) -> int:
         """The first grid point at or after ``time``."""
         return int(np.searchsorted(self.times, time - 1e-12 * max(1.0, abs(time)), side="left"))
+
+
+def mser_cut(paths: Sequence[SamplePath]) -> tuple[int, list[str]]:
+    """MSER-5 warm-up over one or more replications' sample paths.
+
+    Per station, MSER-5 (:func:`eda_sim.stats.mser`) is applied to the number
+    present per grid interval averaged over the paths; the cut is the latest over
+    the stations.
+
+    Returns
+    -------
+    index : int
+        Grid point where measurement should start.
+    drifting : list of str
+        Stations whose series still changes in the second half of the run.
+    """
+    cut = 0
+    drifting: list[str] = []
+    if not paths:
+        return cut, drifting
+    for station in paths[0].stations:
+        series = np.mean([path.batch_means(station) for path in paths], axis=0)
+        found = mser(series)
+        cut = max(cut, found.truncation)
+        if found.second_half:
+            drifting.append(station)
+    return cut, drifting
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from eda_sim.engine.records import (
     ReplicationResult,
     SamplePath,
     TraceRecord,
+    mser_cut,
     station_record,
     system_record,
 )
@@ -118,7 +119,8 @@ def simulate_replication(
     replication : int
         Replication index; with ``seed`` it selects the random streams.
     horizon, warmup : float, optional
-        Simulated time to run and to discard; default: the scenario's run settings.
+        Simulated time to run and to discard; default: the scenario's run settings
+        (with ``warmup: auto``, MSER-5 on this replication's own sample path).
     seed : int, optional
         Root seed; default: the scenario's ``run.seed``.
     trace : bool
@@ -130,6 +132,7 @@ def simulate_replication(
     ReplicationResult
     """
     horizon = scenario.run.horizon if horizon is None else float(horizon)
+    automatic = warmup is None and scenario.run.warmup == "auto"
     warmup = scenario.run.warmup_time if warmup is None else float(warmup)
     seed = scenario.run.seed if seed is None else int(seed)
     if not 0 <= warmup < horizon:
@@ -292,7 +295,7 @@ def simulate_replication(
             for c, rows in zip(scenario.classes, class_paths, strict=True)
         },
     )
-    return ReplicationResult(
+    result = ReplicationResult(
         replication=replication,
         seed=seed,
         horizon=horizon,
@@ -323,3 +326,8 @@ def simulate_replication(
         path=path,
         trace=tuple(log) if log is not None else None,
     )
+    if automatic:
+        cut, _ = mser_cut([path])
+        if cut:
+            result = result.truncated(cut)
+    return result

@@ -8,6 +8,7 @@ from eda_sim.experiment.runner import (
     ProgressCallback,
     run,
 )
+from eda_sim.experiment.sweeps import SweepResult, parse_values, sweep
 from eda_sim.results import PrecisionReport
 
 __all__ = [
@@ -16,7 +17,10 @@ __all__ = [
     "CiMethod",
     "PrecisionReport",
     "ProgressCallback",
+    "SweepResult",
     "default_workers",
     "open_executor",
+    "parse_values",
     "run",
+    "sweep",
 ]

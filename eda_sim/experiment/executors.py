@@ -7,7 +7,9 @@ only open and close the one the user asked for.
 
 from __future__ import annotations
 
+import functools
 import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -89,7 +91,9 @@ def open_executor(
     if count == 1:
         yield None
         return
-    pool = ProcessPoolExecutor(max_workers=count)
+    # Workers ignore Ctrl-C: only the main process stops, keeps what finished and reports.
+    ignore_interrupt = functools.partial(signal.signal, signal.SIGINT, signal.SIG_IGN)
+    pool = ProcessPoolExecutor(max_workers=count, initializer=ignore_interrupt)
     try:
         yield pool
     finally:

@@ -32,11 +32,11 @@ from dataclasses import replace
 from itertools import islice
 from typing import Literal
 
-import numpy as np
 from scipy import stats as scipy_stats
 
 from eda_sim.engine.records import (
     ReplicationResult,
+    mser_cut,
     station_record,
     system_record,
 )
@@ -45,7 +45,7 @@ from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.executors import open_executor
 from eda_sim.results import PrecisionReport, RunResult, assumption_checks, summarize
 from eda_sim.scenario import Scenario
-from eda_sim.stats import lag1_autocorrelation, mser
+from eda_sim.stats import lag1_autocorrelation
 from eda_sim.theory.scenario import solve
 
 __all__ = [
@@ -105,37 +105,18 @@ def _precision_achieved(result: RunResult) -> dict[str, float]:
     return achieved
 
 
-def _auto_warmup(results: Sequence[ReplicationResult], notes: list[str]) -> int:
-    """MSER-5 per station on the cross-replication mean of the number present; the latest cut.
-
-    Returns the grid index where measurement starts.
-    """
-    paths = [r.path for r in results if r.path is not None]
-    if not paths:
-        return 0
-    cut = 0
-    drifting = []
-    for station in paths[0].stations:
-        series = np.mean([p.batch_means(station) for p in paths], axis=0)
-        found = mser(series)
-        cut = max(cut, found.truncation)
-        if found.second_half:
-            drifting.append(station)
+def _with_warmup(
+    results: list[ReplicationResult], setting: object, notes: list[str]
+) -> tuple[list[ReplicationResult], str]:
+    if setting != "auto":
+        return results, "none" if setting == "none" else "fixed"
+    cut, drifting = mser_cut([r.path for r in results if r.path is not None])
     if drifting:
         notes.append(
             "MSER-5 finds the number present still changing in the second half of the run at "
             + ", ".join(drifting)
             + ": the run may not reach steady state; use a longer horizon"
         )
-    return cut
-
-
-def _with_warmup(
-    results: list[ReplicationResult], setting: object, notes: list[str]
-) -> tuple[list[ReplicationResult], str]:
-    if setting != "auto":
-        return results, "none" if setting == "none" else "fixed"
-    cut = _auto_warmup(results, notes)
     if cut == 0:
         return results, "MSER-5"
     return [r.truncated(cut) for r in results], "MSER-5"
@@ -284,7 +265,7 @@ def run(
         )
     if ci == "batch-means" and target is not None:
         raise ScenarioError(Fault("precision", "applies to replications, not to batch means"))
-    engine_warmup = 0.0 if settings.warmup == "auto" else settings.warmup_time
+    engine_warmup = settings.warmup_time  # 0 with auto: MSER-5 cuts after the run
     total = 1 if ci == "batch-means" else settings.replications
     finished: dict[int, ReplicationResult] = {}
     started = time.perf_counter()

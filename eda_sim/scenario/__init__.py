@@ -2,7 +2,6 @@
 
 from eda_sim.scenario.loader import load_scenario, scenario_from_dict, scenario_to_yaml
 from eda_sim.scenario.model import (
-    AUTO_WARMUP_FRACTION,
     DEFAULT_CLASS,
     ArrivalProcess,
     EventClass,
@@ -14,7 +13,6 @@ from eda_sim.scenario.model import (
 from eda_sim.scenario.schema import ScenarioDocument, json_schema
 
 __all__ = [
-    "AUTO_WARMUP_FRACTION",
     "DEFAULT_CLASS",
     "ArrivalProcess",
     "EventClass",

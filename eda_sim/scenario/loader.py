@@ -7,6 +7,7 @@ collected into one :class:`~eda_sim.errors.ScenarioError`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,14 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
 
+
+# YAML 1.1 wants a dot in a float, so PyYAML reads ``1e4`` as text; a scenario means
+# the number (as YAML 1.2 and JSON do).
+_StrictSafeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 _StrictSafeLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
@@ -129,9 +138,15 @@ def load_scenario(path: str | Path, *, allow_unstable: bool = False) -> Scenario
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(Fault(str(path), f"cannot be read: {error}")) from None
     raw = _parse_yaml(text, str(path))
-    return scenario_from_dict(
-        raw, name=path.stem, base_dir=path.resolve().parent, allow_unstable=allow_unstable
-    )
+    try:
+        return scenario_from_dict(
+            raw, name=path.stem, base_dir=path.resolve().parent, allow_unstable=allow_unstable
+        )
+    except ScenarioError as error:  # a fault about the whole document names the file
+        if all(fault.path for fault in error.faults):
+            raise
+        named = [Fault(fault.path or str(path), fault.message) for fault in error.faults]
+        raise type(error)(named) from None
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

@@ -25,7 +25,6 @@ from eda_sim.scenario import schema
 from eda_sim.scenario.messages import describe_value, faults_from_validation, suggest
 
 __all__ = [
-    "AUTO_WARMUP_FRACTION",
     "DEFAULT_CLASS",
     "ArrivalProcess",
     "EventClass",
@@ -34,10 +33,6 @@ __all__ = [
     "Station",
     "build_scenario",
 ]
-
-#: Until automatic warm-up detection (MSER-5) lands, ``warmup: auto`` deletes this
-#: fraction of the horizon.
-AUTO_WARMUP_FRACTION = 0.1
 
 #: The name of the single event class of a scenario written without ``classes:``.
 DEFAULT_CLASS = "events"
@@ -96,11 +91,13 @@ class RunSettings:
 
     @property
     def warmup_time(self) -> float:
-        """The warm-up as a time: ``none`` is 0, ``auto`` a fixed fraction of the horizon."""
-        if self.warmup == "none":
+        """The warm-up fixed before the run: a given time, or 0 for ``none`` and ``auto``.
+
+        With ``auto`` measurement starts at 0 and MSER-5 picks the warm-up from
+        the sample path after the run.
+        """
+        if self.warmup in ("none", "auto"):
             return 0.0
-        if self.warmup == "auto":
-            return AUTO_WARMUP_FRACTION * self.horizon
         return float(self.warmup)
 
 
@@ -150,6 +147,35 @@ class Scenario:
         """Expected visits to each station per external arrival, over all classes."""
         rates = self.arrival_rates().sum(axis=0)
         return np.asarray(rates / sum(c.arrivals.rate for c in self.classes))
+
+    def replace(self, path: str, value: float, *, allow_unstable: bool = False) -> Scenario:
+        """Return a variant with the number at the dotted ``path`` set to ``value``, re-checked.
+
+        ``path`` is as written in a scenario file: ``arrivals.rate``,
+        ``stations.NAME.servers``, ``stations.NAME.service.mean``, ``routing.FROM.TO``,
+        ``classes.NAME.arrivals.rate``, ``run.horizon``, ... (see
+        :func:`eda_sim.scenario.paths.replace_value`).
+
+        Raises
+        ------
+        ScenarioError
+            For a path that names no number (fault path ``param``), or whatever the
+            variant breaks (:class:`~eda_sim.errors.UnstableError` for ρ >= 1 unless
+            ``allow_unstable``).
+
+        Examples
+        --------
+        >>> from eda_sim.scenario import scenario_from_dict
+        >>> mm1 = scenario_from_dict({
+        ...     "stations": {"handler": {"service": {"dist": "exponential", "rate": 1.0}}},
+        ...     "arrivals": {"process": "poisson", "rate": 0.5},
+        ... })
+        >>> [round(float(rho), 3) for rho in mm1.replace("arrivals.rate", 0.9).offered_load()]
+        [0.9]
+        """
+        from eda_sim.scenario.paths import replace_value  # paths imports this module
+
+        return replace_value(self, path, value, allow_unstable=allow_unstable)
 
     def with_run(self, **changes: object) -> Scenario:
         """Return a copy with some run settings changed (checked like the file's).

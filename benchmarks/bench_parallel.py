@@ -1,0 +1,218 @@
+"""Parallel speed-up of replications: 1 worker against 2, and optionally a Dask cluster.
+
+The workload is ``run(jackson3, replications=8, ...)`` on ``scenarios/jackson3.yaml``
+with a horizon chosen so that one replication takes about one second on this
+machine (measured at start-up, or fixed with ``--horizon``). The same run is timed
+on 1 worker (in this process) and on 2 worker processes (``workers=2``, a process
+pool started and stopped inside each timed run, as a user sees it), interleaved,
+``--repeats`` times each; the median wall time of each is kept.
+
+How to run (from the repository root)::
+
+    python benchmarks/bench_parallel.py                  # calibrated horizon, 3 repeats
+    python benchmarks/bench_parallel.py --dask           # also through a 2-worker LocalCluster
+    python benchmarks/bench_parallel.py --horizon 50000 --repeats 1   # a quick check
+    python benchmarks/bench_parallel.py --json parallel.json
+
+How to read the output:
+
+* ``1 worker`` and ``2 workers`` are median seconds for all 8 replications, start-up of
+  the pool included; ``speed-up`` = 1-worker time / 2-worker time. The project's
+  target is a speed-up of at least 1.7 on 2 workers; the line says PASS or FAIL. That
+  is a report, not a test: the script exits 0 either way (non-zero only on a crash).
+* The speed-up is only meaningful on an otherwise idle machine with at least two
+  cores: the load averages before and after are printed beside it. With other work
+  running, both figures are slowed and the speed-up is understated.
+* ``identical`` says whether the 1-worker and 2-worker runs gave the same JSON, as
+  they must (replication ``r`` always draws from the same random streams).
+* With ``--dask`` a ``distributed.LocalCluster`` of 2 worker processes (one thread
+  each) is started once, outside the timing; ``dask (2 workers)`` is the median time
+  of the same run through ``run(..., scheduler=ADDRESS)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eda_sim.engine.simpy_engine import simulate_replication
+from eda_sim.experiment import default_workers, run
+from eda_sim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "jackson3.yaml"
+REPLICATIONS = 8
+TARGET_SPEEDUP = 1.7
+#: Horizon of the calibration replication (about 0.2 s on a current core).
+CALIBRATION_HORIZON = 20_000.0
+
+
+def load_averages() -> str:
+    """The 1, 5 and 15 minute load averages, or ``n/a``."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:  # pragma: no cover - not Unix
+        return "n/a"
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def calibrate(scenario: Scenario, seconds: float) -> float:
+    """A horizon for which one replication takes about ``seconds`` here (rounded)."""
+    simulate_replication(scenario, horizon=2_000.0, warmup=0.0, seed=1)  # warm caches
+    started = time.perf_counter()
+    simulate_replication(scenario, horizon=CALIBRATION_HORIZON, warmup=0.0, seed=1)
+    elapsed = time.perf_counter() - started
+    horizon = CALIBRATION_HORIZON * seconds / elapsed
+    return float(round(horizon, -3)) if horizon >= 10_000 else float(round(horizon))
+
+
+def timed(action: Callable[[], dict[str, Any]]) -> tuple[float, dict[str, Any]]:
+    """Wall time of ``action()`` and its result."""
+    started = time.perf_counter()
+    document = action()
+    return time.perf_counter() - started, document
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the runs, print the figures and the verdict; return the exit code (0)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--horizon", type=float, help="simulated time per replication")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=1.0,
+        help="calibrate the horizon so that one replication takes this long (default 1)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per setting")
+    parser.add_argument("--dask", action="store_true", help="also time a 2-worker LocalCluster")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+
+    scenario = load_scenario(SCENARIO)
+    load_before = load_averages()
+    horizon = args.horizon if args.horizon is not None else calibrate(scenario, args.seconds)
+    settings: dict[str, Any] = {
+        "replications": REPLICATIONS,
+        "horizon": horizon,
+        "warmup": horizon / 20,
+        "seed": 1,
+    }
+    print(
+        f"eda-sim parallel replications: {REPLICATIONS} x jackson3, horizon {horizon:g}, "
+        f"median of {args.repeats}"
+    )
+    print(
+        f"python {platform.python_version()}, {platform.system()} {platform.machine()}, "
+        f"{default_workers()} usable CPUs, load average before {load_before}"
+    )
+
+    def on(workers: int) -> Callable[[], dict[str, Any]]:
+        return lambda: run(scenario, workers=workers, **settings).to_dict()
+
+    # one small untimed run of each kind: imports, first pool start
+    small = {**settings, "horizon": 2_000.0, "warmup": 100.0, "replications": 2}
+    run(scenario, workers=1, **small)
+    run(scenario, workers=2, **small)
+
+    serial_times: list[float] = []
+    pooled_times: list[float] = []
+    serial_doc: dict[str, Any] = {}
+    pooled_doc: dict[str, Any] = {}
+    for _ in range(args.repeats):
+        seconds, serial_doc = timed(on(1))
+        serial_times.append(seconds)
+        seconds, pooled_doc = timed(on(2))
+        pooled_times.append(seconds)
+    serial = statistics.median(serial_times)
+    pooled = statistics.median(pooled_times)
+    speedup = serial / pooled
+    identical = serial_doc == pooled_doc
+
+    figures: dict[str, Any] = {
+        "scenario": "jackson3",
+        "replications": REPLICATIONS,
+        "horizon": horizon,
+        "repeats": args.repeats,
+        "cpus": default_workers(),
+        "serial_seconds": serial_times,
+        "two_workers_seconds": pooled_times,
+        "serial_median": serial,
+        "two_workers_median": pooled,
+        "speedup": speedup,
+        "target": TARGET_SPEEDUP,
+        "pass": speedup >= TARGET_SPEEDUP,
+        "identical": identical,
+    }
+    print(f"  1 worker   {serial:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in serial_times)})")
+    print(f"  2 workers  {pooled:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in pooled_times)})")
+    verdict = "PASS" if speedup >= TARGET_SPEEDUP else "FAIL"
+    print(f"  speed-up   {speedup:7.2f} x  target >= {TARGET_SPEEDUP} x: {verdict}")
+    print(f"  identical results on 1 and 2 workers: {identical}")
+
+    if args.dask:
+        figures.update(time_dask(scenario, settings, args.repeats, serial, serial_doc))
+
+    load_after = load_averages()
+    figures["load_before"], figures["load_after"] = load_before, load_after
+    print(f"load average after {load_after}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def time_dask(
+    scenario: Scenario,
+    settings: dict[str, Any],
+    repeats: int,
+    serial: float,
+    serial_doc: dict[str, Any],
+) -> dict[str, Any]:
+    """The same run through a 2-worker LocalCluster (started outside the timing)."""
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        print("  dask: the distributed package is not installed; skipped")
+        return {}
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        address = cluster.scheduler_address
+        small = {**settings, "horizon": 2_000.0, "warmup": 100.0, "replications": 2}
+        run(scenario, scheduler=address, **small)  # untimed: the workers import eda_sim
+        times: list[float] = []
+        document: dict[str, Any] = {}
+        for _ in range(repeats):
+            seconds, document = timed(
+                lambda: run(scenario, scheduler=address, **settings).to_dict()
+            )
+            times.append(seconds)
+    median = statistics.median(times)
+    identical = document == serial_doc
+    print(
+        f"  dask (2 workers) {median:7.2f} s   (runs: {', '.join(f'{t:.2f}' for t in times)}); "
+        f"speed-up {serial / median:.2f} x; identical to 1 worker: {identical}"
+    )
+    return {
+        "dask_seconds": times,
+        "dask_median": median,
+        "dask_speedup": serial / median,
+        "dask_identical": identical,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

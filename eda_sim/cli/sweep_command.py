@@ -1,0 +1,297 @@
+"""``eda-sim sweep``: run a scenario at several values of one number (layer 7).
+
+Registers the ``sweep`` command on :data:`eda_sim.cli.app.app`. The table shows,
+per value, every station's L and W (mean ± half-width) beside theory, the
+system's, and the points that were skipped with the reason. ``--json`` and
+``--csv`` write the tidy table; ``--checkpoint`` makes the sweep resumable.
+
+Exit codes as for ``run``: 0 success, 2 bad input (one line per fault, nothing
+written, an existing checkpoint left as it was), 130 interrupted (the finished
+points are in the checkpoint and in the outputs, marked partial).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from eda_sim.cli.app import (
+    INTERRUPTED,
+    LazyProgress,
+    _cli_fault_paths,
+    _console,
+    _fail,
+    _load,
+    app,
+)
+from eda_sim.cli.tables import format_estimate
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment import SweepResult, default_workers, parse_values, sweep
+from eda_sim.results import atomic_write_text
+from eda_sim.stats import Interval
+
+__all__ = ["sweep_command", "sweep_table"]
+
+#: Fault paths of the sweep's API and the options that set them.
+_OPTIONS = {
+    "param": "--param",
+    "values": "--values",
+    "checkpoint": "--checkpoint",
+    "workers": "--workers",
+    "scheduler": "--scheduler",
+}
+
+
+def _number(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:.4g}"
+
+
+def _estimate(row: dict[str, Any], confidence: float) -> str:
+    interval = Interval(row["mean"], row["ci_low"], row["ci_high"], row["n"], confidence)
+    return format_estimate(interval)
+
+
+def sweep_table(result: SweepResult, time_unit: str) -> Table:
+    """Per value: each station's and the system's L and W beside theory; skipped points' reasons."""
+    warmup = result.warmup if isinstance(result.warmup, str) else f"{result.warmup:g}"
+    title = (
+        f"{result.scenario}: {result.param} over {len(result.points)} values; "
+        f"{result.replications} replications of {result.horizon:g} {time_unit} "
+        f"(warm-up {warmup}), seed {result.seed} at every point; "
+        f"simulated = mean ± {result.confidence:.0%} half-width"
+        + (" — PARTIAL (interrupted)" if result.partial else "")
+    )
+    table = Table(title=Text(title), title_justify="left")
+    for name, justify in (
+        (result.param, "right"),
+        ("station", "left"),
+        ("L", "right"),
+        ("theory", "right"),
+        (f"W ({time_unit})", "right"),
+        ("theory", "right"),
+        ("method / reason", "left"),
+    ):
+        table.add_column(Text(name), justify=justify, no_wrap=name != "method / reason")  # type: ignore[arg-type]
+    rows_by_value: dict[float, list[dict[str, Any]]] = {}
+    for row in result.rows:
+        rows_by_value.setdefault(row["value"], []).append(row)
+    for point in result.points:
+        shown_value = f"{point.value:.6g}"
+        if point.status != "ok":
+            label = "skipped" if point.status == "skipped" else "not run"
+            table.add_row(shown_value, label, "", "", "", "", Text(point.reason or ""))
+            table.add_section()
+            continue
+        metrics: dict[tuple[str, str], dict[str, Any]] = {
+            (row["name"], row["metric"]): row
+            for row in rows_by_value[point.value]
+            if row["scope"] in ("station", "system")
+        }
+        names = list(dict.fromkeys(name for name, _ in metrics))
+        previous_method = None
+        for position, name in enumerate(names):
+            length, wait = metrics.get((name, "L")), metrics.get((name, "W"))
+            if length is None or wait is None:
+                continue
+            method = str(wait["method"]) + (" (exact)" if wait["exact"] else "")
+            table.add_row(
+                shown_value if position == 0 else "",
+                Text(name),
+                _estimate(length, result.confidence),
+                _number(length["theory"]),
+                _estimate(wait, result.confidence),
+                _number(wait["theory"]),
+                Text(method if method != previous_method else ""),
+            )
+            previous_method = method
+        table.add_section()
+    return table
+
+
+def _translate(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
+    """Name the command-line option for faults in what the options gave."""
+    faults = []
+    for fault in _cli_fault_paths(error, given).faults:
+        option = _OPTIONS.get(fault.path)
+        faults.append(Fault(option, fault.message) if option else fault)
+    return ScenarioError(faults)
+
+
+def _folder_fault(option: str, target: str | Path | None) -> Fault | None:
+    if target is None or str(target) == "-":
+        return None
+    folder = Path(target).parent
+    if not folder.is_dir():
+        return Fault(option, f"folder {str(folder)!r} does not exist")
+    return None
+
+
+@app.command("sweep")
+def sweep_command(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
+    param: Annotated[
+        str,
+        typer.Option(
+            metavar="PATH",
+            help="the number to sweep, as a dotted path into the scenario: arrivals.rate, "
+            "stations.NAME.servers, stations.NAME.service.mean, routing.FROM.TO, "
+            "classes.NAME.arrivals.rate, run.horizon, ...",
+        ),
+    ],
+    values: Annotated[
+        str,
+        typer.Option(
+            metavar="LIST|START:STOP:STEP",
+            help="values to run: 0.5,0.6,0.7 or 0.5:0.9:0.1 (STOP included when on the grid)",
+        ),
+    ],
+    horizon: Annotated[float | None, typer.Option(help="simulated time per replication")] = None,
+    replications: Annotated[
+        int | None, typer.Option(help="independent replications per point")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="root random seed (>= 0), the same at every point")
+    ] = None,
+    warmup: Annotated[str | None, typer.Option(help="auto, none, or a time to discard")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="processes to run replications in [default: one per CPU]")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", help="run replications on this Dask scheduler"),
+    ] = None,
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json", metavar="PATH|-", help="write the table as JSON to PATH, or to stdout with -"
+        ),
+    ] = None,
+    csv_path: Annotated[
+        str | None,
+        typer.Option("--csv", metavar="PATH|-", help="write the table as CSV to PATH, or - "),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="record each finished point in this file (JSON lines), to --resume after Ctrl-C",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="continue the sweep recorded in --checkpoint")
+    ] = False,
+    allow_unstable: Annotated[
+        bool,
+        typer.Option(help="run points where a station of unlimited capacity has load >= 1"),
+    ] = False,
+) -> None:
+    """Run a scenario at several values of one number; one table of L and W beside theory.
+
+    Every point uses the same seed (common random numbers). Points where a
+    station of unlimited capacity would be offered a load >= 1 are skipped with
+    the reason (--allow-unstable runs them). With --checkpoint, Ctrl-C keeps the
+    finished points and the same command with --resume runs the rest, giving the
+    same numbers as an uninterrupted sweep.
+    """
+    source = str(scenario_path)
+    faults: list[Fault] = []
+    if workers is not None and workers < 1:
+        faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
+    warmup_setting: str | float | None = warmup
+    if warmup is not None and warmup not in ("auto", "none"):
+        try:
+            warmup_setting = float(warmup)
+        except ValueError:
+            faults.append(Fault("--warmup", f"must be auto, none or a time, got {warmup!r}"))
+            warmup_setting = None
+    if json_path == "-" and csv_path == "-":
+        faults.append(Fault("--csv", "only one of --json and --csv can write to stdout (-)"))
+    for option, target in (
+        ("--json", json_path),
+        ("--csv", csv_path),
+        ("--checkpoint", checkpoint),
+    ):
+        fault = _folder_fault(option, target)
+        if fault is not None:
+            faults.append(fault)
+    if resume and checkpoint is None:
+        faults.append(Fault("--resume", "needs --checkpoint PATH, the file to continue"))
+    numbers: list[float] = []
+    try:
+        numbers = parse_values(values)
+    except ScenarioError as error:
+        faults.extend(_translate(error, {}).faults)
+    # The file's own value at --param does not matter, so its load is judged per point.
+    scenario = _load(scenario_path, allow_unstable=True)
+    if faults:
+        raise _fail(source, faults)
+
+    given: dict[str, object] = {
+        "horizon": horizon,
+        "replications": replications,
+        "seed": seed,
+        "warmup": warmup_setting,
+    }
+    count = default_workers() if workers is None else workers
+    stderr = Console(stderr=True)
+    progress = LazyProgress(stderr, "sweep points")
+    try:
+        result = sweep(
+            scenario,
+            param,
+            numbers,
+            replications=replications,
+            horizon=horizon,
+            warmup=warmup_setting,
+            seed=seed,
+            workers=count,
+            scheduler=scheduler,
+            allow_unstable=allow_unstable,
+            checkpoint=checkpoint,
+            resume=resume,
+            progress=progress,
+        )
+    except ScenarioError as error:
+        progress.close()
+        raise _fail(source, _translate(error, given)) from None
+    except KeyboardInterrupt:
+        progress.close()
+        sys.stderr.write("interrupted before the sweep started; nothing written\n")
+        raise typer.Exit(INTERRUPTED) from None
+    finally:
+        progress.close()
+
+    finished = sum(point.status == "ok" for point in result.points)
+    if result.partial:
+        runnable = sum(point.status != "skipped" for point in result.points)
+        if finished == 0:
+            sys.stderr.write("interrupted before any point finished; nothing written\n")
+            raise typer.Exit(INTERRUPTED)
+        kept = (
+            f"they are kept in {checkpoint}: run the same command with --resume to complete it"
+            if checkpoint is not None
+            else "give --checkpoint PATH to make a sweep resumable"
+        )
+        sys.stderr.write(
+            f"interrupted: {finished} of {runnable} points finished (written marked partial); "
+            f"{kept}\n"
+        )
+    if json_path == "-":
+        sys.stdout.write(result.to_json() + "\n")
+    elif json_path is not None:
+        atomic_write_text(json_path, result.to_json() + "\n")
+    if csv_path == "-":
+        sys.stdout.write(result.to_csv())
+    elif csv_path is not None:
+        atomic_write_text(csv_path, result.to_csv())
+    if "-" not in (json_path, csv_path):
+        _console().print(sweep_table(result, scenario.time_unit))
+    if result.partial:
+        raise typer.Exit(INTERRUPTED)

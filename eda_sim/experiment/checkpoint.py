@@ -1,0 +1,247 @@
+"""Sweep checkpoints: finished points appended to a JSON-lines file, read back on resume (layer 5).
+
+The first line is a header whose SHA-256 ``fingerprint`` identifies the sweep
+(scenario document, parameter, values, run overrides, eda-sim version); each
+further line is one finished point with its table rows. Lines are flushed and
+synced as they are written; a cut-off last line (a crash while it was being
+written) is dropped on resume, any other bad line refuses the file. Floats are
+written with ``repr`` (NaN as null, infinities as ``"inf"``), so a resumed sweep
+reproduces an uninterrupted one exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.results import atomic_write_text
+from eda_sim.scenario import Scenario
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_KIND",
+    "FLOAT_COLUMNS",
+    "RUN_COLUMNS",
+    "Resumed",
+    "checkpoint_fault",
+    "checkpoint_writer",
+    "decode_point",
+    "encode_point",
+    "fingerprint",
+    "read_checkpoint",
+]
+
+#: Version of the checkpoint file's layout.
+CHECKPOINT_FORMAT = 1
+#: The first line of a checkpoint says this under ``"kind"``.
+CHECKPOINT_KIND = "eda-sim sweep checkpoint"
+#: Float columns of a point's rows (NaN and infinities need encoding).
+FLOAT_COLUMNS = ("mean", "ci_low", "ci_high", "half_width", "theory")
+#: Columns of one point's rows, as :meth:`RunResult.to_frame` gives them.
+RUN_COLUMNS = ("scope", "name", "metric", *FLOAT_COLUMNS[:4], "n", "theory", "method", "exact")
+
+
+def checkpoint_fault(path: Path, message: str) -> ScenarioError:
+    """The error for a checkpoint file that cannot be used (fault path ``checkpoint``)."""
+    return ScenarioError(Fault("checkpoint", f"{path}: {message}"))
+
+
+def encode_float(value: float) -> float | str | None:
+    """A float for strict JSON: NaN as null, infinities as ``"inf"``/``"-inf"``."""
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def decode_float(value: Any) -> float:
+    """Inverse of :func:`encode_float`; ``ValueError`` for anything else."""
+    if value is None:
+        return math.nan
+    if value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value)
+
+
+def encode_point(
+    index: int, value: float, rows: list[dict[str, Any]], notes: tuple[str, ...]
+) -> str:
+    """One finished point as a checkpoint line (without the newline)."""
+    encoded = [
+        {key: encode_float(item) if key in FLOAT_COLUMNS else item for key, item in row.items()}
+        for row in rows
+    ]
+    record = {"index": index, "value": value, "notes": list(notes), "rows": encoded}
+    return json.dumps(record, allow_nan=False, ensure_ascii=False)
+
+
+def decode_point(
+    line: str, values: Sequence[float], runnable: set[int]
+) -> tuple[int, list[dict[str, Any]], tuple[str, ...]]:
+    """Read one point's line; ``ValueError`` (or a subclass) says what is wrong with it."""
+    record = json.loads(line)
+    if not isinstance(record, dict) or set(record) != {"index", "value", "notes", "rows"}:
+        raise ValueError("not a point record")
+    index = record["index"]
+    if isinstance(index, bool) or not isinstance(index, int) or index not in runnable:
+        raise ValueError(f"no sweep point {index!r} to run")
+    if record["value"] != values[index]:
+        raise ValueError(f"point {index} has value {record['value']!r}, not {values[index]!r}")
+    notes = record["notes"]
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise ValueError("notes are not text")
+    rows = []
+    for item in record["rows"]:
+        if not isinstance(item, dict) or set(item) != set(RUN_COLUMNS):
+            raise ValueError("a row does not have the table's columns")
+        row = {key: decode_float(item[key]) if key in FLOAT_COLUMNS else item[key] for key in item}
+        if not all(isinstance(row[key], str) for key in ("scope", "name", "metric", "method")):
+            raise ValueError("a row's names are not text")
+        if isinstance(row["n"], bool) or not isinstance(row["n"], int):
+            raise ValueError("a row's n is not a whole number")
+        if not isinstance(row["exact"], bool):
+            raise ValueError("a row's exact is not true or false")
+        rows.append(row)
+    if not rows:
+        raise ValueError("a point without rows")
+    return index, rows, tuple(notes)
+
+
+@dataclass
+class Resumed:
+    """What a checkpoint gave back: finished points, and the text to keep of the file."""
+
+    finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]]
+    kept_text: str  # the header and the good lines, each ending in a newline
+    clean: bool  # the file is exactly kept_text (no cut-off last line to drop)
+
+
+def read_checkpoint(
+    path: Path, header: dict[str, Any], values: Sequence[float], runnable: set[int]
+) -> Resumed:
+    """Read a checkpoint for the sweep described by ``header``; refuse a foreign or corrupt one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise checkpoint_fault(
+            path, "does not exist: there is nothing to resume (run without --resume to start)"
+        ) from None
+    except IsADirectoryError:
+        raise checkpoint_fault(path, "is a directory, not a checkpoint file") from None
+    except UnicodeDecodeError:
+        raise checkpoint_fault(path, "is not an eda-sim sweep checkpoint (not text)") from None
+    except OSError as error:
+        raise checkpoint_fault(path, f"cannot be read: {error.strerror or error}") from None
+    lines = text.split("\n")
+    unterminated = lines.pop()  # "" when the file ends with a newline
+    numbered = [(number, line, True) for number, line in enumerate(lines, start=1)]
+    if unterminated:
+        numbered.append((len(lines) + 1, unterminated, False))
+    if not numbered:
+        raise checkpoint_fault(path, "is empty, not an eda-sim sweep checkpoint")
+    _, first, _ = numbered[0]
+    try:
+        found = json.loads(first)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or found.get("kind") != CHECKPOINT_KIND:
+        raise checkpoint_fault(path, "is not an eda-sim sweep checkpoint (line 1 is no header)")
+    if found.get("format") != CHECKPOINT_FORMAT:
+        raise checkpoint_fault(
+            path,
+            f"has checkpoint format {found.get('format')!r}; this eda-sim reads "
+            f"format {CHECKPOINT_FORMAT}",
+        )
+    if found.get("fingerprint") != header["fingerprint"]:
+        described = (
+            f"scenario {found.get('scenario')!r}, {found.get('param')!r} over "
+            f"{len(found.get('values') or [])} values, eda-sim {found.get('eda_sim')}"
+        )
+        raise checkpoint_fault(
+            path,
+            f"was written for another sweep ({described}): the scenario, the parameter, "
+            "the values or the run settings differ; use another checkpoint file or delete it",
+        )
+    finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
+    kept = [first + "\n"]
+    clean = not unterminated
+    for number, line, terminated in numbered[1:]:
+        try:
+            index, rows, notes = decode_point(line, values, runnable)
+            if index in finished:
+                raise ValueError(f"point {index} is there twice")
+        except (ValueError, KeyError, TypeError) as error:
+            if not terminated:  # cut off by a crash while it was being written
+                clean = False
+                break
+            detail = "not JSON" if isinstance(error, json.JSONDecodeError) else str(error)
+            raise checkpoint_fault(
+                path,
+                f"line {number} is corrupt ({detail}); delete the file to start the sweep again",
+            ) from None
+        finished[index] = (rows, notes)
+        kept.append(line + "\n")
+    return Resumed(finished, "".join(kept), clean)
+
+
+@contextmanager
+def checkpoint_writer(
+    path: Path | None, header_line: str | None, resumed: Resumed | None
+) -> Iterator[Callable[[str], None]]:
+    """Yield ``append(line)``: one line, flushed and synced; no-op without a checkpoint."""
+    if path is None:
+        yield lambda line: None
+        return
+    if resumed is not None and not resumed.clean:
+        atomic_write_text(path, resumed.kept_text)  # drop the cut-off last line
+    try:
+        stream: IO[str] = path.open("a" if resumed is not None else "x", encoding="utf-8")
+    except FileExistsError:
+        raise checkpoint_fault(path, "exists: use --resume to continue it or delete it") from None
+    except OSError as error:
+        raise checkpoint_fault(path, f"cannot be written: {error.strerror or error}") from None
+
+    def append(line: str) -> None:
+        stream.write(line + "\n")
+        stream.flush()
+        os.fsync(stream.fileno())
+
+    with stream:
+        if header_line is not None:
+            append(header_line)
+        yield append
+
+
+def fingerprint(
+    scenario: Scenario,
+    param: str,
+    values: Sequence[float],
+    overrides: dict[str, object],
+    allow_unstable: bool,
+) -> tuple[str, str]:
+    """The checkpoint's identity: (SHA-256 hex, the eda-sim version it includes)."""
+    from eda_sim import __version__  # at call time: the package is fully imported by then
+
+    identity = {
+        "format": CHECKPOINT_FORMAT,
+        "scenario": scenario.document.model_dump(mode="json"),
+        "name": scenario.name,
+        "param": param,
+        "values": list(values),
+        "overrides": overrides,
+        "allow_unstable": allow_unstable,
+        "eda_sim": __version__,
+    }
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest(), __version__

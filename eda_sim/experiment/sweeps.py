@@ -1,0 +1,551 @@
+"""Parameter sweeps: one scenario run at several values of one number (layer 5).
+
+:func:`sweep` derives one variant of the scenario per value with
+:meth:`Scenario.replace <eda_sim.scenario.model.Scenario.replace>`, runs each with
+:func:`~eda_sim.experiment.runner.run`, and gathers the results into one tidy
+table (one row per value × scope × name × metric, with the confidence interval,
+the theory and its method beside each figure).
+
+Decisions, in the order a sweep meets them:
+
+* **Everything is checked before anything runs.** A value that makes the
+  scenario invalid (a probability above 1, a fractional number of servers, a
+  warm-up past the horizon) stops the sweep with one fault per problem, each
+  naming the sweep point.
+* **Unstable points are skipped, not refused.** A point where a station with
+  unlimited capacity is offered a load ρ >= 1 gets one row with
+  ``status = "skipped"`` and the reason, so a load sweep can cross saturation and
+  show where the system breaks. ``allow_unstable=True`` runs such points anyway.
+* **Common random numbers.** Every point runs with the same seed (the
+  scenario's, or ``seed``), so the differences between points are not blurred by
+  different random streams, and the curve is smoother than with independent seeds.
+* **One executor** is opened for the whole sweep and the points run in order.
+* **Checkpoint.** With ``checkpoint=PATH`` every finished point is appended to a
+  JSON-lines file (flushed and synced to disk) whose first line identifies the
+  sweep (a SHA-256 fingerprint of the scenario, the parameter, the values, the
+  run settings and the eda-sim version). ``resume=True`` reads it back, refuses a
+  file written for another sweep or with a corrupt line (a cut-off last line, from
+  a crash while it was written, is ignored), and runs only the missing points.
+  Floats are written with ``repr``, so a resumed sweep gives exactly the table of
+  an uninterrupted one.
+* **Ctrl-C** (``KeyboardInterrupt``) keeps the finished points: they are in the
+  checkpoint and in the returned result, which is marked ``partial`` and has one
+  ``status = "pending"`` row for each point that did not run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers as numbers_abc
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment.checkpoint import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_KIND,
+    FLOAT_COLUMNS,
+    Resumed,
+    checkpoint_fault,
+    checkpoint_writer,
+    encode_point,
+    fingerprint,
+    read_checkpoint,
+)
+from eda_sim.experiment.executors import open_executor
+from eda_sim.experiment.runner import run
+from eda_sim.results import RunResult, json_clean
+from eda_sim.scenario import Scenario
+from eda_sim.scenario.paths import PARAM_FAULT_PATH
+
+__all__ = [
+    "COLUMNS",
+    "MAX_POINTS",
+    "SWEEP_FORMAT",
+    "SweepPoint",
+    "SweepProgress",
+    "SweepResult",
+    "parse_values",
+    "sweep",
+]
+
+#: Version of the JSON layout of :meth:`SweepResult.to_dict`.
+SWEEP_FORMAT = 1
+#: Most points one sweep may have (a guard against a mistyped step).
+MAX_POINTS = 10_000
+
+#: Columns of :attr:`SweepResult.frame`, in order.
+COLUMNS = (
+    "param",
+    "value",
+    "scope",
+    "name",
+    "metric",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "half_width",
+    "n",
+    "theory",
+    "method",
+    "exact",
+    "status",
+    "reason",
+)
+_DTYPES = {
+    "value": "float64",
+    **dict.fromkeys(FLOAT_COLUMNS, "float64"),
+    "n": "Int64",
+    "exact": "boolean",
+}
+
+#: Called as ``progress(finished, total)``: points finished (resumed ones included)
+#: out of the points that run (skipped ones excluded); once before the first runs.
+SweepProgress = Callable[[int, int], None]
+
+_OVERRIDES = ("replications", "horizon", "warmup", "seed", "confidence")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _values_fault(message: str) -> ScenarioError:
+    return ScenarioError(Fault("values", message))
+
+
+def _decimal(text: str, role: str) -> Decimal:
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        raise _values_fault(f"{role} must be a number, got {text.strip()!r}") from None
+    if not number.is_finite() or not math.isfinite(float(number)):
+        raise _values_fault(f"{role} must be a finite number, got {text.strip()!r}")
+    return number
+
+
+def _checked(values: Sequence[float]) -> list[float]:
+    numbers: list[float] = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers_abc.Real):
+            raise _values_fault(f"must be numbers, got {value!r}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise _values_fault(f"must be finite numbers, got {value!r}")
+        if number in numbers:
+            raise _values_fault(f"{number:g} is given twice")
+        numbers.append(number)
+    if not numbers:
+        raise _values_fault("no values: give V1,V2,... or START:STOP:STEP")
+    if len(numbers) > MAX_POINTS:
+        raise _values_fault(f"{len(numbers)} points; a sweep has at most {MAX_POINTS}")
+    return numbers
+
+
+def parse_values(text: str) -> list[float]:
+    """Read the values of a sweep: ``"V1,V2,..."`` or ``"START:STOP:STEP"``.
+
+    A range is computed in exact decimal arithmetic from the text, ``START + i·STEP``
+    for ``i = 0, 1, ...`` while the value does not pass STOP, so STOP is included
+    when it lies on the grid and no float drift creeps in. STEP may be negative
+    for a falling range.
+
+    Raises
+    ------
+    ScenarioError
+        With the fault path ``values``: not numbers, not finite, a STEP of 0 or
+        pointing away from STOP, a value given twice, more than :data:`MAX_POINTS`.
+
+    Examples
+    --------
+    >>> parse_values("0.5, 0.6, 0.75")
+    [0.5, 0.6, 0.75]
+    >>> parse_values("0.1:0.3:0.1")
+    [0.1, 0.2, 0.3]
+    >>> parse_values("1:2:0.3")
+    [1.0, 1.3, 1.6, 1.9]
+    >>> parse_values("0.5:0.2:-0.1")
+    [0.5, 0.4, 0.3, 0.2]
+    >>> parse_values("0.5:0.9:0")
+    Traceback (most recent call last):
+    ...
+    eda_sim.errors.ScenarioError: values: STEP must not be 0
+    """
+    text = text.strip()
+    if not text:
+        raise _values_fault("is empty: give V1,V2,... or START:STOP:STEP")
+    if ":" not in text:
+        items = text.split(",")
+        if any(not item.strip() for item in items):
+            raise _values_fault(f"has an empty item in {text!r}: give V1,V2,...")
+        return _checked([float(_decimal(item, "each value")) for item in items])
+    pieces = text.split(":")
+    if len(pieces) != 3:
+        raise _values_fault(f"a range is START:STOP:STEP (three numbers), got {text!r}")
+    start, stop, step = (
+        _decimal(piece, role) for piece, role in zip(pieces, ("START", "STOP", "STEP"), strict=True)
+    )
+    if step == 0:
+        raise _values_fault("STEP must not be 0")
+    span = (stop - start) / step
+    if span < 0:
+        raise _values_fault(f"STEP {step} goes away from STOP ({start} to {stop})")
+    count = int(span.to_integral_value(rounding=ROUND_FLOOR)) + 1
+    if count > MAX_POINTS:
+        raise _values_fault(f"{text!r} gives {count} points; a sweep has at most {MAX_POINTS}")
+    return _checked([float(start + index * step) for index in range(count)])
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One value of a sweep and what became of it.
+
+    ``status`` is ``"ok"`` (it ran), ``"skipped"`` (not run: ``reason`` says why)
+    or ``"pending"`` (the sweep was interrupted before it ran).
+    """
+
+    value: float
+    status: str
+    reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "value": self.value,
+            "status": self.status,
+            "reason": self.reason,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The results of a sweep, point by point, as one tidy table.
+
+    Attributes
+    ----------
+    scenario : str
+        The scenario's name.
+    param : str
+        The swept path.
+    points : tuple of SweepPoint
+        Every value in order, with its status.
+    rows : tuple of dict
+        The table's rows (see :attr:`frame`).
+    partial : bool
+        True when the sweep was interrupted before every point ran.
+    seed, horizon, warmup, replications, confidence
+        The run settings every point used (unless the sweep changes one of them).
+    """
+
+    scenario: str
+    param: str
+    points: tuple[SweepPoint, ...]
+    rows: tuple[dict[str, Any], ...] = field(repr=False)
+    partial: bool
+    seed: int
+    horizon: float
+    warmup: float | str
+    replications: int
+    confidence: float
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """The swept values, in order."""
+        return tuple(point.value for point in self.points)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """Tidy table: one row per value × scope × name × metric.
+
+        Columns: ``param, value, scope, name, metric, mean, ci_low, ci_high,
+        half_width, n, theory, method, exact, status, reason``. ``scope`` is
+        ``station``, ``system`` or ``class`` as in
+        :meth:`RunResult.to_frame <eda_sim.results.RunResult.to_frame>`. A skipped
+        or pending point has one row with its ``status`` and ``reason`` and the
+        rest empty.
+        """
+        frame = pd.DataFrame([dict(row) for row in self.rows], columns=list(COLUMNS))
+        return frame.astype(_DTYPES)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON document: settings, one entry per point, and the table's rows (NaN as null)."""
+        return {
+            "format": SWEEP_FORMAT,
+            "kind": "sweep",
+            "scenario": self.scenario,
+            "param": self.param,
+            "values": list(self.values),
+            "seed": self.seed,
+            "horizon": self.horizon,
+            "warmup": self.warmup,
+            "replications": self.replications,
+            "confidence": self.confidence,
+            "partial": self.partial,
+            "points": [point.to_dict() for point in self.points],
+            "rows": [json_clean(dict(row)) for row in self.rows],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The JSON document as text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def to_csv(self) -> str:
+        """The table as CSV (floats written so that they read back exactly)."""
+        return str(self.frame.to_csv(index=False, lineterminator="\n"))
+
+
+def _empty_row(param: str, value: float, status: str, reason: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row.update(dict.fromkeys(FLOAT_COLUMNS, math.nan))
+    row.update(param=param, value=value, status=status, reason=reason)
+    return row
+
+
+def _run_rows(result: RunResult) -> list[dict[str, Any]]:
+    """The run's table as plain Python values (the checkpoint's and the sweep's rows)."""
+    rows = []
+    for record in result.to_frame().to_dict("records"):
+        row: dict[str, Any] = {
+            "scope": str(record["scope"]),
+            "name": str(record["name"]),
+            "metric": str(record["metric"]),
+        }
+        row.update({column: float(record[column]) for column in FLOAT_COLUMNS})
+        row.update(n=int(record["n"]), method=str(record["method"]), exact=bool(record["exact"]))
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def _instability(variant: Scenario) -> str | None:
+    """Why a point cannot run: stations of unlimited capacity offered ρ >= 1."""
+    loads = variant.offered_load()
+    unstable = [
+        f"{station.name} (ρ = {float(rho):.4g})"
+        for station, rho in zip(variant.stations, loads, strict=True)
+        if station.capacity is None and not rho < 1
+    ]
+    if not unstable:
+        return None
+    return (
+        f"unstable: load >= 1 at {', '.join(unstable)} with unlimited capacity, the queue "
+        "grows without bound (--allow-unstable runs it)"
+    )
+
+
+def _variants(
+    base: Scenario, param: str, values: Sequence[float], allow_unstable: bool
+) -> tuple[dict[int, Scenario], dict[int, str]]:
+    """Every point's scenario, or why it is skipped; raise every other fault at once."""
+    variants: dict[int, Scenario] = {}
+    skipped: dict[int, str] = {}
+    faults: list[Fault] = []
+    for index, value in enumerate(values):
+        try:
+            variant = base.replace(param, value, allow_unstable=True)
+        except ScenarioError as error:
+            for fault in error.faults:
+                if fault.path != PARAM_FAULT_PATH:
+                    fault = Fault(
+                        fault.path,
+                        f"{fault.message} (sweep point {index + 1} of {len(values)}: "
+                        f"{param} = {value:g})",
+                    )
+                if fault not in faults:
+                    faults.append(fault)
+            continue
+        reason = None if allow_unstable else _instability(variant)
+        if reason is None:
+            variants[index] = variant
+        else:
+            skipped[index] = reason
+    if faults:
+        raise ScenarioError(faults)
+    return variants, skipped
+
+
+def sweep(
+    scenario: Scenario,
+    param: str,
+    values: Sequence[float] | str,
+    *,
+    replications: int | None = None,
+    horizon: float | None = None,
+    warmup: float | str | None = None,
+    seed: int | None = None,
+    confidence: float | None = None,
+    workers: int | None = 1,
+    executor: Executor | None = None,
+    scheduler: str | None = None,
+    allow_unstable: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    progress: SweepProgress | None = None,
+) -> SweepResult:
+    """Run ``scenario`` once per value of the number at ``param``; one tidy table of results.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to vary (its own value at ``param`` is not used).
+    param : str
+        Dotted path of the number to sweep: ``arrivals.rate``,
+        ``stations.NAME.servers``, ``stations.NAME.service.mean``,
+        ``routing.FROM.TO``, ``classes.NAME.arrivals.rate``, ... (see
+        :mod:`eda_sim.scenario.paths`).
+    values : sequence of float or str
+        The values, or text for :func:`parse_values` (``"0.5,0.7"``, ``"0.5:0.9:0.1"``).
+    replications, horizon, warmup, seed, confidence : optional
+        Override the scenario's run settings at every point. Every point uses the
+        same seed (common random numbers).
+    workers, executor, scheduler : optional
+        Where replications run, as for :func:`~eda_sim.experiment.runner.run`;
+        opened once for the whole sweep.
+    allow_unstable : bool
+        Run points where a station of unlimited capacity has ρ >= 1 instead of
+        skipping them.
+    checkpoint : path, optional
+        JSON-lines file recording each finished point. It must not exist unless
+        ``resume`` is true.
+    resume : bool
+        Continue the sweep recorded in ``checkpoint``: only the missing points run,
+        and the result is identical to an uninterrupted sweep.
+    progress : callable, optional
+        ``progress(finished, total)`` before the first point and after each one.
+
+    Returns
+    -------
+    SweepResult
+        ``partial`` when interrupted (Ctrl-C) before every point ran.
+
+    Raises
+    ------
+    ScenarioError
+        Before anything runs: a bad path (``param``), bad ``values``, a value that
+        makes the scenario invalid other than by ρ >= 1 (naming the point), a bad
+        run setting, or a checkpoint that exists (without ``resume``), is missing,
+        corrupt, or was written for another sweep (``checkpoint``).
+
+    Examples
+    --------
+    >>> from eda_sim.scenario import scenario_from_dict
+    >>> mm1 = scenario_from_dict({
+    ...     "stations": {"handler": {"service": {"dist": "exponential", "rate": 1.0}}},
+    ...     "arrivals": {"process": "poisson", "rate": 0.5},
+    ... })
+    >>> result = sweep(mm1, "arrivals.rate", "0.5:1.0:0.25", replications=2, horizon=300,
+    ...                warmup=30)
+    >>> [(point.value, point.status) for point in result.points]
+    [(0.5, 'ok'), (0.75, 'ok'), (1.0, 'skipped')]
+    >>> table = result.frame
+    >>> w = table[(table.scope == "station") & (table.metric == "W")]
+    >>> w[["value", "theory"]].to_numpy().tolist()  # M/M/1: W = 1/(μ - λ)
+    [[0.5, 2.0], [0.75, 4.0]]
+    >>> print(result.points[2].reason)  # doctest: +ELLIPSIS
+    unstable: load >= 1 at handler (ρ = 1) with unlimited capacity, ...
+    """
+    numbers = parse_values(values) if isinstance(values, str) else _checked(values)
+    overrides: dict[str, object] = {
+        "replications": replications,
+        "horizon": horizon,
+        "warmup": warmup,
+        "seed": seed,
+        "confidence": confidence,
+    }
+    base = scenario.with_run(**overrides)
+    variants, skipped = _variants(base, param, numbers, allow_unstable)
+
+    path = Path(checkpoint) if checkpoint is not None else None
+    header_line: str | None = None
+    resumed: Resumed | None = None
+    finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
+    if path is None and resume:
+        raise ScenarioError(Fault("checkpoint", "resume needs the checkpoint file to continue"))
+    if path is not None:
+        identity, version = fingerprint(scenario, param, numbers, overrides, allow_unstable)
+        header = {
+            "kind": CHECKPOINT_KIND,
+            "format": CHECKPOINT_FORMAT,
+            "fingerprint": identity,
+            "scenario": scenario.name,
+            "param": param,
+            "values": numbers,
+            "eda_sim": version,
+        }
+        if resume:
+            resumed = read_checkpoint(path, header, numbers, set(variants))
+            finished.update(resumed.finished)
+        elif path.exists():
+            raise checkpoint_fault(path, "exists: use --resume to continue it or delete it")
+        else:
+            header_line = json.dumps(header, allow_nan=False)
+
+    total = len(variants)
+    interrupted = False
+    try:
+        with (
+            open_executor(workers, scheduler, executor) as pool,
+            checkpoint_writer(path, header_line, resumed) as append,
+        ):
+            if progress is not None:
+                progress(len(finished), total)
+            for index, variant in variants.items():
+                if index in finished:
+                    continue
+                result = run(variant, workers=1, executor=pool)
+                if result.partial:  # interrupted part-way: the point is not finished
+                    interrupted = True
+                    break
+                rows = _run_rows(result)
+                finished[index] = (rows, result.notes)  # first: a Ctrl-C while writing keeps it
+                append(encode_point(index, numbers[index], rows, result.notes))
+                if progress is not None:
+                    progress(len(finished), total)
+    except KeyboardInterrupt:
+        interrupted = True
+
+    points: list[SweepPoint] = []
+    table: list[dict[str, Any]] = []
+    for index, value in enumerate(numbers):
+        if index in skipped:
+            points.append(SweepPoint(value, "skipped", skipped[index]))
+            table.append(_empty_row(param, value, "skipped", skipped[index]))
+        elif index in finished:
+            rows, notes = finished[index]
+            points.append(SweepPoint(value, "ok", None, notes))
+            for row in rows:
+                table.append(
+                    {"param": param, "value": value, **row, "status": "ok", "reason": None}
+                )
+        else:
+            reason = "not run: the sweep was interrupted (resume it from its checkpoint)"
+            points.append(SweepPoint(value, "pending", reason))
+            table.append(_empty_row(param, value, "pending", reason))
+    settings = base.run
+    return SweepResult(
+        scenario=scenario.name,
+        param=param,
+        points=tuple(points),
+        rows=tuple({column: row[column] for column in COLUMNS} for row in table),
+        partial=interrupted and len(finished) < total,
+        seed=settings.seed,
+        horizon=settings.horizon,
+        warmup=settings.warmup,
+        replications=settings.replications,
+        confidence=settings.confidence,
+    )

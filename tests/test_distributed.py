@@ -1,0 +1,126 @@
+"""Replications on a real Dask cluster give the same numbers as in this process.
+
+A :class:`distributed.LocalCluster` with two worker *processes* (one thread each)
+runs the replications through ``run(..., scheduler=ADDRESS)``; the JSON document
+must be identical, key for key and bit for bit, to a serial run and to a run on a
+local process pool (DESIGN.md: "the same scenario and seed give the same numbers,
+bit for bit, whatever the number of workers"). An unreachable scheduler must be
+refused quickly, as a :class:`~eda_sim.errors.ScenarioError` from Python and as
+one error line with exit code 2 from the command line.
+
+Only loopback addresses are used. The module is skipped when Dask's
+``distributed`` package is not installed.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from eda_sim.errors import ScenarioError  # noqa: E402
+from eda_sim.experiment import run  # noqa: E402
+from eda_sim.experiment.executors import SCHEDULER_TIMEOUT  # noqa: E402
+from eda_sim.scenario import Scenario, load_scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+#: Nothing listens on port 1 of the loopback interface: the connection is refused.
+UNREACHABLE = "tcp://127.0.0.1:1"
+#: Short runs: four replications of jackson3 take a fraction of a second each way.
+SETTINGS = {"replications": 4, "horizon": 3_000.0, "warmup": 300.0, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[distributed.LocalCluster]:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def jackson3() -> Scenario:
+    return load_scenario(SCENARIOS / "jackson3.yaml")
+
+
+def test_dask_cluster_gives_the_serial_numbers(
+    cluster: distributed.LocalCluster, jackson3: Scenario
+) -> None:
+    on_dask = run(jackson3, scheduler=cluster.scheduler_address, **SETTINGS).to_dict()
+    assert cluster.scheduler.task_prefixes, "no task reached the cluster"
+    serial = run(jackson3, workers=1, **SETTINGS).to_dict()
+    pooled = run(jackson3, workers=2, **SETTINGS).to_dict()
+    assert on_dask["replications"] == 4
+    assert on_dask == serial
+    assert on_dask == pooled
+
+
+def test_dask_cluster_with_auto_warmup_and_precision(
+    cluster: distributed.LocalCluster, jackson3: Scenario
+) -> None:
+    """The rounds of a precision run and the MSER-5 cut depend only on the results."""
+    settings = {**SETTINGS, "warmup": "auto", "replications": 3, "precision": 0.2}
+    on_dask = run(
+        jackson3, scheduler=cluster.scheduler_address, max_replications=12, **settings
+    ).to_dict()
+    serial = run(jackson3, workers=1, max_replications=12, **settings).to_dict()
+    assert on_dask["warmup_method"] == "MSER-5"
+    assert "precision" in on_dask
+    assert on_dask == serial
+
+
+def test_unreachable_scheduler_is_a_scenario_error(jackson3: Scenario) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ScenarioError, match="scheduler") as caught:
+        run(jackson3, scheduler=UNREACHABLE, **SETTINGS)
+    elapsed = time.perf_counter() - started
+    assert elapsed < SCHEDULER_TIMEOUT + 5.0, f"took {elapsed:.1f} s"
+    assert [fault.path for fault in caught.value.faults] == ["scheduler"]
+    assert UNREACHABLE in str(caught.value)
+
+
+def test_cli_unreachable_scheduler_exits_2_with_one_line() -> None:
+    started = time.perf_counter()
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eda_sim",
+            "run",
+            str(SCENARIOS / "mm1.yaml"),
+            "--horizon",
+            "2000",
+            "--warmup",
+            "200",
+            "--replications",
+            "2",
+            "--scheduler",
+            UNREACHABLE,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    elapsed = time.perf_counter() - started
+    lines = [line for line in process.stderr.splitlines() if line.strip()]
+    assert process.returncode == 2, process.stderr
+    assert "Traceback" not in process.stderr
+    assert len(lines) == 1, process.stderr
+    assert lines[0].startswith("error:") and "scheduler" in lines[0], lines[0]
+    assert process.stdout == ""
+    # the scheduler timeout plus the interpreter's start-up and imports
+    assert elapsed < SCHEDULER_TIMEOUT + 15.0, f"took {elapsed:.1f} s"

@@ -261,37 +261,44 @@ class ReplicationResult:
     path: SamplePath | None = field(default=None, repr=False)
     trace: tuple[TraceRecord, ...] | None = field(default=None, repr=False)
 
-    def truncated(self, index: int) -> ReplicationResult:
-        """The same replication measured from grid point ``index`` of its sample path on.
+    def between(self, start: int, end: int) -> ReplicationResult:
+        """The same replication measured over grid points ``[start, end]`` of its sample path.
 
-        Used when the warm-up is chosen after the run (MSER-5): every figure is
-        recomputed exactly over ``[path.times[index], horizon]``.
+        Every figure is recomputed exactly over ``[path.times[start], path.times[end]]``;
+        ``warmup`` becomes the window's start. Used when the warm-up is chosen after
+        the run (MSER-5) and to cut one run into batches (batch means).
         """
         path = self.path
         if path is None:
             raise ValueError("this replication kept no sample path")
         last = len(path.times) - 1
-        if not 0 <= index < last:
-            raise ValueError(f"index must be in [0, {last}), got {index}")
+        if not 0 <= start < end <= last:
+            raise ValueError(f"need 0 <= start < end <= {last}, got start={start}, end={end}")
         stations = {
             name: station_record(
-                path.station_snapshot(name, index),
-                path.station_snapshot(name, last),
+                path.station_snapshot(name, start),
+                path.station_snapshot(name, end),
                 path.servers[name],
             )
             for name in self.stations
         }
         classes = {
-            name: system_record(path.system_snapshot(index, name), path.system_snapshot(last, name))
+            name: system_record(path.system_snapshot(start, name), path.system_snapshot(end, name))
             for name in self.classes
         }
         return replace(
             self,
-            warmup=float(path.times[index]),
+            warmup=float(path.times[start]),
             stations=stations,
-            system=system_record(path.system_snapshot(index), path.system_snapshot(last)),
+            system=system_record(path.system_snapshot(start), path.system_snapshot(end)),
             classes=classes,
         )
+
+    def truncated(self, index: int) -> ReplicationResult:
+        """The same replication measured from grid point ``index`` to the horizon."""
+        if self.path is None:
+            raise ValueError("this replication kept no sample path")
+        return self.between(index, len(self.path.times) - 1)
 
     def without_path(self) -> ReplicationResult:
         """The same result without its sample path (to save memory once it has served)."""

@@ -37,8 +37,6 @@ from scipy import stats as scipy_stats
 from eda_sim.engine.records import (
     ReplicationResult,
     mser_cut,
-    station_record,
-    system_record,
 )
 from eda_sim.engine.simpy_engine import ENGINE_NAME, simulate_replication
 from eda_sim.errors import Fault, ScenarioError
@@ -137,33 +135,15 @@ def _batches(result: ReplicationResult, start: int, count: int) -> list[Replicat
             )
         )
     first = last - size * count
-    batches = []
-    for index in range(count):
-        lo, hi = first + index * size, first + (index + 1) * size
-        batches.append(
-            replace(
-                result,
-                replication=index,
-                warmup=float(path.times[first]),
-                stations={
-                    name: station_record(
-                        path.station_snapshot(name, lo),
-                        path.station_snapshot(name, hi),
-                        path.servers[name],
-                    )
-                    for name in result.stations
-                },
-                system=system_record(path.system_snapshot(lo), path.system_snapshot(hi)),
-                classes={
-                    name: system_record(
-                        path.system_snapshot(lo, name), path.system_snapshot(hi, name)
-                    )
-                    for name in result.classes
-                },
-                path=None,
-            )
+    return [
+        replace(
+            result.between(first + index * size, first + (index + 1) * size),
+            replication=index,
+            warmup=float(path.times[first]),
+            path=None,
         )
-    return batches
+        for index in range(count)
+    ]
 
 
 def _autocorrelation_notes(batches: Sequence[ReplicationResult]) -> list[str]:

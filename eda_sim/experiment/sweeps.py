@@ -334,12 +334,7 @@ def _run_rows(result: RunResult) -> list[dict[str, Any]]:
 
 def _instability(variant: Scenario) -> str | None:
     """Why a point cannot run: stations of unlimited capacity offered ρ >= 1."""
-    loads = variant.offered_load()
-    unstable = [
-        f"{station.name} (ρ = {float(rho):.4g})"
-        for station, rho in zip(variant.stations, loads, strict=True)
-        if station.capacity is None and not rho < 1
-    ]
+    unstable = [f"{name} (ρ = {rho:.4g})" for name, rho in variant.unstable_stations()]
     if not unstable:
         return None
     return (

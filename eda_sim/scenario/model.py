@@ -143,6 +143,17 @@ class Scenario:
         servers = np.array([s.servers for s in self.stations], dtype=float)
         return np.asarray((self.arrival_rates() * means).sum(axis=0) / servers)
 
+    def unstable_stations(self) -> list[tuple[str, float]]:
+        """``(name, ρ)`` of every station with unlimited capacity and offered load ρ >= 1.
+
+        Such a station has no steady state: its queue grows without bound.
+        """
+        return [
+            (station.name, float(rho))
+            for station, rho in zip(self.stations, self.offered_load(), strict=True)
+            if station.capacity is None and not rho < 1
+        ]
+
     def visit_ratios(self) -> np.ndarray:
         """Expected visits to each station per external arrival, over all classes."""
         rates = self.arrival_rates().sum(axis=0)
@@ -391,23 +402,18 @@ def _arrival_process(
 
 
 def _stability_faults(scenario: Scenario) -> list[Fault]:
-    loads = scenario.offered_load()
     listing = ", ".join(
-        f"{name}={rho:.4g}" for name, rho in zip(scenario.station_names, loads, strict=True)
+        f"{name}={rho:.4g}"
+        for name, rho in zip(scenario.station_names, scenario.offered_load(), strict=True)
     )
-    faults = []
-    for station, rho in zip(scenario.stations, loads, strict=True):
-        if station.capacity is None and not rho < 1:
-            faults.append(
-                Fault(
-                    f"stations.{station.name}",
-                    (
-                        f"offered load ρ = {rho:.4g} >= 1 with unlimited capacity: its queue grows "
-                        f"without bound (ρ per station: {listing}; --allow-unstable runs it anyway)"
-                    ),
-                )
-            )
-    return faults
+    return [
+        Fault(
+            f"stations.{name}",
+            f"offered load ρ = {rho:.4g} >= 1 with unlimited capacity: its queue grows "
+            f"without bound (ρ per station: {listing}; --allow-unstable runs it anyway)",
+        )
+        for name, rho in scenario.unstable_stations()
+    ]
 
 
 def build_scenario(

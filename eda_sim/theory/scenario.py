@@ -157,11 +157,7 @@ def solve(scenario: Scenario) -> ScenarioTheory:
     rates = lam_kn.sum(axis=0)
     servers = np.array([s.servers for s in scenario.stations])
     capacity = [s.capacity for s in scenario.stations]
-    unstable = [
-        f"{name} (ρ = {rho:.4g})"
-        for name, rho, cap in zip(names, loads, capacity, strict=True)
-        if cap is None and rho >= 1
-    ]
+    unstable = [f"{name} (ρ = {rho:.4g})" for name, rho in scenario.unstable_stations()]
     if unstable:
         return _unavailable(
             scenario,

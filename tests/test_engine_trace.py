@@ -26,7 +26,6 @@ Conventions worked out below (and asserted):
 """
 
 # SIM300 mistakes the queueing symbols L, W, Lq, Wq for constants (Yoda conditions).
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Network formulas: traffic equations, Jackson, QNA."""
 
 # SIM300 mistakes the queueing symbols L, W, Lq, Wq for constants (Yoda conditions).
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

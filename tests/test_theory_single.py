@@ -1,7 +1,6 @@
 """Single-station formulas against published values, brute force and identities."""
 
 # SIM300 mistakes the queueing symbols L, W, Lq, Wq for constants (Yoda conditions).
-# ruff: noqa: SIM300
 
 from __future__ import annotations
 

@@ -147,9 +147,21 @@ def solve(scenario: Scenario) -> ScenarioTheory:
     """Steady-state theory for every station, the system and each class of ``scenario``.
 
     Returns figures marked with their ``method`` and ``exact``; where no formula
-    applies (a station with unlimited capacity and ρ >= 1) the figures are ``None``
-    with the reason.
+    applies (a station with unlimited capacity and ρ >= 1, or a formula outside its
+    domain) the figures are ``None`` with the reason, never an exception.
     """
+    try:
+        return _solve(scenario)
+    except ValueError as error:  # a formula refused its input: say so, do not crash
+        return _unavailable(
+            scenario,
+            f"no formula applies: {error}",
+            scenario.offered_load(),
+            scenario.arrival_rates().sum(axis=0),
+        )
+
+
+def _solve(scenario: Scenario) -> ScenarioTheory:
     names = scenario.station_names
     classes = scenario.classes
     lam_kn = scenario.arrival_rates()  # (K, N) visit rates

@@ -126,6 +126,8 @@ class RunResult:
             station = theory.stations.get(name)
             if station is None:
                 return math.nan, "unavailable", False
+            if not hasattr(station, metric):
+                return math.nan, "", False
             return float(getattr(station, metric)), station.method, station.exact
         if scope == "system" and theory.system is not None and metric in SYSTEM_METRICS:
             system = theory.system
@@ -297,6 +299,7 @@ def summarize(
     elapsed_seconds: float = math.nan,
     theory: ScenarioTheory | None = None,
     checks: Sequence[CheckResult] = (),
+    station_metrics: Sequence[str] = STATION_METRICS,
 ) -> RunResult:
     """Combine replication records into intervals (replication/deletion, Student-t).
 
@@ -313,7 +316,7 @@ def summarize(
             metric: t_interval(
                 (rep.stations[station].metric(metric) for rep in replications), confidence
             )
-            for metric in STATION_METRICS
+            for metric in station_metrics
         }
         for station in first.stations
     }

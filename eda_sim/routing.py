@@ -6,9 +6,17 @@ probability that it leaves the system. Each hop is an independent draw (the
 Markov property). External arrivals enter at station ``j`` with probability
 ``entry[j]``.
 
+A row may also *fan out*: every event finishing at station ``i`` is then also
+copied to each subscriber in ``fanout[i]`` (publish–subscribe), and each copy
+follows the routing from there. The expected number of events leaving ``i`` for
+``j`` per completion is then ``M[i, j] = P[i, j] + F[i, j]`` (``F`` the 0/1
+fan-out incidence), and the expected number of copies of one event is finite
+exactly when the spectral radius of ``M`` is below 1 (the mean matrix of a
+multi-type branching process, Harris 1963, *The Theory of Branching Processes*).
+
 For a class with external arrival rate ``γ`` the traffic equations
-``λ = γ·entry + Pᵀλ`` give the visit rate of every station; the fundamental matrix
-``N = (I − P)⁻¹`` (Kemeny & Snell, *Finite Markov Chains*, 1960, §3.2) gives in
+``λ = γ·entry + Mᵀλ`` give the visit rate of every station; the fundamental matrix
+``N = (I − M)⁻¹`` (Kemeny & Snell, *Finite Markov Chains*, 1960, §3.2) gives in
 ``N[i, j]`` the expected number of visits to ``j`` of an event now at ``i``, so the
 visit ratios are ``entry @ N``. ``N`` exists exactly when every station can reach
 the exit; :func:`check_routing` refuses routing where some station cannot.
@@ -23,7 +31,13 @@ import numpy as np
 
 from eda_sim.errors import Fault
 
-__all__ = ["ROUTING_TOLERANCE", "Routing", "check_probabilities", "trapped_stations"]
+__all__ = [
+    "ROUTING_TOLERANCE",
+    "Routing",
+    "check_probabilities",
+    "copies_radius",
+    "trapped_stations",
+]
 
 #: How far a row sum may exceed 1, or an entry vector's sum miss 1, before it is refused
 #: (YAML decimals such as 0.1 + 0.2 + 0.7 do not add up exactly). The excess is removed.
@@ -97,6 +111,15 @@ def trapped_stations(matrix: np.ndarray) -> list[int]:
     return [i for i in range(n) if not can_leave[i]]
 
 
+def copies_radius(matrix: np.ndarray, fanout: Sequence[Sequence[int]]) -> float:
+    """Spectral radius of ``M = P + F``; the expected copies per event are finite iff < 1."""
+    copies = np.array(matrix, dtype=float)
+    for origin, targets in enumerate(fanout):
+        for target in targets:
+            copies[origin, target] += 1.0
+    return float(np.max(np.abs(np.linalg.eigvals(copies)))) if copies.size else 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class Routing:
     """The routing of one event class over the stations of a scenario.
@@ -109,6 +132,8 @@ class Routing:
         ``(N, N)`` sub-stochastic matrix; row sums ``<= 1`` (the rest exits).
     entry : numpy.ndarray
         ``(N,)`` probabilities that an external arrival enters at each station; sums to 1.
+    fanout : tuple of tuple of int, optional
+        Per station, the stations that get a copy of every event finishing there.
 
     Raises
     ------
@@ -121,6 +146,7 @@ class Routing:
     stations: tuple[str, ...]
     matrix: np.ndarray
     entry: np.ndarray
+    fanout: tuple[tuple[int, ...], ...] = ()
     _cumulative: np.ndarray = field(init=False, repr=False)
     _entry_cumulative: np.ndarray = field(init=False, repr=False)
 
@@ -137,6 +163,12 @@ class Routing:
         if trapped:
             names = ", ".join(self.stations[i] for i in trapped)
             raise ValueError(f"no event can leave the system from: {names}")
+        fanout = tuple(tuple(targets) for targets in self.fanout) or tuple(() for _ in range(n))
+        if len(fanout) != n or any(not 0 <= t < n for targets in fanout for t in targets):
+            raise ValueError(f"fanout must list station indices for each of {n} stations")
+        if any(fanout) and copies_radius(matrix, fanout) >= 1 - ROUTING_TOLERANCE:
+            raise ValueError("fan-out makes the expected number of copies infinite")
+        object.__setattr__(self, "fanout", fanout)
         # Remove a within-tolerance excess so that 1 - row sum is never negative.
         sums = matrix.sum(axis=1)
         over = sums > 1
@@ -160,10 +192,19 @@ class Routing:
         return np.asarray(np.clip(1.0 - self.matrix.sum(axis=1), 0.0, 1.0))
 
     @property
+    def copies_matrix(self) -> np.ndarray:
+        """``M = P + F``: expected events sent from ``i`` to ``j`` per completion at ``i``."""
+        copies = np.array(self.matrix)
+        for origin, targets in enumerate(self.fanout):
+            for target in targets:
+                copies[origin, target] += 1.0
+        return copies
+
+    @property
     def fundamental_matrix(self) -> np.ndarray:
-        """``(I − P)⁻¹``: expected visits to ``j`` of an event now at ``i`` (``i`` counted)."""
+        """``(I − M)⁻¹``: expected visits to ``j`` of an event now at ``i`` (``i`` counted)."""
         n = len(self.stations)
-        return np.asarray(np.linalg.inv(np.eye(n) - self.matrix))
+        return np.asarray(np.linalg.inv(np.eye(n) - self.copies_matrix))
 
     @property
     def visit_ratios(self) -> np.ndarray:
@@ -171,9 +212,11 @@ class Routing:
         return np.asarray(self.entry @ self.fundamental_matrix)
 
     def traffic(self, arrival_rate: float) -> np.ndarray:
-        """Solve the traffic equations ``λ = γ·entry + Pᵀλ`` for an external rate ``γ``."""
+        """Solve the traffic equations ``λ = γ·entry + Mᵀλ`` for an external rate ``γ``."""
         n = len(self.stations)
-        return np.asarray(np.linalg.solve(np.eye(n) - self.matrix.T, arrival_rate * self.entry))
+        return np.asarray(
+            np.linalg.solve(np.eye(n) - self.copies_matrix.T, arrival_rate * self.entry)
+        )
 
     def draw_next(self, station: int, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` independent next hops after ``station``; ``-1`` means leave.

@@ -132,6 +132,7 @@ class StationSnapshot(NamedTuple):
     wait_sum: float
     sojourn_sum: float
     present: int
+    blocked_sum: float
 
 
 class SystemSnapshot(NamedTuple):
@@ -144,6 +145,9 @@ class SystemSnapshot(NamedTuple):
     lost: int
     sojourn_sum: float
     present: int
+    copies: int
+    copies_finished: int
+    copies_lost: int
 
 
 class StationMonitor:
@@ -168,6 +172,7 @@ class StationMonitor:
         "area_busy",
         "area_waiting",
         "arrivals",
+        "blocked_sum",
         "completions",
         "last",
         "lost",
@@ -188,6 +193,7 @@ class StationMonitor:
         self.completions = 0
         self.wait_sum = 0.0
         self.sojourn_sum = 0.0
+        self.blocked_sum = 0.0
 
     def arrive(self, now: float) -> None:
         """An event is admitted at ``now``."""
@@ -209,8 +215,12 @@ class StationMonitor:
         self.arrivals += 1
         self.lost += 1
 
-    def depart(self, now: float, wait: float, sojourn: float) -> None:
-        """An event leaves at ``now`` after waiting ``wait`` and spending ``sojourn`` in all."""
+    def depart(self, now: float, wait: float, sojourn: float, blocked: float = 0.0) -> None:
+        """An event leaves at ``now`` after ``wait`` in line and ``sojourn`` in all.
+
+        ``blocked`` is the part of the sojourn spent after service, holding a server
+        while the next station was full (``on_full: block``).
+        """
         present = self.present
         elapsed = now - self.last
         if elapsed:
@@ -225,6 +235,8 @@ class StationMonitor:
         self.completions += 1
         self.wait_sum += wait
         self.sojourn_sum += sojourn
+        if blocked:
+            self.blocked_sum += blocked
 
     def snapshot(self, now: float) -> StationSnapshot:
         """The running totals at ``now`` (not before the last event)."""
@@ -241,15 +253,30 @@ class StationMonitor:
             self.wait_sum,
             self.sojourn_sum,
             present,
+            self.blocked_sum,
         )
 
 
 class SystemMonitor:
     """Streamed whole-system (or one event class's) totals: L, end-to-end W, throughput, loss."""
 
-    __slots__ = ("area", "completions", "entered", "last", "lost", "present", "sojourn_sum")
+    __slots__ = (
+        "area",
+        "completions",
+        "copies",
+        "copies_finished",
+        "copies_lost",
+        "entered",
+        "last",
+        "lost",
+        "present",
+        "sojourn_sum",
+    )
 
     def __init__(self) -> None:
+        self.copies = 0
+        self.copies_finished = 0
+        self.copies_lost = 0
         self.present = 0
         self.last = 0.0
         self.area = 0.0
@@ -281,6 +308,17 @@ class SystemMonitor:
         self.present -= 1
         self.lost += 1
 
+    def start_copy(self, now: float) -> None:
+        """A fan-out copy of an event is published (the event is still counted once)."""
+        self.copies += 1
+
+    def end_copy(self, now: float, lost: bool) -> None:
+        """A fan-out copy has left the system, done or refused by a full station."""
+        if lost:
+            self.copies_lost += 1
+        else:
+            self.copies_finished += 1
+
     def snapshot(self, now: float) -> SystemSnapshot:
         """The running totals at ``now``."""
         return SystemSnapshot(
@@ -291,6 +329,9 @@ class SystemMonitor:
             self.lost,
             self.sojourn_sum,
             self.present,
+            self.copies,
+            self.copies_finished,
+            self.copies_lost,
         )
 
 

@@ -18,6 +18,7 @@ LAYERS = {
     "errors": 0,
     "rng": 0,
     "distributions": 1,
+    "traces": 1,
     "routing": 1,
     "scenario": 2,
     "theory": 3,

@@ -36,7 +36,8 @@ LEGEND = (
     "L: mean number present (waiting + in service), Lq: mean number waiting, "
     "W: mean time per visit (system: end to end), Wq: mean wait before service, "
     "utilization: busy share of the servers, throughput: completions per time unit, "
-    "loss: share of arrivals refused by a full station. rel. error = (simulated − theory) / "
+    "loss: share of arrivals refused by a full station, blocked: time per visit holding a "
+    "server while the next station is full. rel. error = (simulated − theory) / "
     "theory. ✗: an exact theoretical value outside the confidence interval."
 )
 
@@ -136,7 +137,7 @@ def comparison_table(result: RunResult, time_unit: str) -> Table:
         table.add_section()
 
     for station, metrics in result.stations.items():
-        add_block("station", station, metrics, STATION_METRICS)
+        add_block("station", station, metrics, tuple(metrics))
     add_block("system", "system", result.system, SYSTEM_METRICS)
     return table
 

@@ -17,6 +17,7 @@ import numpy as np
 from eda_sim.stats import StationSnapshot, SystemSnapshot, mser
 
 __all__ = [
+    "BLOCKING_METRICS",
     "STATION_METRICS",
     "SYSTEM_METRICS",
     "ClassObservations",
@@ -32,6 +33,8 @@ __all__ = [
 
 #: Per-station metrics, in report order.
 STATION_METRICS = ("L", "Lq", "W", "Wq", "utilization", "throughput", "loss")
+#: Reported as well for scenarios where a station can block its senders.
+BLOCKING_METRICS = ("blocked",)
 #: Whole-system (and per-class) metrics, in report order.
 SYSTEM_METRICS = ("L", "W", "throughput", "loss")
 
@@ -42,6 +45,8 @@ class StationRecord:
 
     Counts make the conservation law checkable:
     ``present_at_start + arrivals = completions + lost + present_at_end``.
+    ``blocked`` is the mean time per visit spent after service holding a server
+    because the next station was full (``on_full: block``); it is part of ``W``.
     """
 
     L: float
@@ -56,6 +61,7 @@ class StationRecord:
     completions: int
     present_at_start: int
     present_at_end: int
+    blocked: float = 0.0
 
     def metric(self, name: str) -> float:
         """The value of one metric of :data:`STATION_METRICS`."""
@@ -67,7 +73,10 @@ class SystemRecord:
     """Whole-system (or one event class's) measurements over ``[warmup, horizon]``.
 
     ``W`` is end to end, from entering the first station to leaving the last;
-    events refused by a full station count in ``lost``, not in ``W``.
+    events refused by a full station count in ``lost``, not in ``W``. With fan-out,
+    an event ends when its last copy does (lost if any copy was lost), and the
+    copies are conserved: ``copies_present_at_start + copies = copies_finished +
+    copies_lost + copies_present_at_end``.
     """
 
     L: float
@@ -79,6 +88,11 @@ class SystemRecord:
     lost: int
     present_at_start: int
     present_at_end: int
+    copies: int = 0
+    copies_finished: int = 0
+    copies_lost: int = 0
+    copies_present_at_start: int = 0
+    copies_present_at_end: int = 0
 
     def metric(self, name: str) -> float:
         """The value of one metric of :data:`SYSTEM_METRICS`."""
@@ -91,7 +105,9 @@ class TraceRecord:
 
     ``kind`` is ``"enter"`` (into the system), ``"arrive"`` (at a station),
     ``"lost"`` (refused by a full station), ``"start"`` (service begins),
-    ``"depart"`` (service ends) or ``"exit"`` (leaves the system).
+    ``"copy"`` (a fan-out copy is published to ``station``), ``"blocked"`` (service
+    ended but the next station is full), ``"depart"`` (the event leaves the
+    station) or ``"exit"`` (leaves the system).
     """
 
     time: float
@@ -140,6 +156,7 @@ def station_record(start: StationSnapshot, end: StationSnapshot, servers: int) -
         completions=completions,
         present_at_start=start.present,
         present_at_end=end.present,
+        blocked=(end.blocked_sum - start.blocked_sum) / completions if completions else 0.0,
     )
 
 
@@ -159,6 +176,11 @@ def system_record(start: SystemSnapshot, end: SystemSnapshot) -> SystemRecord:
         lost=lost,
         present_at_start=start.present,
         present_at_end=end.present,
+        copies=end.copies - start.copies,
+        copies_finished=end.copies_finished - start.copies_finished,
+        copies_lost=end.copies_lost - start.copies_lost,
+        copies_present_at_start=start.copies - start.copies_finished - start.copies_lost,
+        copies_present_at_end=end.copies - end.copies_finished - end.copies_lost,
     )
 
 
@@ -192,6 +214,7 @@ class SamplePath:
             float(row[6]),
             float(row[7]),
             int(row[8]),
+            float(row[9]),
         )
 
     def system_snapshot(self, index: int, event_class: str | None = None) -> SystemSnapshot:
@@ -205,6 +228,9 @@ class SamplePath:
             int(row[4]),
             float(row[5]),
             int(row[6]),
+            int(row[7]),
+            int(row[8]),
+            int(row[9]),
         )
 
     def batch_means(self, station: str) -> np.ndarray:

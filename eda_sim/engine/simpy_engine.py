@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Generator, Iterator
+from heapq import heappop, heappush
 from typing import Any, cast
 
 import numpy as np
@@ -88,17 +89,19 @@ def _entry_stream(routing: Routing, rng: np.random.Generator) -> Iterator[int]:
 class _Servers:
     """The waiting line of one station; its free servers are ``servers − min(present, servers)``.
 
-    ``line`` holds one untriggered :class:`simpy.Event` per waiting event, oldest
-    first. A departing event that finds the line non-empty triggers its head,
+    ``line`` holds one untriggered :class:`simpy.Event` per waiting event: a deque,
+    oldest first (FIFO), or, when event classes have priorities, a heap of
+    ``(priority, arrival order, event)`` (non-preemptive priority, FIFO within a
+    priority). A departing event that finds the line non-empty triggers its head,
     handing its server over, so the number of busy servers is always
     ``min(present, servers)`` (the station is work-conserving).
     """
 
     __slots__ = ("line", "servers")
 
-    def __init__(self, servers: int) -> None:
+    def __init__(self, servers: int, prioritized: bool = False) -> None:
         self.servers = servers
-        self.line: deque[simpy.Event] = deque()
+        self.line: Any = [] if prioritized else deque()
 
 
 def simulate_replication(
@@ -141,7 +144,7 @@ def simulate_replication(
     env = simpy.Environment()
     stations = scenario.stations
     names = scenario.station_names
-    lines = [_Servers(station.servers) for station in stations]
+    lines = [_Servers(station.servers, scenario.has_priorities) for station in stations]
     capacities = [
         station.capacity if station.capacity is not None else math.inf for station in stations
     ]
@@ -174,66 +177,134 @@ def simulate_replication(
             hops.append(_hop_stream(event_class.routing, index, routing_rng))
         return services, hops
 
-    def walk(
-        class_index: int, station: int, services: list[Any], hops: list[Any]
-    ) -> Generator[simpy.Event, Any, None]:
-        """One event's life: station to station until it leaves or is lost."""
+    fanouts = [c.routing.fanout for c in scenario.classes]
+    blocks = [station.on_full == "block" for station in stations]
+    # Senders blocked on a full station, oldest first: (their wake-up event, class index).
+    blocked_senders: list[deque[simpy.Event]] = [deque() for _ in stations]
+    prioritized = scenario.has_priorities
+    priorities = [c.priority for c in scenario.classes]
+    arrival_order = iter(range(1 << 62))
+
+    def admit(station: int, now: float) -> bool:
+        """Count an event in at ``station``; True when a server is free for it."""
+        monitor = monitors[station]
+        server_free = monitor.present < lines[station].servers
+        monitor.arrive(now)
+        return server_free
+
+    def finish(family: list[Any], class_index: int, now: float, lost: bool, is_copy: bool) -> None:
+        """One branch of an event (the event itself or a fan-out copy) has ended."""
+        if is_copy:
+            system.end_copy(now, lost)
+            class_monitors[class_index].end_copy(now, lost)
+        family[1] = family[1] or lost
+        family[0] -= 1
+        if family[0]:
+            return
         class_monitor = class_monitors[class_index]
-        hop_counts = transitions[class_index]
-        entered = env.now
-        system.enter(entered)
-        class_monitor.enter(entered)
-        event_id = next(event_ids)
+        if family[1]:
+            system.lose(now)
+            class_monitor.lose(now)
+        else:
+            system.leave(now, now - family[2])
+            class_monitor.leave(now, now - family[2])
+
+    def walk(
+        class_index: int,
+        station: int,
+        services: list[Any],
+        hops: list[Any],
+        family: list[Any] | None = None,
+    ) -> Generator[simpy.Event, Any, None]:
+        """One event's life (or one fan-out copy's): station to station until it ends.
+
+        ``family`` is shared by an event and its copies: [branches alive, any lost,
+        entry time, event id]; the event ends when its last branch does.
+        """
+        is_copy = family is not None
+        if family is None:
+            entered = env.now
+            family = [1, False, entered, next(event_ids)]
+            system.enter(entered)
+            class_monitors[class_index].enter(entered)
+        event_id = family[3]
         class_name = scenario.classes[class_index].name
-        if log is not None:
-            log.append(TraceRecord(entered, "enter", event_id, class_name, None))
+        hop_counts = transitions[class_index]
+        fanout = fanouts[class_index]
+        priority = priorities[class_index]
+        if log is not None and not is_copy:
+            log.append(TraceRecord(env.now, "enter", event_id, class_name, None))
+        admitted: bool | None = None  # set when a blocked sender was let in by a departure
         while True:
             monitor = monitors[station]
             arrived = env.now
-            if monitor.present >= capacities[station]:
-                monitor.refuse()
-                system.lose(arrived)
-                class_monitor.lose(arrived)
-                if log is not None:
-                    log.append(TraceRecord(arrived, "lost", event_id, class_name, names[station]))
-                return
+            if admitted is None:
+                if monitor.present >= capacities[station]:
+                    monitor.refuse()
+                    if log is not None:
+                        log.append(
+                            TraceRecord(arrived, "lost", event_id, class_name, names[station])
+                        )
+                    finish(family, class_index, arrived, True, is_copy)
+                    return
+                server_free = admit(station, arrived)
+            else:
+                server_free = admitted
             servers = lines[station]
             if log is not None:
                 log.append(TraceRecord(arrived, "arrive", event_id, class_name, names[station]))
-            server_free = monitor.present < servers.servers
-            monitor.arrive(arrived)
             if server_free:  # take it at once
                 started = arrived
             else:  # wait in line until a departing event hands its server over
                 turn = env.event()
-                servers.line.append(turn)
+                if prioritized:
+                    heappush(servers.line, (priority, next(arrival_order), turn))
+                else:
+                    servers.line.append(turn)
                 yield turn
                 started = env.now
             if log is not None:
                 log.append(TraceRecord(started, "start", event_id, class_name, names[station]))
             yield env.timeout(next(services[station]))
             ended = env.now
-            if servers.line:
-                servers.line.popleft().succeed()
-            monitor.depart(ended, started - arrived, ended - arrived)
-            if log is not None:
-                log.append(TraceRecord(ended, "depart", event_id, class_name, names[station]))
             next_station = next(hops[station])
             hop_counts[station][next_station] += 1  # exits (-1) land in the last column
+            for target in fanout[station]:  # publish a copy to every subscriber
+                if log is not None:
+                    log.append(TraceRecord(ended, "copy", event_id, class_name, names[target]))
+                family[0] += 1
+                system.start_copy(ended)
+                class_monitors[class_index].start_copy(ended)
+                env.process(walk(class_index, target, services, hops, family))
+            admitted = None
+            if (
+                next_station >= 0
+                and blocks[next_station]
+                and monitors[next_station].present >= capacities[next_station]
+            ):  # blocking after service: keep the server until the next station has room
+                if log is not None:
+                    log.append(TraceRecord(ended, "blocked", event_id, class_name, names[station]))
+                wake = env.event()
+                blocked_senders[next_station].append(wake)
+                admitted = yield wake
+            left = env.now
+            if servers.line:
+                head = heappop(servers.line)[2] if prioritized else servers.line.popleft()
+                head.succeed()
+            monitor.depart(left, started - arrived, left - arrived, left - ended)
+            if blocked_senders[station]:  # room here: let the oldest blocked sender in
+                blocked_senders[station].popleft().succeed(admit(station, left))
+            if log is not None:
+                log.append(TraceRecord(left, "depart", event_id, class_name, names[station]))
             station = next_station
             if station < 0:
-                system.leave(ended, ended - entered)
-                class_monitor.leave(ended, ended - entered)
                 if log is not None:
-                    log.append(TraceRecord(ended, "exit", event_id, class_name, None))
+                    log.append(TraceRecord(left, "exit", event_id, class_name, None))
+                finish(family, class_index, left, False, is_copy)
                 return
 
     def source(class_index: int) -> Generator[simpy.Event, Any, None]:
         event_class = scenario.classes[class_index]
-        gaps = _sampler(
-            event_class.arrivals.interarrival,
-            stream_generator(seed, replication, "arrivals", event_class.name),
-        )
         entries = _entry_stream(
             event_class.routing,
             stream_generator(seed, replication, "entry", event_class.name),
@@ -242,6 +313,21 @@ def simulate_replication(
         counter = counters[class_index]
         process = env.process
         timeout = env.timeout
+        arrivals = event_class.arrivals
+        if arrivals.times is not None:  # replay a trace: the same instants in every replication
+            previous = 0.0
+            for instant in arrivals.times.tolist():
+                if instant >= horizon:
+                    return
+                yield timeout(instant - env.now)
+                counter.arrive(instant, instant - previous)
+                previous = instant
+                process(walk(class_index, next(entries), services, hops))
+            return
+        assert arrivals.interarrival is not None
+        gaps = _sampler(
+            arrivals.interarrival, stream_generator(seed, replication, "arrivals", event_class.name)
+        )
         while True:
             gap = next(gaps)
             yield timeout(gap)

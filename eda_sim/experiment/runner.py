@@ -35,6 +35,8 @@ from typing import Literal
 from scipy import stats as scipy_stats
 
 from eda_sim.engine.records import (
+    BLOCKING_METRICS,
+    STATION_METRICS,
     ReplicationResult,
     mser_cut,
 )
@@ -307,6 +309,8 @@ def run(
                 confidence=settings.confidence,
                 requested=len(samples) if ci == "batch-means" else total,
                 class_names=() if scenario.single_class else scenario.class_names,
+                station_metrics=STATION_METRICS
+                + (BLOCKING_METRICS if scenario.has_blocking else ()),
             )
             if target is None or interrupted:
                 break

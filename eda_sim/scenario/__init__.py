@@ -1,5 +1,6 @@
 """Scenarios: the YAML contract, its validation, and the immutable model engines run (layer 2)."""
 
+from eda_sim.scenario.build import build_distribution, build_scenario
 from eda_sim.scenario.loader import load_scenario, scenario_from_dict, scenario_to_yaml
 from eda_sim.scenario.model import (
     DEFAULT_CLASS,
@@ -8,7 +9,6 @@ from eda_sim.scenario.model import (
     RunSettings,
     Scenario,
     Station,
-    build_scenario,
 )
 from eda_sim.scenario.schema import ScenarioDocument, json_schema
 
@@ -20,6 +20,7 @@ __all__ = [
     "Scenario",
     "ScenarioDocument",
     "Station",
+    "build_distribution",
     "build_scenario",
     "json_schema",
     "load_scenario",

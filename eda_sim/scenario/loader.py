@@ -15,8 +15,9 @@ import yaml
 from pydantic import ValidationError
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.scenario.build import build_scenario
 from eda_sim.scenario.messages import faults_from_validation
-from eda_sim.scenario.model import Scenario, build_scenario
+from eda_sim.scenario.model import Scenario
 from eda_sim.scenario.schema import ScenarioDocument
 
 __all__ = ["load_scenario", "scenario_from_dict", "scenario_to_yaml"]

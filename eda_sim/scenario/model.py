@@ -1,28 +1,24 @@
 """The validated, immutable scenario that engines and formulas use (layer 2).
 
-:func:`build_scenario` takes a schema-valid :class:`ScenarioDocument` and checks
-what the schema cannot: that every station named in arrivals, routing and
-service overrides exists, that routing rows are probabilities summing to at most
-one, that every event can eventually leave, that no station with unlimited
-capacity is offered a load ρ >= 1, and that the warm-up ends before the horizon.
-Every fault found is collected, so one run of ``eda-sim validate`` lists them all.
+The classes here hold a scenario after :func:`eda_sim.scenario.build.build_scenario`
+has checked it; they never hold an invalid one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 import numpy as np
 from pydantic import ValidationError
 
 from eda_sim import distributions as dists
-from eda_sim.errors import Fault, ScenarioError, UnstableError
-from eda_sim.routing import ROUTING_TOLERANCE, Routing, check_probabilities, trapped_stations
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.routing import Routing
 from eda_sim.scenario import schema
-from eda_sim.scenario.messages import describe_value, faults_from_validation, suggest
+from eda_sim.scenario.messages import describe_value, faults_from_validation
 
 __all__ = [
     "DEFAULT_CLASS",
@@ -31,7 +27,6 @@ __all__ = [
     "RunSettings",
     "Scenario",
     "Station",
-    "build_scenario",
 ]
 
 #: The name of the single event class of a scenario written without ``classes:``.
@@ -42,40 +37,63 @@ WarmupSetting = Literal["auto", "none"] | float
 
 @dataclass(frozen=True)
 class Station:
-    """A handler station: ``servers`` parallel servers, FIFO, at most ``capacity`` present."""
+    """A handler station: ``servers`` parallel servers, FIFO, at most ``capacity`` present.
+
+    ``on_full`` says what a full station does to an event arriving from another
+    station: ``"lose"`` it (asynchronous handling with a bounded queue, or none), or
+    ``"block"`` the sender, which keeps its server until there is room (blocking
+    after service). External arrivals at a full station are always lost.
+    """
 
     name: str
     servers: int
     service: dists.Distribution
     capacity: int | None = None
+    on_full: Literal["lose", "block"] = "lose"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ArrivalProcess:
-    """External arrivals of one event class: Poisson or renewal gaps."""
+    """External arrivals of one event class: Poisson, renewal gaps, or a replayed trace.
 
-    kind: Literal["poisson", "renewal"]
-    interarrival: dists.Distribution
+    A trace has ``times`` (arrival instants from 0, non-decreasing) and no
+    ``interarrival`` distribution.
+    """
+
+    kind: Literal["poisson", "renewal", "trace"]
+    interarrival: dists.Distribution | None = None
+    times: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def rate(self) -> float:
-        """Mean number of arrivals per time unit."""
+        """Mean number of arrivals per time unit (a trace: its events over its extent)."""
+        if self.times is not None:
+            return len(self.times) / float(self.times[-1])
+        assert self.interarrival is not None
         return 1.0 / self.interarrival.mean
 
     @property
     def scv(self) -> float:
         """Squared coefficient of variation of the gaps (1 for Poisson)."""
+        if self.times is not None:
+            gaps = np.diff(self.times)
+            return float(gaps.var() / gaps.mean() ** 2) if gaps.mean() > 0 else float("nan")
+        assert self.interarrival is not None
         return self.interarrival.scv
 
 
 @dataclass(frozen=True)
 class EventClass:
-    """One event type: arrivals, routing, and service time at each station (station order)."""
+    """One event type: arrivals, routing, service time at each station (station order).
+
+    ``priority``: non-preemptive, at every station; lower numbers are served first.
+    """
 
     name: str
     arrivals: ArrivalProcess
     routing: Routing
     service: tuple[dists.Distribution, ...]
+    priority: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,26 @@ class Scenario:
     def class_names(self) -> tuple[str, ...]:
         """Event class names."""
         return tuple(event_class.name for event_class in self.classes)
+
+    @property
+    def has_fanout(self) -> bool:
+        """True when some routing row publishes copies (``fanout``)."""
+        return any(any(c.routing.fanout) for c in self.classes)
+
+    @property
+    def has_blocking(self) -> bool:
+        """True when some station blocks its senders when full (``on_full: block``)."""
+        return any(s.on_full == "block" for s in self.stations)
+
+    @property
+    def has_priorities(self) -> bool:
+        """True when the event classes do not all have the same priority."""
+        return len({c.priority for c in self.classes}) > 1
+
+    @property
+    def has_trace(self) -> bool:
+        """True when some class replays a recorded trace."""
+        return any(c.arrivals.kind == "trace" for c in self.classes)
 
     @property
     def single_class(self) -> bool:
@@ -196,7 +234,7 @@ class Scenario:
         ScenarioError
             If a changed setting is invalid, with the fault path ``run.NAME``.
         """
-        current = self.document.run.model_dump()
+        current = self.document.run.model_dump(exclude_unset=True)
         current.update({k: v for k, v in changes.items() if v is not None})
         try:
             run_spec = schema.RunSpec.model_validate(current)
@@ -204,20 +242,35 @@ class Scenario:
             raise ScenarioError(
                 faults_from_validation(error, current, schema.RunSpec, prefix="run")
             ) from None
-        run = _run_settings(run_spec)
-        _raise_if(_check_run(run))
+        run = run_settings(run_spec, self.classes)
+        raise_if(check_run(run))
         document = self.document.model_copy(update={"run": run_spec})
         return replace(self, run=run, document=document)
 
 
-def _raise_if(faults: Sequence[Fault], error: type[ScenarioError] = ScenarioError) -> None:
+def raise_if(faults: Sequence[Fault], error: type[ScenarioError] = ScenarioError) -> None:
+    """Raise ``error`` with ``faults``, if there are any."""
     if faults:
         raise error(list(faults))
 
 
-def _run_settings(spec: schema.RunSpec) -> RunSettings:
+def trace_horizon(classes: Sequence[EventClass]) -> float | None:
+    """The default horizon of a scenario that replays traces: just past the last arrival."""
+    ends = [float(c.arrivals.times[-1]) for c in classes if c.arrivals.times is not None]
+    return float(np.nextafter(max(ends), np.inf)) if ends else None
+
+
+def run_settings(spec: schema.RunSpec, classes: Sequence[EventClass] = ()) -> RunSettings:
+    """Run settings from the file's ``run:`` section.
+
+    Without an explicit ``horizon``, a scenario that replays traces runs to the end
+    of its longest trace.
+    """
+    horizon = spec.horizon
+    if "horizon" not in spec.model_fields_set:
+        horizon = trace_horizon(classes) or horizon
     return RunSettings(
-        horizon=spec.horizon,
+        horizon=horizon,
         warmup=spec.warmup,
         replications=spec.replications,
         seed=spec.seed,
@@ -226,7 +279,8 @@ def _run_settings(spec: schema.RunSpec) -> RunSettings:
     )
 
 
-def _check_run(run: RunSettings) -> list[Fault]:
+def check_run(run: RunSettings) -> list[Fault]:
+    """Faults of run settings taken together (the warm-up must end before the horizon)."""
     if run.warmup_time >= run.horizon:
         return [
             Fault(
@@ -236,285 +290,3 @@ def _check_run(run: RunSettings) -> list[Fault]:
             )
         ]
     return []
-
-
-def build_distribution(spec: schema.DistributionSpec, base_dir: Path | None) -> dists.Distribution:
-    """Turn a distribution spec from the file into a distribution object.
-
-    Raises
-    ------
-    ScenarioError
-        With fault paths relative to the spec (``cv``, ``file``, ...).
-    """
-    match spec:
-        case schema.ExponentialSpec(rate=rate, mean=mean):
-            return (
-                dists.Exponential(rate)
-                if rate is not None
-                else dists.Exponential.from_mean(_given(mean))
-            )
-        case schema.DeterministicSpec(value=value):
-            return dists.Deterministic(value)
-        case schema.ErlangSpec(k=k, rate=rate, mean=mean, cv=cv):
-            if cv is not None:
-                return dists.Erlang.from_mean_cv(_given(mean), cv)
-            if rate is not None:
-                return dists.Erlang(_given(k), rate)
-            return dists.Erlang.from_mean(_given(k), _given(mean))
-        case schema.GammaSpec(shape=shape, rate=rate, mean=mean, cv=cv):
-            if cv is not None:
-                return dists.Gamma.from_mean_cv(_given(mean), cv)
-            shape = _given(shape)
-            return dists.Gamma(shape, rate if rate is not None else shape / _given(mean))
-        case schema.LognormalSpec(mean=mean, cv=cv, mu=mu, sigma=sigma):
-            if mean is not None:
-                return dists.Lognormal.from_mean_cv(mean, _given(cv))
-            return dists.Lognormal(_given(mu), _given(sigma))
-        case schema.HyperexponentialSpec(probs=probs, rates=rates, mean=mean, cv=cv):
-            if mean is not None:
-                return dists.Hyperexponential.from_mean_cv(mean, _given(cv))
-            return dists.Hyperexponential(tuple(_given(probs)), tuple(_given(rates)))
-        case schema.UniformSpec(low=low, high=high):
-            return dists.Uniform(low, high)
-        case schema.EmpiricalSpec(values=values, file=file):
-            if values is not None:
-                return dists.Empirical(tuple(values))
-            path = Path(_given(file))
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            return dists.Empirical.from_csv(path)
-    raise TypeError(f"unknown distribution spec {spec!r}")  # pragma: no cover
-
-
-_T = TypeVar("_T")
-
-
-def _given(value: _T | None) -> _T:
-    """Narrow a field the schema guarantees is set in this form."""
-    if value is None:  # pragma: no cover - excluded by the schema's validators
-        raise TypeError("schema invariant broken: a required parameter is missing")
-    return value
-
-
-def _distribution(
-    spec: schema.DistributionSpec, path: str, base_dir: Path | None, faults: list[Fault]
-) -> dists.Distribution | None:
-    try:
-        return build_distribution(spec, base_dir)
-    except ScenarioError as error:
-        faults.extend(error.prefixed(path).faults)
-        return None
-
-
-def _unknown_station(path: str, name: str, stations: Sequence[str]) -> Fault:
-    return Fault(
-        path, f"unknown station {name!r}{suggest(name, stations)} (stations: {', '.join(stations)})"
-    )
-
-
-def _entry_vector(
-    spec: schema.EntrySpec | None, path: str, stations: Sequence[str], faults: list[Fault]
-) -> np.ndarray | None:
-    entry = np.zeros(len(stations))
-    if spec is None:
-        entry[0] = 1.0
-        return entry
-    if isinstance(spec, str):
-        if spec not in stations:
-            faults.append(_unknown_station(path, spec, stations))
-            return None
-        entry[stations.index(spec)] = 1.0
-        return entry
-    ok = True
-    for name, probability in spec.items():
-        if name not in stations:
-            faults.append(_unknown_station(f"{path}.{name}", name, stations))
-            ok = False
-        else:
-            entry[stations.index(name)] = probability
-    total = float(entry.sum())
-    if ok and abs(total - 1) > ROUTING_TOLERANCE:
-        faults.append(Fault(path, f"probabilities sum to {total:.12g} (must be 1)"))
-        ok = False
-    return entry if ok else None
-
-
-def _routing_matrix(
-    spec: schema.RoutingSpec | None, path: str, stations: Sequence[str], faults: list[Fault]
-) -> np.ndarray | None:
-    n = len(stations)
-    if spec is None:
-        return np.zeros((n, n))
-    if isinstance(spec, list):
-        if len(spec) != n or any(len(row) != n for row in spec):
-            shape = f"{len(spec)} rows of lengths {[len(row) for row in spec]}"
-            faults.append(
-                Fault(
-                    path,
-                    f"must be a {n}x{n} matrix in station order "
-                    f"({', '.join(stations)}), got {shape}",
-                )
-            )
-            return None
-        matrix = np.array(spec, dtype=float)
-    else:
-        matrix = np.zeros((n, n))
-        ok = True
-        for origin, row in spec.items():
-            if origin not in stations:
-                faults.append(_unknown_station(f"{path}.{origin}", origin, stations))
-                ok = False
-                continue
-            for target, probability in row.items():
-                if target not in stations:
-                    faults.append(_unknown_station(f"{path}.{origin}.{target}", target, stations))
-                    ok = False
-                else:
-                    matrix[stations.index(origin), stations.index(target)] = probability
-        if not ok:  # still check the rows that name known stations
-            faults.extend(fault.prefixed(path) for fault in check_probabilities(matrix, stations))
-            return None
-    row_faults = [fault.prefixed(path) for fault in check_probabilities(matrix, stations)]
-    if row_faults:
-        faults.extend(row_faults)
-        return None
-    trapped = trapped_stations(matrix)
-    if trapped:
-        names = ", ".join(stations[i] for i in trapped)
-        faults.append(
-            Fault(
-                path,
-                f"no event can ever leave from {names}: the routing loops "
-                "without an exit (some row must sum to < 1)",
-            )
-        )
-        return None
-    return matrix
-
-
-def _arrival_process(
-    spec: schema.ArrivalSpec, path: str, base_dir: Path | None, faults: list[Fault]
-) -> ArrivalProcess | None:
-    if isinstance(spec, schema.PoissonSpec):
-        return ArrivalProcess("poisson", dists.Exponential(spec.rate))
-    gaps = _distribution(spec.interarrival, f"{path}.interarrival", base_dir, faults)
-    return ArrivalProcess("renewal", gaps) if gaps is not None else None
-
-
-def _stability_faults(scenario: Scenario) -> list[Fault]:
-    listing = ", ".join(
-        f"{name}={rho:.4g}"
-        for name, rho in zip(scenario.station_names, scenario.offered_load(), strict=True)
-    )
-    return [
-        Fault(
-            f"stations.{name}",
-            f"offered load ρ = {rho:.4g} >= 1 with unlimited capacity: its queue grows "
-            f"without bound (ρ per station: {listing}; --allow-unstable runs it anyway)",
-        )
-        for name, rho in scenario.unstable_stations()
-    ]
-
-
-def build_scenario(
-    document: schema.ScenarioDocument,
-    *,
-    name: str = "scenario",
-    base_dir: Path | None = None,
-    allow_unstable: bool = False,
-) -> Scenario:
-    """Check a schema-valid document and build the immutable :class:`Scenario`.
-
-    Parameters
-    ----------
-    document : ScenarioDocument
-        The parsed file.
-    name : str
-        Used when the document has no ``name`` (the loader passes the file's stem).
-    base_dir : pathlib.Path, optional
-        Directory that relative file references (empirical data) are resolved against.
-    allow_unstable : bool
-        Accept stations with unlimited capacity and ρ >= 1.
-
-    Raises
-    ------
-    ScenarioError
-        Listing every fault found; :class:`UnstableError` when the only faults are
-        unstable stations.
-    """
-    faults: list[Fault] = []
-    names = list(document.stations)
-    stations: list[Station] = []
-    for station_name, spec in document.stations.items():
-        path = f"stations.{station_name}"
-        default_service = _distribution(spec.service, f"{path}.service", base_dir, faults)
-        if spec.capacity is not None and spec.capacity < spec.servers:
-            faults.append(
-                Fault(
-                    f"{path}.capacity", f"must be >= servers ({spec.servers}), got {spec.capacity}"
-                )
-            )
-        if default_service is not None:
-            stations.append(Station(station_name, spec.servers, default_service, spec.capacity))
-
-    class_specs: Mapping[str, schema.ClassSpec]
-    if document.classes is None:
-        assert document.arrivals is not None  # guaranteed by the schema
-        class_specs = {
-            DEFAULT_CLASS: schema.ClassSpec(arrivals=document.arrivals, routing=document.routing)
-        }
-        prefix = ""
-    else:
-        class_specs = document.classes
-        prefix = "classes.{}."
-
-    classes: list[EventClass] = []
-    for class_name, class_spec in class_specs.items():
-        where = prefix.format(class_name)
-        arrivals = _arrival_process(class_spec.arrivals, f"{where}arrivals", base_dir, faults)
-        entry = _entry_vector(class_spec.arrivals.to, f"{where}arrivals.to", names, faults)
-        matrix = _routing_matrix(class_spec.routing, f"{where}routing", names, faults)
-        overrides = dict(class_spec.service or {})
-        for station_name in overrides:
-            if station_name not in names:
-                faults.append(
-                    _unknown_station(f"{where}service.{station_name}", station_name, names)
-                )
-        service: list[dists.Distribution] = []
-        for station in stations:
-            if station.name in overrides:
-                override = _distribution(
-                    overrides[station.name], f"{where}service.{station.name}", base_dir, faults
-                )
-                if override is not None:
-                    service.append(override)
-            else:
-                service.append(station.service)
-        if (
-            arrivals is not None
-            and entry is not None
-            and matrix is not None
-            and len(service) == len(names)
-        ):
-            classes.append(
-                EventClass(
-                    class_name, arrivals, Routing(tuple(names), matrix, entry), tuple(service)
-                )
-            )
-    run = _run_settings(document.run)
-    faults.extend(_check_run(run))
-    _raise_if(faults)
-
-    scenario = Scenario(
-        name=document.name or name,
-        description=document.description,
-        time_unit=document.time_unit,
-        stations=tuple(stations),
-        classes=tuple(classes),
-        run=run,
-        document=document,
-        base_dir=base_dir,
-    )
-    if not allow_unstable:
-        _raise_if(_stability_faults(scenario), UnstableError)
-    return scenario

@@ -22,6 +22,7 @@ __all__ = [
     "RunSpec",
     "ScenarioDocument",
     "StationSpec",
+    "TraceSpec",
 ]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -204,13 +205,36 @@ class RenewalSpec(_Spec):
     to: EntrySpec | None = None
 
 
-ArrivalSpec = Annotated[PoissonSpec | RenewalSpec, Field(discriminator="process")]
+class TraceSpec(_Spec):
+    """Recorded arrivals replayed from a CSV file (path relative to the scenario file)."""
+
+    process: Literal["trace"]
+    file: str = Field(description="CSV with a header; one row per event")
+    to: EntrySpec | None = None
+    time_column: str | None = Field(
+        default=None, description="column of timestamps (numbers or ISO-8601); default: guessed"
+    )
+    type_column: str | None = Field(default=None, description="column of event types")
+    type: str | None = Field(
+        default=None,
+        description="replay only the rows of this event type (default: the class's name, "
+        "when the trace has it, else every row)",
+    )
+
+
+ArrivalSpec = Annotated[PoissonSpec | RenewalSpec | TraceSpec, Field(discriminator="process")]
+
+#: The routing-row key that publishes a completed event to every listed station.
+FANOUT_KEY = "fanout"
+
+RoutingRow = dict[str, Probability | list[str]]
 
 RoutingSpec = Annotated[
-    dict[str, dict[str, Probability]] | list[list[Probability]],
+    dict[str, RoutingRow] | list[list[Probability]],
     Field(
-        description="{from: {to: probability}} or a matrix in station order; "
-        "the rest of each row leaves the system"
+        description="{from: {to: probability, fanout: [subscribers]}} or a matrix in station "
+        "order; the rest of each row leaves the system; fanout sends a copy to every listed "
+        "station as well"
     ),
 ]
 
@@ -224,6 +248,11 @@ class StationSpec(_Spec):
         default=None,
         description="most events present (waiting + in service); arrivals beyond it are lost",
     )
+    on_full: Literal["lose", "block"] = Field(
+        default="lose",
+        description="when full: lose the arriving event, or block the upstream handler "
+        "(it keeps its server) until there is room",
+    )
 
 
 class ClassSpec(_Spec):
@@ -232,6 +261,10 @@ class ClassSpec(_Spec):
     arrivals: ArrivalSpec
     routing: RoutingSpec | None = None
     service: dict[str, DistributionSpec] | None = None
+    priority: float = Field(
+        default=0.0,
+        description="non-preemptive priority at every station: lower numbers are served first",
+    )
 
 
 class RunSpec(_Spec):

@@ -21,6 +21,7 @@ from eda_sim.theory.general import (
     mg1,
 )
 from eda_sim.theory.network import jackson, qna
+from eda_sim.theory.priority import PriorityTheory, mg1_priority, mmc_priority
 from eda_sim.theory.results import NetworkTheory, StationTheory, SystemTheory
 from eda_sim.theory.single import (
     erlang_b,
@@ -35,6 +36,7 @@ from eda_sim.theory.traffic import traffic_rates
 __all__ = [
     "ARTICLE_NOTE",
     "NetworkTheory",
+    "PriorityTheory",
     "StationTheory",
     "SystemTheory",
     "article_L",
@@ -48,10 +50,12 @@ __all__ = [
     "md1",
     "mek1",
     "mg1",
+    "mg1_priority",
     "mm1",
     "mm1_sojourn_cdf",
     "mm1k",
     "mmc",
+    "mmc_priority",
     "mmc_wait_ccdf",
     "mmck",
     "mmck_state_probabilities",

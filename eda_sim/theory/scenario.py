@@ -26,7 +26,7 @@ The source article's two formulas are evaluated for every single-server station
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from eda_sim.scenario import Scenario
 from eda_sim.theory.article import ARTICLE_NOTE, article_L, article_W
 from eda_sim.theory.general import best_station, ggc_allen_cunneen
 from eda_sim.theory.network import jackson, qna
+from eda_sim.theory.priority import mg1_priority, mmc_priority
 from eda_sim.theory.results import StationTheory, SystemTheory
 
 __all__ = ["ArticleValues", "ScenarioTheory", "is_exponential", "solve"]
@@ -128,6 +129,53 @@ def _mixture(rates: np.ndarray, means: np.ndarray, scvs: np.ndarray) -> tuple[fl
     return mean, second / mean**2 - 1
 
 
+def _priority_station(
+    scenario: Scenario,
+    station: int,
+    rates: np.ndarray,
+    means: np.ndarray,
+    scvs: np.ndarray,
+    poisson_input: bool,
+) -> tuple[StationTheory, np.ndarray]:
+    """A station whose classes differ in priority: Cobham (one server) or M/M/c priority.
+
+    Classes of equal priority form one level (their service mixed by rate); levels
+    are served lowest number first. Returns the station's figures and each class's
+    wait. Exact for Poisson input with one server (Cobham), or several servers and
+    one common exponential service time; otherwise labelled approximate.
+    """
+    classes = scenario.classes
+    levels = sorted({c.priority for k, c in enumerate(classes) if rates[k] > 0})
+    members = [
+        [k for k, c in enumerate(classes) if c.priority == level and rates[k] > 0]
+        for level in levels
+    ]
+    level_rates = [float(rates[m].sum()) for m in members]
+    mixed = [_mixture(rates[m], means[m], scvs[m]) for m in members]
+    servers = scenario.stations[station].servers
+    exponential = all(
+        is_exponential(c.service[station]) for k, c in enumerate(classes) if rates[k] > 0
+    )
+    common_mean = len({float(means[k]) for m in members for k in m}) == 1
+    if servers == 1:
+        result = mg1_priority(level_rates, [m for m, _ in mixed], [v for _, v in mixed])
+        exact = poisson_input
+    else:
+        result = mmc_priority(
+            level_rates,
+            1.0 / float(np.average([m for m, _ in mixed], weights=level_rates)),
+            servers,
+        )
+        exact = poisson_input and exponential and common_mean
+    figures = result.station
+    if not exact:
+        figures = replace(figures, exact=False, method=f"{figures.method} (approx.)")
+    waits = np.zeros(len(classes))
+    for level, group in zip(result.classes, members, strict=True):
+        waits[group] = level.Wq
+    return figures, waits
+
+
 def _unavailable(
     scenario: Scenario, reason: str, loads: np.ndarray, rates: np.ndarray
 ) -> ScenarioTheory:
@@ -178,6 +226,19 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
             rates,
         )
 
+    if scenario.has_trace:
+        replayed = [c for c in classes if c.arrivals.kind == "trace"]
+        measured = ", ".join(
+            f"{c.name}: rate {c.arrivals.rate:.4g}, gap SCV {c.arrivals.scv:.3g}" for c in replayed
+        )
+        return _unavailable(
+            scenario,
+            "trace arrivals: a replayed trace is not a stochastic model, no formula applies "
+            f"(measured {measured})",
+            loads,
+            rates,
+        )
+
     gamma = np.array([c.arrivals.rate * c.routing.entry for c in classes])  # (K, N)
     routing = np.array([c.routing.matrix for c in classes])
     means = np.array([[d.mean for d in c.service] for c in classes])
@@ -185,8 +246,33 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
     poisson = all(c.arrivals.kind == "poisson" for c in classes)
     markovian = poisson and all(is_exponential(d) for c in classes for d in c.service)
 
+    inflow = (lam_kn[:, :, None] * np.array([c.routing.copies_matrix for c in classes])).sum(
+        axis=(0, 1)
+    )  # internal rate into each station, fan-out copies included
+    fed_by_poisson = [
+        inflow[j] <= 0
+        and all(c.arrivals.kind == "poisson" for k, c in enumerate(classes) if gamma[k, j] > 0)
+        for j in range(len(names))
+    ]
     stations: list[StationTheory]
-    if markovian:
+    if scenario.has_fanout:
+        # Per station on the traffic equations with the expected-copies matrix; exact
+        # only where the input is external Poisson traffic.
+        stations = []
+        for j in range(len(names)):
+            mean, scv = (
+                _mixture(lam_kn[:, j], means[:, j], scvs[:, j])
+                if rates[j] > 0
+                else (float(means[0, j]), float(scvs[0, j]))
+            )
+            figures = best_station(rates[j], mean, scv, int(servers[j]), capacity[j])
+            if not fed_by_poisson[j] and figures.exact:
+                figures = replace(
+                    figures, exact=False, method=f"{figures.method} on fan-out traffic (approx.)"
+                )
+            stations.append(figures)
+        network_method = "traffic equations with fan-out copies"
+    elif markovian:
         network = jackson(gamma, routing, means, servers, capacity)
         stations = list(network.stations)
         network_method = "Jackson network"
@@ -195,15 +281,12 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
         network = qna(gamma, external_scv, routing, means, scvs, servers)
         stations = list(network.stations)
         network_method = "QNA (Whitt 1983)"
-        inflow = (lam_kn[:, :, None] * routing).sum(axis=(0, 1))  # internal rate into j
         arrival_scv = network.arrival_scv
         for j, name in enumerate(names):
             if rates[j] <= 0:
                 continue
             mean, scv = _mixture(lam_kn[:, j], means[:, j], scvs[:, j])
-            external_poisson = inflow[j] <= 0 and all(
-                c.arrivals.kind == "poisson" for k, c in enumerate(classes) if gamma[k, j] > 0
-            )
+            external_poisson = fed_by_poisson[j]
             if capacity[j] is not None:
                 ca = 1.0 if external_poisson or arrival_scv is None else float(arrival_scv[j])
                 stations[j] = best_station(rates[j], mean, scv, int(servers[j]), capacity[j], ca)
@@ -215,18 +298,31 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
                     stations[j] = best_station(rates[j], mean, scv, int(servers[j]))
             del name
 
+    # Waits per class: the station's, or by priority where classes differ in priority.
+    class_wq = np.array([[s.Wq for s in stations] for _ in classes])
+    if scenario.has_priorities:
+        for j in range(len(names)):
+            if rates[j] > 0 and capacity[j] is None:
+                stations[j], class_wq[:, j] = _priority_station(
+                    scenario, j, lam_kn[:, j], means[:, j], scvs[:, j], fed_by_poisson[j]
+                )
+    if scenario.has_blocking:
+        stations = [
+            replace(s, exact=False, method=f"{s.method}; blocking not modelled (approx.)")
+            for s in stations
+        ]
+
     # System and classes from the stations (Little's law per station).
     offered = np.array(
         [s.throughput / (1 - s.loss) if s.loss < 1 else rates[j] for j, s in enumerate(stations)]
     )
     lost_rate = float((offered * np.array([s.loss for s in stations])).sum())
     external = float(gamma.sum())
-    wq = np.array([s.Wq for s in stations])
     class_figures: dict[str, dict[str, float]] = {}
     class_w = []
     for k, event_class in enumerate(classes):
         visits = lam_kn[k] / event_class.arrivals.rate
-        w_k = float((visits * (wq + means[k])).sum())
+        w_k = float((visits * (class_wq[k] + means[k])).sum())
         lost_k = float((lam_kn[k] * np.array([s.loss for s in stations])).sum())
         class_w.append(w_k)
         class_figures[event_class.name] = {
@@ -236,7 +332,8 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
         }
     weights = np.array([c.arrivals.rate for c in classes]) / external
     exact = all(s.exact for s in stations)
-    system = SystemTheory(
+    reasons: dict[str, str] = {}
+    system: SystemTheory | None = SystemTheory(
         L=float(sum(s.L for s in stations)),
         W=float((weights * np.array(class_w)).sum()),
         throughput=external - lost_rate,
@@ -244,6 +341,13 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
         method=network_method + ("" if exact else " (approx.)"),
         exact=exact,
     )
+    if scenario.has_fanout:  # copies run in parallel: an event's time is its slowest branch
+        system = None
+        reasons["system"] = (
+            "fan-out: an event's end-to-end time is that of its last copy (a maximum over "
+            "parallel branches) and the system holds copies, not events; no formula applies"
+        )
+        class_figures = {}
 
     article = {
         name: ArticleValues(
@@ -259,4 +363,5 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
         article=article,
         arrival_rates=dict(zip(names, map(float, rates), strict=True)),
         offered_load=dict(zip(names, map(float, loads), strict=True)),
+        reasons=reasons,
     )

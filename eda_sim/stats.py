@@ -484,7 +484,7 @@ def mser(series: np.ndarray, batch_size: int = MSER_BATCH) -> MserResult:
     means ``Y_1..Y_n``, the truncation ``d`` minimises the marginal standard error
     statistic ``MSER(d) = Σ_{i>d} (Y_i − Ȳ_d)² / (n − d)²``, where ``Ȳ_d`` is the mean
     of the batches kept. The search is over ``d <= n/2``; a smaller statistic later
-    in the series is reported as ``second_half``.
+    in the series (keeping at least a tenth of it) is reported as ``second_half``.
 
     References
     ----------
@@ -511,7 +511,9 @@ def mser(series: np.ndarray, batch_size: int = MSER_BATCH) -> MserResult:
     tail_sq = np.cumsum(batches[::-1] ** 2)[::-1]
     kept = np.arange(n, 0, -1, dtype=float)
     statistic = (tail_sq - tail_sum**2 / kept) / kept**2
-    candidates = statistic[: n - 2]  # keep at least three batches
+    # Keep at least a tenth of the batches (and three): over a very short tail the
+    # statistic is tiny by chance, a known artefact of MSER at the end of a series.
+    candidates = statistic[: n - max(3, n // 10) + 1]
     best_all = int(np.argmin(candidates))
     half = n // 2
     best = int(np.argmin(candidates[: half + 1]))

@@ -197,13 +197,26 @@ def article_table(result: RunResult, time_unit: str) -> Table | None:
 
 
 def checks_table(result: RunResult) -> Table | None:
-    """The article's assumptions tested on the simulated data: statistic, p-value, verdict."""
+    """The article's assumptions tested on the simulated data: statistic, p-value, verdict.
+
+    Checks that could not be run (one possible next hop, too little data) are
+    counted in the caption rather than listed.
+    """
+    tested = [check for check in result.checks if not math.isnan(check.p_value)]
+    untested = len(result.checks) - len(tested)
     if not result.checks:
         return None
     alpha = result.checks[0].alpha
+    caption = (
+        f"{untested} check(s) not run: a routing row with one possible next hop, or too little data"
+        if untested
+        else None
+    )
     table = Table(
         title=f"the article's assumptions on the simulated data (pass: p >= {alpha:g})",
         title_justify="left",
+        caption=caption,
+        caption_justify="left",
     )
     for column in ("assumption", "data", "test", "statistic", "p-value", "result"):
         table.add_column(column, justify="right" if column in ("statistic", "p-value") else "left")
@@ -212,17 +225,14 @@ def checks_table(result: RunResult) -> Table | None:
         "exponential_gaps": "Poisson arrivals",
         "markov_routing": "Markov routing",
     }
-    for check in result.checks:
-        verdict = "pass" if check.passed else "FAIL"
-        if check.note and math.isnan(check.p_value):
-            verdict = f"not tested ({check.note})"
+    for check in tested:
         table.add_row(
             names.get(check.check, check.check),
             Text(check.subject),
             check.method.split(",")[0],
-            "" if math.isnan(check.statistic) else f"{check.statistic:.4g}",
-            "" if math.isnan(check.p_value) else f"{check.p_value:.3g}",
-            verdict,
+            f"{check.statistic:.4g}",
+            f"{check.p_value:.3g}",
+            "pass" if check.passed else "FAIL",
         )
     return table
 

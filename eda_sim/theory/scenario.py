@@ -268,7 +268,7 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
             figures = best_station(rates[j], mean, scv, int(servers[j]), capacity[j])
             if not fed_by_poisson[j] and figures.exact:
                 figures = replace(
-                    figures, exact=False, method=f"{figures.method} on fan-out traffic (approx.)"
+                    figures, exact=False, method=f"{figures.method} (approx., non-Poisson input)"
                 )
             stations.append(figures)
         network_method = "traffic equations with fan-out copies"
@@ -306,10 +306,16 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
                 stations[j], class_wq[:, j] = _priority_station(
                     scenario, j, lam_kn[:, j], means[:, j], scvs[:, j], fed_by_poisson[j]
                 )
+    senders = np.zeros(len(names), dtype=bool)  # stations that can be blocked
     if scenario.has_blocking:
+        blocking = np.array([st.on_full == "block" for st in scenario.stations])
+        for c in classes:
+            senders |= (c.routing.matrix[:, blocking] > 0).any(axis=1)
         stations = [
-            replace(s, exact=False, method=f"{s.method}; blocking not modelled (approx.)")
-            for s in stations
+            replace(st, exact=False, method=f"{st.method}; blocked time not modelled (approx.)")
+            if senders[j]
+            else st
+            for j, st in enumerate(stations)
         ]
 
     # System and classes from the stations (Little's law per station).
@@ -347,17 +353,41 @@ def _solve(scenario: Scenario) -> ScenarioTheory:
             "fan-out: an event's end-to-end time is that of its last copy (a maximum over "
             "parallel branches) and the system holds copies, not events; no formula applies"
         )
-        class_figures = {}
+        class_figures = {  # a class without fan-out still adds up its visits
+            c.name: class_figures[c.name] for c in classes if not any(c.routing.fanout)
+        }
+    station_figures: dict[str, StationTheory | None] = dict(zip(names, stations, strict=True))
+    if scenario.has_blocking:
+        reason = (
+            "on_full: block: blocking after service has no product-form solution; the "
+            "station never loses events, its senders wait instead"
+        )
+        for station in scenario.stations:
+            if station.on_full == "block":
+                station_figures[station.name] = None
+                reasons[station.name] = reason
+        blocked_visits = [
+            c.name
+            for c in classes
+            if any(
+                c.routing.visit_ratios[j] > 0
+                for j, st in enumerate(scenario.stations)
+                if st.on_full == "block"
+            )
+        ]
+        class_figures = {k: v for k, v in class_figures.items() if k not in blocked_visits}
+        system = None
+        reasons["system"] = reason
 
     article = {
         name: ArticleValues(
             float(loads[j]), article_L(float(loads[j])), article_W(float(rates[j]), float(loads[j]))
         )
         for j, name in enumerate(names)
-        if servers[j] == 1 and rates[j] > 0 and loads[j] < 1
+        if servers[j] == 1 and capacity[j] is None and rates[j] > 0 and loads[j] < 1
     }
     return ScenarioTheory(
-        stations=dict(zip(names, stations, strict=True)),
+        stations=station_figures,
         system=system,
         classes=class_figures if not scenario.single_class else {},
         article=article,

@@ -125,7 +125,7 @@ class RunResult:
         if scope == "station":
             station = theory.stations.get(name)
             if station is None:
-                return math.nan, "unavailable", False
+                return math.nan, f"unavailable: {theory.reasons.get(name, '')}", False
             if not hasattr(station, metric):
                 return math.nan, "", False
             return float(getattr(station, metric)), station.method, station.exact
@@ -262,18 +262,21 @@ def assumption_checks(
             for rep in replications
             if event_class.name in rep.observations
         ]
+        # Every replication replays the same trace: test its arrivals once.
+        replayed = event_class.arrivals.kind == "trace"
+        arrival_data = observations[:1] if replayed else observations
         if not observations:
             continue
         label = "" if scenario.single_class else f" of {event_class.name}"
         counts: dict[int, int] = {}
-        for observation in observations:
+        for observation in arrival_data:
             for count, windows in observation.counts.items():
                 counts[count] = counts.get(count, 0) + windows
         rate = event_class.arrivals.rate
         results.append(
             poisson_counts_check(counts, rate * observations[0].window, f"arrivals{label}")
         )
-        gaps = [gap for observation in observations for gap in observation.gaps]
+        gaps = [gap for observation in arrival_data for gap in observation.gaps]
         results.append(exponential_gaps_check(gaps, rate, f"arrivals{label}"))
         hops = np.sum([np.array(o.transitions) for o in observations], axis=0)
         matrix = event_class.routing.matrix

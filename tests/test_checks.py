@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -286,3 +287,24 @@ def test_checks_are_in_the_json_document() -> None:
         assert isinstance(entry["statistic"], float)
         assert isinstance(entry["p_value"], float)
         assert 0.0 <= entry["p_value"] <= 1.0
+
+
+def test_a_replayed_trace_is_tested_once_not_once_per_replication(tmp_path: Path) -> None:
+    """Every replication replays the same arrivals; pooling them would fake more evidence."""
+    times = np.cumsum(np.random.default_rng(np.random.SeedSequence(7)).exponential(1.0, 3000))
+    trace = tmp_path / "times.csv"
+    trace.write_text("time\n" + "\n".join(f"{t:.6f}" for t in times) + "\n")
+    scenario = scenario_from_dict(
+        {
+            "stations": {"a": {"service": {"dist": "exponential", "mean": 0.5}}},
+            "arrivals": {"process": "trace", "file": str(trace)},
+            "run": {"warmup": "none"},
+        }
+    )
+    one = run(scenario, replications=1)
+    many = run(scenario, replications=5)
+    pick = {c.check: c for c in one.checks if c.check != "markov_routing"}
+    for check in many.checks:
+        if check.check in pick:
+            assert check.n == pick[check.check].n
+            assert check.statistic == pick[check.check].statistic

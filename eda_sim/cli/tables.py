@@ -120,7 +120,8 @@ def comparison_table(result: RunResult, time_unit: str) -> Table:
         scope: str, name: str, metrics: dict[str, Interval], order: tuple[str, ...]
     ) -> None:
         previous_method = None
-        for index, metric in enumerate(order):
+        shown = [m for m in order if not (m == "blocked" and metrics[m].mean == 0)]
+        for index, metric in enumerate(shown):
             interval = metrics[metric]
             theory, method, exact = result.theory_value(scope, name, metric)
             shown_method = method if method != previous_method else ""

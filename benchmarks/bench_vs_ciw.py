@@ -98,6 +98,9 @@ TARGET_VS_MINIMAL_SIMPY = 1.25
 TARGET_MEMORY_GROWTH_MB = 50.0
 MEMORY_SHORT_VISITS = 50_000
 MEMORY_LONG_VISITS = 2_000_000
+#: The reliability target: a run of this many visits peaks under TARGET_PEAK_MB.
+TEN_MILLION_VISITS = 10_000_000
+TARGET_PEAK_MB = 150.0
 WARMUP_RUN_HORIZON = 200.0
 RATE_MISMATCH_WARNING = 0.05  # relative gap of observed vs theoretical visit rate
 
@@ -348,28 +351,48 @@ def memory_child(key: str, horizon: float) -> int:
     return 0
 
 
+def _child_peak(name: str, horizon: float) -> dict[str, Any]:
+    """Run ``name`` once in a fresh process at ``horizon``; return its report."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--memory-child",
+        CHILD_KEYS[name],
+        "--memory-horizon",
+        repr(float(horizon)),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        tail = completed.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
+        raise RuntimeError(f"memory helper for {name} exited {completed.returncode}: {tail[0]}")
+    report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return report
+
+
+def measure_ten_million(visit_rate: float) -> dict[str, Any]:
+    """Peak RSS of one eda-sim replication of about ten million visits, in a fresh process."""
+    horizon = round(TEN_MILLION_VISITS / visit_rate)
+    print(f"  eda-sim: H={horizon:g} (~{TEN_MILLION_VISITS:,d} visits) ...", flush=True)
+    report = _child_peak(EDA_SIM, horizon)
+    if report["available"]:
+        peak_mb = report["max_rss_kib"] / 1024
+        report["peak_mb"] = peak_mb
+        report["limit_mb"] = TARGET_PEAK_MB
+        report["status"] = _status(peak_mb, TARGET_PEAK_MB)
+        print(
+            f"  peak RSS {peak_mb:.1f} MB for {report['visits']:,d} visits in "
+            f"{report['seconds']:.0f} s  target <= {TARGET_PEAK_MB:g} MB  {report['status']}"
+        )
+    return report
+
+
 def measure_memory(name: str, visit_rate: float) -> dict[str, Any]:
     """Measure one implementation's peak RSS at a short and a long run, one process each."""
-    key = CHILD_KEYS[name]
     result: dict[str, Any] = {"available": True, "runs": {}}
     for label, visits in (("short", MEMORY_SHORT_VISITS), ("long", MEMORY_LONG_VISITS)):
         horizon = round(visits / visit_rate)
         print(f"  {name}: {label} run, H={horizon:g} (~{visits:,d} visits) ...", flush=True)
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--memory-child",
-            key,
-            "--memory-horizon",
-            repr(float(horizon)),
-        ]
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        if completed.returncode != 0:
-            tail = completed.stderr.strip().splitlines()[-1:] or ["(no stderr)"]
-            raise RuntimeError(
-                f"memory helper for {name} ({label}) exited {completed.returncode}: {tail[0]}"
-            )
-        child = json.loads(completed.stdout.strip().splitlines()[-1])
+        child = _child_peak(name, horizon)
         if not child["available"]:
             return {"available": False, "note": child["note"], "runs": {}}
         result["runs"][label] = child
@@ -587,6 +610,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--memory", action="store_true", help="also measure peak memory in fresh processes"
     )
+    parser.add_argument(
+        "--ten-million",
+        action="store_true",
+        help="also measure eda-sim's peak memory for a ~10,000,000-visit run (~1 minute)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write all figures as JSON")
     parser.add_argument(
         "--memory-child", choices=sorted(CHILD_KEYS.values()), help=argparse.SUPPRESS
@@ -640,6 +668,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             eda["status"] = _status(eda["growth_mb"], TARGET_MEMORY_GROWTH_MB)
         print_memory(memory)
 
+    ten_million: dict[str, Any] | None = None
+    if args.ten_million:
+        print()
+        print("Memory of a ten-million-visit run (fresh process):")
+        ten_million = measure_ten_million(visit_rate)
+
     if args.json is not None:
         document = {
             "benchmark": "jackson3: eda-sim vs Ciw vs minimal SimPy",
@@ -651,6 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             **summary,
             "memory": memory,
+            "ten_million": ten_million,
         }
         write_json(args.json, document)
         print()

@@ -16,19 +16,39 @@ Examples
 'M/M/1'
 """
 
-from collections.abc import Sequence
-from typing import Any
+from __future__ import annotations
 
-import pandas as pd
+import importlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from eda_sim.errors import EdaSimError, EdaSimWarning, Fault, ScenarioError, UnstableError
-from eda_sim.experiment import SweepResult, run
-from eda_sim.experiment import sweep as _sweep
-from eda_sim.results import RunResult
 from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
-from eda_sim.theory.scenario import solve
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from eda_sim.experiment import SweepResult, run
+    from eda_sim.results import RunResult
+    from eda_sim.theory.scenario import solve
 
 __version__ = "0.1.0"
+
+# The experiment layer pulls in pandas and scipy.stats (about 80 MB); a worker
+# process that only runs the engine should not pay for them, so these names are
+# imported on first use (PEP 562).
+_LAZY = {
+    "run": "eda_sim.experiment",
+    "SweepResult": "eda_sim.experiment",
+    "RunResult": "eda_sim.results",
+    "solve": "eda_sim.theory.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'eda_sim' has no attribute {name!r}")
 
 
 def sweep(
@@ -48,7 +68,9 @@ def sweep(
     >>> sorted(set(table["value"]))
     [0.5, 0.8]
     """
-    return _sweep(scenario, param, values, **options).frame
+    from eda_sim.experiment import sweep as sweep_scenario
+
+    return sweep_scenario(scenario, param, values, **options).frame
 
 
 __all__ = [

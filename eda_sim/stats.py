@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 __all__ = [
     "MSER_BATCH",
@@ -447,6 +446,8 @@ def t_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    # Imported here: scipy.stats costs ~70 MB, which engine worker processes never need.
+    from scipy import stats as scipy_stats
     data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
     n = int(data.size)
     if n == 0:

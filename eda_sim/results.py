@@ -37,6 +37,7 @@ __all__ = [
     "RunResult",
     "assumption_checks",
     "atomic_write_text",
+    "describe_scenario",
     "json_clean",
     "json_number",
     "summarize",
@@ -116,6 +117,61 @@ class RunResult:
     ci_method: str = "replications"
     precision: PrecisionReport | None = None
     notes: tuple[str, ...] = ()
+    sample: ReplicationResult | None = field(default=None, repr=False)
+    """Replication 0 as run, with its sample path and waits (for plots)."""
+    time_unit: str = "s"
+    model: dict[str, Any] = field(default_factory=dict, repr=False)
+    """The scenario as the report draws it (see :func:`describe_scenario`)."""
+
+    def plot_data(self) -> dict[str, Any]:
+        """What the plots need, bounded in size.
+
+        One replication's sample path and waits, and the arrival counts and hops
+        pooled over the replications.
+
+        ``path``: grid times and, per station and for the system, the time-average
+        number present in each grid interval; ``waits``: per station, the last waits
+        before service and times per visit of replication 0; ``arrivals``: per class,
+        the counting window, its histogram of counts and the arrival rate;
+        ``transitions``: per class, hop counts (last column: exits) and the routing
+        matrix they should follow.
+        """
+        data: dict[str, Any] = {}
+        sample = self.sample
+        if sample is not None and sample.path is not None:
+            path = sample.path
+            spans = np.diff(path.times)
+            data["path"] = {
+                "times": _rounded(path.times),
+                "warmup": self.warmup,
+                "stations": {name: _rounded(path.batch_means(name)) for name in path.stations},
+                "system": _rounded(np.diff(path.system[:, 1]) / spans),
+            }
+        if sample is not None and sample.waits is not None:
+            data["waits"] = {
+                name: {"Wq": _rounded([w for w, _ in pairs]), "W": _rounded([t for _, t in pairs])}
+                for name, pairs in sample.waits.items()
+            }
+        arrivals: dict[str, Any] = {}
+        transitions: dict[str, Any] = {}
+        for rep in (
+            self.replication_results[:1]
+            if self.ci_method == "batch-means"
+            else (self.replication_results)
+        ):
+            for name, seen in rep.observations.items():
+                entry = arrivals.setdefault(name, {"window": seen.window, "counts": {}})
+                for count, windows in seen.counts.items():
+                    entry["counts"][str(count)] = entry["counts"].get(str(count), 0) + windows
+                hops = transitions.setdefault(
+                    name, np.zeros((len(seen.transitions), len(seen.transitions) + 1))
+                )
+                hops += np.array(seen.transitions)
+        data["arrivals"] = arrivals
+        data["transitions"] = {
+            name: hops.astype(int).tolist() for name, hops in transitions.items()
+        }
+        return data
 
     def theory_value(self, scope: str, name: str, metric: str) -> tuple[float, str, bool]:
         """Theoretical figure, its method and exactness (NaN, "", False when unavailable)."""
@@ -227,11 +283,59 @@ class RunResult:
         if self.precision is not None:
             document["precision"] = self.precision.to_dict()
         document["notes"] = list(self.notes)
+        document["time_unit"] = self.time_unit
+        document["model"] = self.model
+        document["plot_data"] = self.plot_data()
         return document
 
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON document as text."""
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+
+def describe_scenario(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as reports draw it: stations, and per class its arrivals and routing.
+
+    Plain JSON data: ``stations`` (name, servers, capacity, on_full, service),
+    ``classes`` (name, arrival process and rate, priority, entry probabilities,
+    routing matrix in station order, fan-out lists, exit probabilities).
+    """
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "time_unit": scenario.time_unit,
+        "stations": [
+            {
+                "name": station.name,
+                "servers": station.servers,
+                "capacity": station.capacity,
+                "on_full": station.on_full,
+                "service": station.service.describe(),
+                "service_mean": station.service.mean,
+            }
+            for station in scenario.stations
+        ],
+        "classes": [
+            {
+                "name": c.name,
+                "arrivals": c.arrivals.kind,
+                "rate": c.arrivals.rate,
+                "priority": c.priority,
+                "entry": c.routing.entry.tolist(),
+                "matrix": c.routing.matrix.tolist(),
+                "fanout": [
+                    [scenario.station_names[t] for t in targets] for targets in c.routing.fanout
+                ],
+                "exit": c.routing.exit_probabilities.tolist(),
+            }
+            for c in scenario.classes
+        ],
+    }
+
+
+def _rounded(values: Any) -> list[float | None]:
+    """Numbers for plots, to six significant digits (JSON stays small)."""
+    return [float(f"{v:.6g}") if math.isfinite(v) else None for v in np.asarray(values).tolist()]
 
 
 def json_clean(value: Any) -> Any:

@@ -448,6 +448,7 @@ def t_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     # Imported here: scipy.stats costs ~70 MB, which engine worker processes never need.
     from scipy import stats as scipy_stats
+
     data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
     n = int(data.size)
     if n == 0:

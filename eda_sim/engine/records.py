@@ -285,6 +285,8 @@ class ReplicationResult:
     """Service completions over the whole run, warm-up included (for speed figures)."""
     observations: dict[str, ClassObservations] = field(default_factory=dict, repr=False)
     path: SamplePath | None = field(default=None, repr=False)
+    waits: dict[str, tuple[tuple[float, float], ...]] | None = field(default=None, repr=False)
+    """Per station, the last (wait before service, time per visit) pairs, if kept."""
     trace: tuple[TraceRecord, ...] | None = field(default=None, repr=False)
 
     def between(self, start: int, end: int) -> ReplicationResult:

@@ -112,6 +112,7 @@ def simulate_replication(
     warmup: float | None = None,
     seed: int | None = None,
     trace: bool = False,
+    keep_waits: int = 0,
 ) -> ReplicationResult:
     """Simulate one replication of ``scenario`` and return its measurements.
 
@@ -129,6 +130,9 @@ def simulate_replication(
     trace : bool
         Also return every arrival, start, departure and loss (memory grows with
         the run: for tests and short diagnostic runs).
+    keep_waits : int
+        Keep each station's last ``keep_waits`` (wait, time per visit) pairs, for
+        plots of the waiting-time distribution (bounded memory); 0 keeps none.
 
     Returns
     -------
@@ -177,6 +181,9 @@ def simulate_replication(
             hops.append(_hop_stream(event_class.routing, index, routing_rng))
         return services, hops
 
+    recent_waits: list[deque[tuple[float, float]]] = [
+        deque(maxlen=max(keep_waits, 1)) for _ in stations
+    ]
     fanouts = [c.routing.fanout for c in scenario.classes]
     blocks = [station.on_full == "block" for station in stations]
     # Senders blocked on a full station, oldest first: (their wake-up event, class index).
@@ -292,6 +299,8 @@ def simulate_replication(
                 head = heappop(servers.line)[2] if prioritized else servers.line.popleft()
                 head.succeed()
             monitor.depart(left, started - arrived, left - arrived, left - ended)
+            if keep_waits:
+                recent_waits[station].append((started - arrived, left - arrived))
             if blocked_senders[station]:  # room here: let the oldest blocked sender in
                 blocked_senders[station].popleft().succeed(admit(station, left))
             if log is not None:
@@ -410,6 +419,9 @@ def simulate_replication(
             )
         },
         path=path,
+        waits={name: tuple(recent) for name, recent in zip(names, recent_waits, strict=True)}
+        if keep_waits
+        else None,
         trace=tuple(log) if log is not None else None,
     )
     if automatic:

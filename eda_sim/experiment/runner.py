@@ -43,7 +43,13 @@ from eda_sim.engine.records import (
 from eda_sim.engine.simpy_engine import ENGINE_NAME, simulate_replication
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.executors import open_executor
-from eda_sim.results import PrecisionReport, RunResult, assumption_checks, summarize
+from eda_sim.results import (
+    PrecisionReport,
+    RunResult,
+    assumption_checks,
+    describe_scenario,
+    summarize,
+)
 from eda_sim.scenario import Scenario
 from eda_sim.stats import lag1_autocorrelation
 from eda_sim.theory.scenario import solve
@@ -62,6 +68,8 @@ __all__ = [
 ProgressCallback = Callable[[int, int], None]
 CiMethod = Literal["replications", "batch-means"]
 
+#: Waits kept per station from replication 0, for waiting-time plots.
+WAIT_SAMPLE = 1000
 #: Replications submitted to an executor ahead of the one being waited for.
 IN_FLIGHT = 64
 #: Cap on replications when a precision is asked for and no cap is given.
@@ -78,9 +86,17 @@ PRECISION_SYSTEM_METRICS = ("W",)
 def _replicate(
     scenario: Scenario, replication: int, horizon: float, warmup: float, seed: int
 ) -> ReplicationResult:
-    """Run one replication (top-level so that worker processes can unpickle it)."""
+    """Run one replication (top-level so that worker processes can unpickle it).
+
+    Replication 0 also keeps a bounded sample of waits for the plots.
+    """
     return simulate_replication(
-        scenario, replication=replication, horizon=horizon, warmup=warmup, seed=seed
+        scenario,
+        replication=replication,
+        horizon=horizon,
+        warmup=warmup,
+        seed=seed,
+        keep_waits=WAIT_SAMPLE if replication == 0 else 0,
     )
 
 
@@ -340,4 +356,7 @@ def run(
         ci_method=ci,
         precision=report,
         notes=tuple(dict.fromkeys(notes)),
+        sample=measured[0],
+        time_unit=scenario.time_unit,
+        model=describe_scenario(scenario),
     )

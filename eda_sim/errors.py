@@ -46,6 +46,11 @@ class Fault:
     path: str
     message: str
 
+    def __post_init__(self) -> None:
+        # One fault is one line: a name holding a line break is shown escaped.
+        object.__setattr__(self, "path", self.path.replace("\n", "\\n"))
+        object.__setattr__(self, "message", self.message.replace("\n", "\\n"))
+
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
 

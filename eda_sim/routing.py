@@ -147,8 +147,10 @@ class Routing:
     matrix: np.ndarray
     entry: np.ndarray
     fanout: tuple[tuple[int, ...], ...] = ()
+    _order: np.ndarray = field(init=False, repr=False)
     _cumulative: np.ndarray = field(init=False, repr=False)
     _entry_cumulative: np.ndarray = field(init=False, repr=False)
+    _last_entry: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.stations)
@@ -176,15 +178,21 @@ class Routing:
         entry /= entry.sum()
         matrix.setflags(write=False)
         entry.setflags(write=False)
-        cumulative = np.cumsum(matrix, axis=1)
-        entry_cumulative = np.cumsum(entry)
-        entry_cumulative[-1] = 1.0
+        # Draws map a uniform through cumulative sums taken in the order of the station
+        # NAMES, not of their position in the file, so reordering stations in a
+        # scenario changes no event's route.
+        order = np.argsort(np.array(self.stations, dtype=object).astype(str), kind="stable")
+        cumulative = np.cumsum(matrix[:, order], axis=1)
+        entry_cumulative = np.cumsum(entry[order])
+        order.setflags(write=False)
         cumulative.setflags(write=False)
         entry_cumulative.setflags(write=False)
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "entry", entry)
+        object.__setattr__(self, "_order", order)
         object.__setattr__(self, "_cumulative", cumulative)
         object.__setattr__(self, "_entry_cumulative", entry_cumulative)
+        object.__setattr__(self, "_last_entry", int(np.flatnonzero(entry[order] > 0)[-1]))
 
     @property
     def exit_probabilities(self) -> np.ndarray:
@@ -221,14 +229,17 @@ class Routing:
     def draw_next(self, station: int, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` independent next hops after ``station``; ``-1`` means leave.
 
-        One uniform per hop, inverted through the cumulative row, so the hops are
-        independent and identically distributed (the Markov property).
+        One uniform per hop, inverted through the cumulative row (stations in name
+        order, then the exit), so the hops are independent and identically
+        distributed (the Markov property).
         """
-        hops = np.searchsorted(self._cumulative[station], rng.random(size), side="right")
-        hops[hops >= len(self.stations)] = -1
+        picks = np.searchsorted(self._cumulative[station], rng.random(size), side="right")
+        leave = picks >= len(self.stations)
+        hops = self._order[np.minimum(picks, len(self.stations) - 1)]
+        hops[leave] = -1
         return hops
 
     def draw_entry(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` independent entry stations for external arrivals."""
-        stations = np.searchsorted(self._entry_cumulative, rng.random(size), side="right")
-        return np.minimum(stations, len(self.stations) - 1)
+        picks = np.searchsorted(self._entry_cumulative, rng.random(size), side="right")
+        return np.asarray(self._order[np.minimum(picks, self._last_entry)])

@@ -730,6 +730,7 @@ def test_shipped_scenarios_load(path: Path) -> None:
 def test_yaml_round_trip(path: Path, tmp_path: Path) -> None:
     scenario = load_scenario(path)
     text = scenario_to_yaml(scenario)
+    (tmp_path / "data").symlink_to(path.parent / "data")  # relative file references
     again = write(tmp_path, "again.yaml", text)
     loaded = load_scenario(again)
     assert loaded.document == scenario.document

@@ -186,18 +186,31 @@ def simulate_replication(
     ]
     fanouts = [c.routing.fanout for c in scenario.classes]
     blocks = [station.on_full == "block" for station in stations]
-    # Senders blocked on a full station, oldest first: (their wake-up event, class index).
-    blocked_senders: list[deque[simpy.Event]] = [deque() for _ in stations]
+    # Senders blocked on a full station, oldest first: (their wake-up event, priority).
+    blocked_senders: list[deque[tuple[simpy.Event, float]]] = [deque() for _ in stations]
     prioritized = scenario.has_priorities
     priorities = [c.priority for c in scenario.classes]
     arrival_order = iter(range(1 << 62))
 
-    def admit(station: int, now: float) -> bool:
-        """Count an event in at ``station``; True when a server is free for it."""
+    def admit(station: int, now: float, priority: float) -> simpy.Event | None:
+        """Count an event in at ``station``; return its place in the line, or None.
+
+        None means a server is free for it; otherwise the place is an event that a
+        departure triggers to hand it a server. The place is taken at once, so that
+        another departure at the same instant finds the event waiting and hands it the
+        server instead of idling.
+        """
         monitor = monitors[station]
         server_free = monitor.present < lines[station].servers
         monitor.arrive(now)
-        return server_free
+        if server_free:
+            return None
+        turn = env.event()
+        if prioritized:
+            heappush(lines[station].line, (priority, next(arrival_order), turn))
+        else:
+            lines[station].line.append(turn)
+        return turn
 
     def finish(family: list[Any], class_index: int, now: float, lost: bool, is_copy: bool) -> None:
         """One branch of an event (the event itself or a fan-out copy) has ended."""
@@ -241,11 +254,12 @@ def simulate_replication(
         priority = priorities[class_index]
         if log is not None and not is_copy:
             log.append(TraceRecord(env.now, "enter", event_id, class_name, None))
-        admitted: bool | None = None  # set when a blocked sender was let in by a departure
+        let_in = False  # True when a departure admitted this (blocked) event for it
+        turn: simpy.Event | None = None
         while True:
             monitor = monitors[station]
             arrived = env.now
-            if admitted is None:
+            if not let_in:
                 if monitor.present >= capacities[station]:
                     monitor.refuse()
                     if log is not None:
@@ -254,20 +268,13 @@ def simulate_replication(
                         )
                     finish(family, class_index, arrived, True, is_copy)
                     return
-                server_free = admit(station, arrived)
-            else:
-                server_free = admitted
+                turn = admit(station, arrived, priority)
             servers = lines[station]
             if log is not None:
                 log.append(TraceRecord(arrived, "arrive", event_id, class_name, names[station]))
-            if server_free:  # take it at once
+            if turn is None:  # a server was free: take it at once
                 started = arrived
             else:  # wait in line until a departing event hands its server over
-                turn = env.event()
-                if prioritized:
-                    heappush(servers.line, (priority, next(arrival_order), turn))
-                else:
-                    servers.line.append(turn)
                 yield turn
                 started = env.now
             if log is not None:
@@ -283,7 +290,7 @@ def simulate_replication(
                 system.start_copy(ended)
                 class_monitors[class_index].start_copy(ended)
                 env.process(walk(class_index, target, services, hops, family))
-            admitted = None
+            let_in = False
             if (
                 next_station >= 0
                 and blocks[next_station]
@@ -292,8 +299,9 @@ def simulate_replication(
                 if log is not None:
                     log.append(TraceRecord(ended, "blocked", event_id, class_name, names[station]))
                 wake = env.event()
-                blocked_senders[next_station].append(wake)
-                admitted = yield wake
+                blocked_senders[next_station].append((wake, priority))
+                turn = yield wake
+                let_in = True
             left = env.now
             if servers.line:
                 head = heappop(servers.line)[2] if prioritized else servers.line.popleft()
@@ -302,7 +310,8 @@ def simulate_replication(
             if keep_waits:
                 recent_waits[station].append((started - arrived, left - arrived))
             if blocked_senders[station]:  # room here: let the oldest blocked sender in
-                blocked_senders[station].popleft().succeed(admit(station, left))
+                wake, sender_priority = blocked_senders[station].popleft()
+                wake.succeed(admit(station, left, sender_priority))
             if log is not None:
                 log.append(TraceRecord(left, "depart", event_id, class_name, names[station]))
             station = next_station

@@ -109,7 +109,11 @@ def _distribution(
         return build_distribution(spec, base_dir)
     except ScenarioError as error:
         faults.extend(error.prefixed(path).faults)
-        return None
+    except (ArithmeticError, ValueError, OSError) as error:  # float limits, odd file names
+        file = getattr(spec, "file", None)
+        where, what = (f"{path}.file", f"{file!r} ") if file is not None else (path, "")
+        faults.append(Fault(where, f"{what}cannot be used: {error}"))
+    return None
 
 
 def _unknown_station(path: str, name: str, stations: Sequence[str]) -> Fault:
@@ -243,7 +247,11 @@ def _arrival_process(
     faults: list[Fault],
 ) -> ArrivalProcess | None:
     if isinstance(spec, schema.PoissonSpec):
-        return ArrivalProcess("poisson", dists.Exponential(spec.rate))
+        try:
+            return ArrivalProcess("poisson", dists.Exponential(spec.rate))
+        except ScenarioError as error:
+            faults.extend(Fault(f"{path}.rate", fault.message) for fault in error.faults)
+            return None
     if isinstance(spec, schema.RenewalSpec):
         gaps = _distribution(spec.interarrival, f"{path}.interarrival", base_dir, faults)
         return ArrivalProcess("renewal", gaps) if gaps is not None else None
@@ -260,7 +268,18 @@ def _arrival_process(
                 raise ScenarioError(Fault("type", f"{file}: the trace has no event-type column"))
             trace = trace.select(wanted)
     except ScenarioError as error:
-        faults.extend(error.prefixed(path).faults)
+        # The trace reader names its arguments; a scenario file calls them so:
+        renamed = {"event_type": "type", "time_column": "time_column", "type_column": "type_column"}
+        faults.extend(
+            Fault(
+                f"{path}.{renamed.get(fault.path, fault.path)}" if fault.path else path,
+                fault.message,
+            )
+            for fault in error.faults
+        )
+        return None
+    except (ValueError, OSError) as error:  # e.g. a NUL byte in the file name
+        faults.append(Fault(f"{path}.file", f"{spec.file!r} cannot be read: {error}"))
         return None
     if not trace.times[-1] > 0:
         faults.append(Fault(f"{path}.file", f"{file}: the events must spread over time"))

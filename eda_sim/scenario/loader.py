@@ -32,6 +32,14 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a key must be a name, got {type(key).__name__} (line {mark.line + 1})",
+                mark,
+            )
         if key in mapping:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(
@@ -41,11 +49,11 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
     return mapping
 
 
-# YAML 1.1 wants a dot in a float, so PyYAML reads ``1e4`` as text; a scenario means
-# the number (as YAML 1.2 and JSON do).
+# YAML 1.1 wants a dot and a signed exponent in a float, so PyYAML reads ``1e4`` and
+# ``2.5e4`` as text; a scenario means the numbers (as YAML 1.2 and JSON do).
 _StrictSafeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
 
@@ -65,6 +73,8 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ScenarioError(Fault(where, f"YAML syntax error: {problem}")) from None
     except yaml.YAMLError as error:
         raise ScenarioError(Fault(source, f"YAML error: {error}")) from None
+    except RecursionError:
+        raise ScenarioError(Fault(source, "YAML nested too deeply to be a scenario")) from None
 
 
 def scenario_from_dict(
@@ -154,4 +164,6 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     """Write a scenario back as YAML (the validated document, defaults filled in)."""
     data = scenario.document.model_dump(mode="json", exclude_none=True)
     data.setdefault("name", scenario.name)
+    if scenario.has_trace and "horizon" not in scenario.document.run.model_fields_set:
+        del data["run"]["horizon"]  # it follows the trace, as in the original
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

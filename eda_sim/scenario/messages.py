@@ -260,6 +260,7 @@ def faults_from_validation(
     faults: list[Fault] = []
     dropped: dict[str, tuple[Any, set[str]]] = {}
     kept_paths: list[str] = []
+    literal_paths: set[str] = set()  # kept errors of a union's literal member
 
     def place(where: str) -> str:
         return format_path([prefix, where]) if prefix and where else prefix or where
@@ -274,21 +275,30 @@ def faults_from_validation(
         label_kinds = [(_label_kind(label), node) for label, node in labels]
         if any(kind_ not in ("other", _value_kind(node)) for kind_, node in label_kinds):
             _, accepted = dropped.setdefault(where, (item.get("input"), set()))
-            accepted.update(kind_ for kind_, _ in label_kinds if kind_ != "other")
+            # What the value could have been: the innermost union member's kind.
+            inner = [kind_ for kind_, _ in label_kinds if kind_ != "other"][-1:]
+            accepted.update(inner)
             continue
         fault = Fault(place(where), _message(item, root))
         if fault not in faults:
             kept_paths.append(where)
             faults.append(fault)
+            if kind == "literal_error":
+                literal_paths.add(where)
     for where, (value, accepted) in dropped.items():
         forms = " or ".join(
             f"a {kind_}" if kind_ != "text" else "text" for kind_ in sorted(accepted)
         )
-        same = [i for i, fault in enumerate(faults) if fault.path == place(where)]
-        for i in same:
-            faults[i] = Fault(faults[i].path, f"{faults[i].message} ({forms} is also accepted)")
-        if not same and not any(
-            kept == where or kept.startswith((where + ".", where + "[")) for kept in kept_paths
-        ):
+        if where in literal_paths:  # 'auto' or 'none' ... or a number
+            for i, fault in enumerate(faults):
+                if fault.path == place(where):
+                    faults[i] = Fault(fault.path, f"{fault.message} ({forms} is also accepted)")
+            continue
+        covered = where in kept_paths or any(
+            other.startswith((where + ".", where + "[")) for other in (*kept_paths, *dropped)
+        )
+        if where.endswith(".fanout"):  # the one routing-row key that takes a list
+            forms = "a list of stations"
+        if not covered:  # report a wrong form once, where it is, not at every enclosing level
             faults.append(Fault(place(where), f"must be {forms}, got {describe_value(value)}"))
     return faults

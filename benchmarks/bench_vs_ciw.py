@@ -105,9 +105,13 @@ WARMUP_RUN_HORIZON = 200.0
 RATE_MISMATCH_WARNING = 0.05  # relative gap of observed vs theoretical visit rate
 
 EDA_SIM = "eda-sim"
+EDA_SIM_FAST = "eda-sim fast"
 CIW = "Ciw"
 MINIMAL_SIMPY = "minimal SimPy"
-IMPLEMENTATIONS: tuple[str, ...] = (EDA_SIM, CIW, MINIMAL_SIMPY)
+IMPLEMENTATIONS: tuple[str, ...] = (EDA_SIM_FAST, EDA_SIM, CIW, MINIMAL_SIMPY)
+#: The fast engine's targets: <= 0.01 x Ciw, and >= 40x faster than the SimPy engine.
+TARGET_FAST_VS_CIW = 0.01
+TARGET_FAST_SPEEDUP = 40.0
 CHILD_KEYS = {EDA_SIM: "eda-sim", MINIMAL_SIMPY: "minimal-simpy"}
 
 Runner = Callable[[float], int]
@@ -162,6 +166,58 @@ def make_eda_sim_runner() -> tuple[Runner | None, str]:
     import eda_sim
 
     return run, f"eda_sim from {Path(eda_sim.__file__).parent}"
+
+
+def make_fast_runner() -> tuple[Runner | None, str]:
+    """Return a runner for the compiled engine (``engine="fast"``), or ``None`` and why."""
+    _ensure_repo_on_path()
+    try:
+        from eda_sim.engine import fast_engine
+        from eda_sim.scenario import load_scenario
+
+        fast_engine.load_kernel()
+    except Exception as exc:  # numba missing (ScenarioError) or a half-written module
+        return None, f"{type(exc).__name__}: {exc}"
+    scenario = load_scenario(str(SCENARIO_PATH))
+
+    def run(horizon: float) -> int:
+        result = fast_engine.simulate_replication_fast(
+            scenario, replication=0, horizon=horizon, warmup=0.0
+        )
+        return int(result.completed_visits)
+
+    return run, f"numba {_version('numba')}"
+
+
+def compile_child() -> int:
+    """Time the fast engine's first call in this fresh process; print it as JSON."""
+    start = time.perf_counter()
+    runner, note = make_fast_runner()
+    if runner is None:
+        print(json.dumps({"available": False, "note": note}))
+        return 0
+    runner(WARMUP_RUN_HORIZON)
+    print(json.dumps({"available": True, "seconds": time.perf_counter() - start}))
+    return 0
+
+
+def measure_compile() -> dict[str, Any]:
+    """First-call time of the fast engine in two fresh processes sharing an empty cache.
+
+    The first compiles the loop and writes numba's on-disk cache; the second finds
+    the cache and must not recompile (its time is imports plus loading the cache).
+    """
+    import tempfile
+
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("first_process", "second_process"):
+            command = [sys.executable, str(Path(__file__).resolve()), "--compile-child"]
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+            lines = done.stdout.strip().splitlines()
+            result[label] = json.loads(lines[-1]) if lines else {"available": False}
+    return result
 
 
 def make_ciw_runner() -> tuple[Runner | None, str]:
@@ -237,6 +293,7 @@ def run_minimal_simpy(horizon: float) -> int:
 def make_runners() -> dict[str, tuple[Runner | None, str]]:
     """Return every implementation's runner (or ``None``) and a note on where it came from."""
     return {
+        EDA_SIM_FAST: make_fast_runner(),
         EDA_SIM: make_eda_sim_runner(),
         CIW: make_ciw_runner(),
         MINIMAL_SIMPY: (run_minimal_simpy, f"simpy {_version('simpy')}"),
@@ -485,6 +542,28 @@ def summarise(
             ),
         },
     }
+    fast, simpy_engine, ciw = figures[EDA_SIM_FAST], figures[EDA_SIM], figures[CIW]
+    key = "seconds_per_100k_marginal"
+    fast_over_ciw = float(fast[key] / ciw[key]) if fast["available"] and ciw["available"] else None
+    speedup = (
+        float(simpy_engine[key] / fast[key])
+        if fast["available"] and simpy_engine["available"]
+        else None
+    )
+    ratios["fast_over_ciw_marginal"] = fast_over_ciw
+    ratios["fast_speedup_over_simpy_engine_marginal"] = speedup
+    targets["fast_vs_ciw"] = {
+        "limit": TARGET_FAST_VS_CIW,
+        "value": fast_over_ciw,
+        "status": _status(fast_over_ciw, TARGET_FAST_VS_CIW),
+    }
+    targets["fast_speedup_vs_simpy_engine"] = {
+        "limit": TARGET_FAST_SPEEDUP,
+        "value": speedup,
+        "status": "n/a"
+        if speedup is None
+        else ("PASS" if speedup >= TARGET_FAST_SPEEDUP else "FAIL"),
+    }
     return {"implementations": figures, "ratios": ratios, "targets": targets}
 
 
@@ -529,6 +608,15 @@ def print_speed(summary: dict[str, Any], horizons: tuple[float, float], visit_ra
             f"   @long {_fmt(ratios[key + '_long'], '6.3f')}"
             f"   target <= {target['limit']:.2f}  {target['status']}"
         )
+    fast_ciw, speedup = targets["fast_vs_ciw"], targets["fast_speedup_vs_simpy_engine"]
+    print(
+        f"  eda-sim fast / {CIW:<9} marginal {_fmt(fast_ciw['value'], '6.4f')}"
+        f"   target <= {fast_ciw['limit']:.2f}  {fast_ciw['status']}"
+    )
+    print(
+        f"  eda-sim fast speed-up over the SimPy engine (marginal) {_fmt(speedup['value'], '.1f')}x"
+        f"   target >= {speedup['limit']:g}x  {speedup['status']}"
+    )
 
 
 def print_memory(memory: dict[str, Any]) -> None:
@@ -620,6 +708,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--memory-child", choices=sorted(CHILD_KEYS.values()), help=argparse.SUPPRESS
     )
     parser.add_argument("--memory-horizon", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--compile-child", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -628,6 +717,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.memory_child is not None:
         return memory_child(args.memory_child, args.memory_horizon)
+    if args.compile_child:
+        return compile_child()
 
     horizons: tuple[float, float] = args.horizons
     rates = traffic_rates()
@@ -645,6 +736,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         + f"; total {visit_rate:.4f} visits per unit time"
     )
 
+    compile_times = measure_compile()
+    for label, entry in compile_times.items():
+        if entry.get("available"):
+            print(
+                f"eda-sim fast first call in a fresh process ({label.replace('_', ' ')},"
+                f" shared empty numba cache): {entry['seconds']:.2f} s"
+            )
     runners = make_runners()
     for name, (runner, note) in runners.items():
         state = note if runner is not None else f"not available ({note})"
@@ -686,6 +784,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **summary,
             "memory": memory,
             "ten_million": ten_million,
+            "fast_compile": compile_times,
         }
         write_json(args.json, document)
         print()

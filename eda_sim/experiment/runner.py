@@ -34,13 +34,14 @@ from typing import Literal
 
 from scipy import stats as scipy_stats
 
+from eda_sim.engine.fast_engine import check_supported, load_kernel, simulate_replication_fast
 from eda_sim.engine.records import (
     BLOCKING_METRICS,
     STATION_METRICS,
     ReplicationResult,
     mser_cut,
 )
-from eda_sim.engine.simpy_engine import ENGINE_NAME, simulate_replication
+from eda_sim.engine.simpy_engine import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.executors import open_executor
 from eda_sim.results import (
@@ -67,6 +68,7 @@ __all__ = [
 #: Called as ``progress(finished, total)`` after each replication (total may grow).
 ProgressCallback = Callable[[int, int], None]
 CiMethod = Literal["replications", "batch-means"]
+EngineName = Literal["simpy", "fast"]
 
 #: Waits kept per station from replication 0, for waiting-time plots.
 WAIT_SAMPLE = 1000
@@ -84,13 +86,19 @@ PRECISION_SYSTEM_METRICS = ("W",)
 
 
 def _replicate(
-    scenario: Scenario, replication: int, horizon: float, warmup: float, seed: int
+    scenario: Scenario,
+    replication: int,
+    horizon: float,
+    warmup: float,
+    seed: int,
+    engine: EngineName = "simpy",
 ) -> ReplicationResult:
     """Run one replication (top-level so that worker processes can unpickle it).
 
     Replication 0 also keeps a bounded sample of waits for the plots.
     """
-    return simulate_replication(
+    simulate = simulate_replication_fast if engine == "fast" else simulate_replication
+    return simulate(
         scenario,
         replication=replication,
         horizon=horizon,
@@ -202,6 +210,7 @@ def run(
     executor: Executor | None = None,
     scheduler: str | None = None,
     progress: ProgressCallback | None = None,
+    engine: EngineName = "simpy",
 ) -> RunResult:
     """Simulate ``scenario`` and summarise it with confidence intervals beside theory.
 
@@ -225,6 +234,10 @@ def run(
         Address of a Dask scheduler to run replications on.
     progress : callable, optional
         ``progress(finished, total)`` after each replication.
+    engine : {"simpy", "fast"}
+        The SimPy engine (default) or the compiled one
+        (:mod:`eda_sim.engine.fast_engine`: needs numba, refuses fan-out, blocking,
+        priorities and traces; same streams and the same results).
 
     Returns
     -------
@@ -240,6 +253,11 @@ def run(
     """
     if ci not in ("replications", "batch-means"):
         raise ScenarioError(Fault("ci", f"must be replications or batch-means, got {ci!r}"))
+    if engine not in ("simpy", "fast"):
+        raise ScenarioError(Fault("engine", f"must be simpy or fast, got {engine!r}"))
+    if engine == "fast":  # refuse before any worker starts
+        check_supported(scenario)
+        load_kernel()
     scenario = scenario.with_run(
         replications=replications,
         horizon=horizon,
@@ -271,7 +289,7 @@ def run(
 
     def collect(pool: Executor | None, wanted: int) -> None:
         indices = [i for i in range(wanted) if i not in finished]
-        arguments = (settings.horizon, engine_warmup, settings.seed)
+        arguments = (settings.horizon, engine_warmup, settings.seed, engine)
         if pool is None:
             for index in indices:
                 finished[index] = _replicate(scenario, index, *arguments)
@@ -320,7 +338,7 @@ def run(
                 samples = measured
             summary = summarize(
                 scenario.name,
-                ENGINE_NAME,
+                engine,
                 samples,
                 confidence=settings.confidence,
                 requested=len(samples) if ci == "batch-means" else total,

@@ -49,6 +49,7 @@ from typing import Any
 
 import pandas as pd
 
+from eda_sim.engine.fast_engine import check_supported, load_kernel
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.checkpoint import (
     CHECKPOINT_FORMAT,
@@ -62,7 +63,7 @@ from eda_sim.experiment.checkpoint import (
     read_checkpoint,
 )
 from eda_sim.experiment.executors import open_executor
-from eda_sim.experiment.runner import run
+from eda_sim.experiment.runner import EngineName, run
 from eda_sim.results import RunResult, json_clean
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.paths import PARAM_FAULT_PATH
@@ -391,6 +392,7 @@ def sweep(
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
     progress: SweepProgress | None = None,
+    engine: EngineName = "simpy",
 ) -> SweepResult:
     """Run ``scenario`` once per value of the number at ``param``; one tidy table of results.
 
@@ -422,6 +424,8 @@ def sweep(
         and the result is identical to an uninterrupted sweep.
     progress : callable, optional
         ``progress(finished, total)`` before the first point and after each one.
+    engine : {"simpy", "fast"}
+        The engine every point runs on (see :func:`~eda_sim.experiment.runner.run`).
 
     Returns
     -------
@@ -463,6 +467,11 @@ def sweep(
         "confidence": confidence,
     }
     base = scenario.with_run(**overrides)
+    if engine not in ("simpy", "fast"):
+        raise ScenarioError(Fault("engine", f"must be simpy or fast, got {engine!r}"))
+    if engine == "fast":  # refuse before any point runs
+        check_supported(base)
+        load_kernel()
     variants, skipped = _variants(base, param, numbers, allow_unstable)
 
     path = Path(checkpoint) if checkpoint is not None else None
@@ -502,7 +511,7 @@ def sweep(
             for index, variant in variants.items():
                 if index in finished:
                     continue
-                result = run(variant, workers=1, executor=pool)
+                result = run(variant, workers=1, executor=pool, engine=engine)
                 if result.partial:  # interrupted part-way: the point is not finished
                     interrupted = True
                     break

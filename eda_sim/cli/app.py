@@ -11,6 +11,7 @@ Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -174,6 +175,22 @@ def run_command(
     allow_unstable: Annotated[
         bool, typer.Option(help="run stations with unlimited capacity and load >= 1 anyway")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            metavar="simpy|fast",
+            help="simulation engine: simpy (default) or fast (compiled; needs eda-sim[fast])",
+        ),
+    ] = "simpy",
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="DIR",
+            help="also write an HTML report with figures to DIR/index.html (an earlier "
+            "report in DIR is replaced once the new one is complete)",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario; report every station's metrics with confidence intervals.
 
@@ -183,6 +200,8 @@ def run_command(
     option_faults: list[Fault] = []
     if workers is not None and workers < 1:
         option_faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
+    if engine not in ("simpy", "fast"):
+        option_faults.append(Fault("--engine", f"must be simpy or fast, got {engine!r}"))
     if ci not in ("replications", "batch-means"):
         option_faults.append(Fault("--ci", f"must be replications or batch-means, got {ci!r}"))
     if max_replications is not None and max_replications < 1:
@@ -200,7 +219,14 @@ def run_command(
         option_faults.append(
             Fault("--json", f"folder {str(Path(json_path).parent)!r} does not exist")
         )
-    scenario = _load(scenario_path, allow_unstable)
+    if report_dir is not None:
+        from eda_sim.cli.report_command import report_folder_faults
+
+        option_faults.extend(report_folder_faults(report_dir, "--report"))
+    try:
+        scenario = _load(scenario_path, allow_unstable)
+    except BadInputError as bad:  # report the options' faults with the file's
+        raise _fail(bad.source, [*option_faults, *bad.error.faults]) from None
     given: dict[str, object] = {
         "horizon": horizon,
         "replications": replications,
@@ -226,6 +252,7 @@ def run_command(
             ci="batch-means" if ci == "batch-means" else "replications",
             max_replications=max_replications,
             progress=progress,
+            engine="fast" if engine == "fast" else "simpy",
         )
     except ScenarioError as error:
         raise _fail(
@@ -262,6 +289,10 @@ def run_command(
         stdout.print(tables.run_summary(result))
     for note in result.notes:
         sys.stderr.write(f"note: {note}\n")
+    if report_dir is not None:
+        from eda_sim.cli.report_command import write_report_or_fail
+
+        write_report_or_fail(result, report_dir, "--report")
     if result.partial:
         raise typer.Exit(INTERRUPTED)
 
@@ -348,17 +379,44 @@ def _main(
     """Simulate event-driven systems with confidence intervals, next to queueing theory."""
 
 
+def _given_value(message: str, arguments: list[str]) -> str:
+    """``, got 'VALUE'`` for a parser message about an option, from the command line."""
+    found = re.match(r"Invalid value for '(--[\w-]+)'", message)
+    if found is None:
+        return ""
+    option = found.group(1)
+    for index in range(len(arguments) - 1, -1, -1):  # the last one given is the one used
+        argument = arguments[index]
+        if argument == option and index + 1 < len(arguments):
+            return f", got {arguments[index + 1]!r}"
+        if argument.startswith(option + "="):
+            return f", got {argument.split('=', 1)[1]!r}"
+    return ""
+
+
 def main() -> None:
     """Console-script entry point: run the app; bad input is reported on stderr, exit code 2.
 
-    Usage errors (unknown options, unparsable numbers) are reported by the argument
-    parser itself, also with exit code 2.
+    Usage errors from the argument parser (unknown options, unparsable numbers) are
+    reported the same way: ``error: ...`` on one line, exit code 2.
     """
     try:
-        app()
+        outcome = app(standalone_mode=False)
     except BadInputError as bad:
         _report_bad_input(bad)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(INTERRUPTED)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except Exception as error:
+        # The parser's usage errors (typer's vendored click) carry a message and an
+        # exit code; anything else is a bug and keeps its traceback.
+        message = getattr(error, "format_message", None)
+        if message is None or not hasattr(error, "exit_code"):
+            raise
+        text = " ".join(str(message()).split())
+        sys.stderr.write(f"error: {text}{_given_value(text, sys.argv[1:])}\n")
+        sys.exit(int(error.exit_code))
+    sys.exit(outcome if isinstance(outcome, int) else 0)

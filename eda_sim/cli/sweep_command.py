@@ -31,6 +31,7 @@ from eda_sim.cli.app import (
     _load,
     app,
 )
+from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
 from eda_sim.cli.tables import format_estimate
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment import SweepResult, default_workers, parse_values, sweep
@@ -191,6 +192,21 @@ def sweep_command(
         bool,
         typer.Option(help="run points where a station of unlimited capacity has load >= 1"),
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            metavar="simpy|fast",
+            help="simulation engine: simpy (default) or fast (compiled; needs eda-sim[fast])",
+        ),
+    ] = "simpy",
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="DIR",
+            help="also write an HTML report with L and W curves to DIR/index.html",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario at several values of one number; one table of L and W beside theory.
 
@@ -202,6 +218,8 @@ def sweep_command(
     """
     source = str(scenario_path)
     faults: list[Fault] = []
+    if engine not in ("simpy", "fast"):
+        faults.append(Fault("--engine", f"must be simpy or fast, got {engine!r}"))
     if workers is not None and workers < 1:
         faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
     warmup_setting: str | float | None = warmup
@@ -223,6 +241,7 @@ def sweep_command(
             faults.append(fault)
     if resume and checkpoint is None:
         faults.append(Fault("--resume", "needs --checkpoint PATH, the file to continue"))
+    faults.extend(report_folder_faults(report_dir, "--report"))
     numbers: list[float] = []
     try:
         numbers = parse_values(values)
@@ -257,6 +276,7 @@ def sweep_command(
             checkpoint=checkpoint,
             resume=resume,
             progress=progress,
+            engine="fast" if engine == "fast" else "simpy",
         )
     except ScenarioError as error:
         progress.close()
@@ -293,5 +313,7 @@ def sweep_command(
         atomic_write_text(csv_path, result.to_csv())
     if "-" not in (json_path, csv_path):
         _console().print(sweep_table(result, scenario.time_unit))
+    if report_dir is not None:
+        write_report_or_fail(result, report_dir, "--report", scenario)
     if result.partial:
         raise typer.Exit(INTERRUPTED)

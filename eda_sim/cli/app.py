@@ -95,6 +95,35 @@ def _load(path: Path, allow_unstable: bool) -> Scenario:
         raise _fail(str(path), error) from None
 
 
+def folder_fault(option: str, target: str | Path | None) -> Fault | None:
+    """A fault when ``target`` (an output file, ``-`` for stdout) is in a missing folder."""
+    if target is None or str(target) == "-":
+        return None
+    folder = Path(target).parent
+    if not folder.is_dir():
+        return Fault(option, f"folder {str(folder)!r} does not exist")
+    return None
+
+
+def run_option_faults(
+    workers: int | None, engine: str, warmup: str | None
+) -> tuple[list[Fault], str | float | None]:
+    """Check the options ``run`` and ``sweep`` share; return the faults and the warm-up setting."""
+    faults: list[Fault] = []
+    if workers is not None and workers < 1:
+        faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
+    if engine not in ("simpy", "fast"):
+        faults.append(Fault("--engine", f"must be simpy or fast, got {engine!r}"))
+    setting: str | float | None = warmup
+    if warmup is not None and warmup not in ("auto", "none"):
+        try:
+            setting = float(warmup)
+        except ValueError:
+            faults.append(Fault("--warmup", f"must be auto, none or a time, got {warmup!r}"))
+            setting = None
+    return faults, setting
+
+
 def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
     """Name the option, not the file field, for faults in values given on the command line."""
     faults = []
@@ -197,28 +226,16 @@ def run_command(
     L, Lq, W, Wq, utilisation, throughput and loss per station, and L, W,
     throughput and loss for the whole system, as mean ± half-width.
     """
-    option_faults: list[Fault] = []
-    if workers is not None and workers < 1:
-        option_faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
-    if engine not in ("simpy", "fast"):
-        option_faults.append(Fault("--engine", f"must be simpy or fast, got {engine!r}"))
+    option_faults, warmup_setting = run_option_faults(workers, engine, warmup)
     if ci not in ("replications", "batch-means"):
         option_faults.append(Fault("--ci", f"must be replications or batch-means, got {ci!r}"))
     if max_replications is not None and max_replications < 1:
         option_faults.append(Fault("--max-replications", f"must be >= 1, got {max_replications}"))
     if precision is not None and ci == "batch-means":
         option_faults.append(Fault("--precision", "applies to replications, not batch-means"))
-    warmup_setting: str | float | None = warmup
-    if warmup is not None and warmup not in ("auto", "none"):
-        try:
-            warmup_setting = float(warmup)
-        except ValueError:
-            option_faults.append(Fault("--warmup", f"must be auto, none or a time, got {warmup!r}"))
-            warmup_setting = None
-    if json_path not in (None, "-") and not Path(json_path).parent.is_dir():
-        option_faults.append(
-            Fault("--json", f"folder {str(Path(json_path).parent)!r} does not exist")
-        )
+    json_fault = folder_fault("--json", json_path)
+    if json_fault is not None:
+        option_faults.append(json_fault)
     if report_dir is not None:
         from eda_sim.cli.report_command import report_folder_faults
 
@@ -327,8 +344,9 @@ def theory_command(
     Every station's L, Lq, W, Wq, utilization, throughput and loss by the best
     formula that applies, with its method and whether it is exact.
     """
-    if json_path not in (None, "-") and not Path(json_path).parent.is_dir():
-        raise _fail("", [Fault("--json", f"folder {str(Path(json_path).parent)!r} does not exist")])
+    json_fault = folder_fault("--json", json_path)
+    if json_fault is not None:
+        raise _fail("", [json_fault])
     scenario = _load(scenario_path, allow_unstable)
     theory = solve(scenario)
     document = {

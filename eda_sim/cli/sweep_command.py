@@ -30,6 +30,8 @@ from eda_sim.cli.app import (
     _fail,
     _load,
     app,
+    folder_fault,
+    run_option_faults,
 )
 from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
 from eda_sim.cli.tables import format_estimate
@@ -125,15 +127,6 @@ def _translate(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
     return ScenarioError(faults)
 
 
-def _folder_fault(option: str, target: str | Path | None) -> Fault | None:
-    if target is None or str(target) == "-":
-        return None
-    folder = Path(target).parent
-    if not folder.is_dir():
-        return Fault(option, f"folder {str(folder)!r} does not exist")
-    return None
-
-
 @app.command("sweep")
 def sweep_command(
     scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
@@ -217,18 +210,7 @@ def sweep_command(
     same numbers as an uninterrupted sweep.
     """
     source = str(scenario_path)
-    faults: list[Fault] = []
-    if engine not in ("simpy", "fast"):
-        faults.append(Fault("--engine", f"must be simpy or fast, got {engine!r}"))
-    if workers is not None and workers < 1:
-        faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
-    warmup_setting: str | float | None = warmup
-    if warmup is not None and warmup not in ("auto", "none"):
-        try:
-            warmup_setting = float(warmup)
-        except ValueError:
-            faults.append(Fault("--warmup", f"must be auto, none or a time, got {warmup!r}"))
-            warmup_setting = None
+    faults, warmup_setting = run_option_faults(workers, engine, warmup)
     if json_path == "-" and csv_path == "-":
         faults.append(Fault("--csv", "only one of --json and --csv can write to stdout (-)"))
     for option, target in (
@@ -236,7 +218,7 @@ def sweep_command(
         ("--csv", csv_path),
         ("--checkpoint", checkpoint),
     ):
-        fault = _folder_fault(option, target)
+        fault = folder_fault(option, target)
         if fault is not None:
             faults.append(fault)
     if resume and checkpoint is None:

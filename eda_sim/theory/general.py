@@ -38,18 +38,7 @@ __all__ = [
 def _station(
     lam: float, service_mean: float, wq: float, rho: float, method: str, exact: bool
 ) -> StationTheory:
-    w = wq + service_mean
-    return StationTheory(
-        L=lam * w,
-        Lq=lam * wq,
-        W=w,
-        Wq=wq,
-        utilization=rho,
-        throughput=lam,
-        loss=0.0,
-        method=method,
-        exact=exact,
-    )
+    return StationTheory.from_waits(lam, wq, wq + service_mean, rho, method, exact)
 
 
 def _pk(arrival_rate: float, service_mean: float, service_scv: float, method: str) -> StationTheory:

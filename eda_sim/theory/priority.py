@@ -115,20 +115,7 @@ def _result(
 ) -> PriorityTheory:
     classes = []
     for lam, s, wq, share in zip(lams, means, wqs, shares, strict=True):
-        w = wq + s
-        classes.append(
-            StationTheory(
-                L=lam * w,
-                Lq=lam * wq,
-                W=w,
-                Wq=wq,
-                utilization=share,
-                throughput=lam,
-                loss=0.0,
-                method=method,
-                exact=True,
-            )
-        )
+        classes.append(StationTheory.from_waits(lam, wq, wq + s, share, method, exact=True))
     lam_total = math.fsum(lams)
     if lam_total > 0.0:
         weights = [lam / lam_total for lam in lams]

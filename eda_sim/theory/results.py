@@ -72,6 +72,23 @@ class StationTheory:
             object.__setattr__(self, name, float(getattr(self, name)))
         object.__setattr__(self, "exact", bool(self.exact))
 
+    @classmethod
+    def from_waits(
+        cls, arrival_rate: float, wq: float, w: float, rho: float, method: str, exact: bool
+    ) -> StationTheory:
+        """A station without losses from its waits: ``L = λW``, ``Lq = λWq`` (Little's law)."""
+        return cls(
+            L=arrival_rate * w,
+            Lq=arrival_rate * wq,
+            W=w,
+            Wq=wq,
+            utilization=rho,
+            throughput=arrival_rate,
+            loss=0.0,
+            method=method,
+            exact=exact,
+        )
+
     def to_dict(self) -> dict[str, float | str | bool]:
         """Return the metrics, ``method`` and ``exact`` as a JSON-ready dict."""
         out: dict[str, float | str | bool] = {

@@ -152,17 +152,7 @@ def mm1(arrival_rate: float, service_rate: float) -> StationTheory:
     check_stable(rho)
     wq = rho / (mu - lam)
     w = 1.0 / (mu - lam)
-    return StationTheory(
-        L=lam * w,
-        Lq=lam * wq,
-        W=w,
-        Wq=wq,
-        utilization=rho,
-        throughput=lam,
-        loss=0.0,
-        method="M/M/1",
-        exact=True,
-    )
+    return StationTheory.from_waits(lam, wq, w, rho, "M/M/1", exact=True)
 
 
 def mmc(arrival_rate: float, service_rate: float, servers: int) -> StationTheory:
@@ -206,17 +196,7 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> StationTheory
     prob_wait = _erlang_c(c, a)
     wq = prob_wait / (c * mu - lam)
     w = wq + 1.0 / mu
-    return StationTheory(
-        L=lam * w,
-        Lq=lam * wq,
-        W=w,
-        Wq=wq,
-        utilization=rho,
-        throughput=lam,
-        loss=0.0,
-        method="M/M/c (Erlang C)",
-        exact=True,
-    )
+    return StationTheory.from_waits(lam, wq, w, rho, "M/M/c (Erlang C)", exact=True)
 
 
 def mmc_wait_ccdf(

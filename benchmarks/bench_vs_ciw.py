@@ -1,6 +1,6 @@
 """Speed and memory of the eda-sim engine beside Ciw and a minimal SimPy model.
 
-All three implementations simulate the same network, ``jackson3``: three
+All four implementations simulate the same network, ``jackson3``: three
 single-server FIFO stations (ingest, enrich, store) with infinite buffers, Poisson
 external arrivals at rate 1.0 into ingest only, exponential service at rates 2.0,
 1.5 and 2.5, and routing matrix (row = from, column = to, the rest of the row
@@ -25,7 +25,13 @@ The implementations:
 eda-sim
     ``eda_sim.engine.simpy_engine.simulate_replication`` on
     ``scenarios/jackson3.yaml`` (replication 0, no warm-up). If the engine cannot be
-    imported the script says so and runs the other two.
+    imported the script says so and runs the others.
+eda-sim fast
+    ``eda_sim.engine.fast_engine.simulate_replication_fast``, the compiled loop
+    (numba, the ``[fast]`` extra), on the same scenario, at 20 times both horizons
+    (``HORIZON_SCALE``) so that its timed difference is well above the timer's
+    noise; its compile time (first call in a fresh process, then again with the
+    on-disk cache) is reported separately.
 Ciw
     ``ciw.Simulation(...).simulate_until_max_time``; visits = service records.
 minimal SimPy
@@ -47,10 +53,11 @@ How to read the numbers:
   the theoretical total (≈ 2.5). A large gap means an implementation models a
   different network and its timing is not comparable.
 * Targets of the project: eda-sim ≤ 0.45 × Ciw and eda-sim ≤ 1.25 × minimal SimPy
-  (marginal seconds per 100k visits), and with ``--memory`` a peak-RSS growth of at
-  most 50 MB from a ~50,000-visit run to a ~2,000,000-visit run (each measured in
-  its own fresh process, so the growth shows whether memory grows with the run
-  length). The minimal SimPy model is measured the same way for reference. PASS/FAIL
+  (marginal seconds per 100k visits); the fast engine ≤ 0.01 × Ciw and ≥ 40 × faster
+  than the SimPy engine; and with ``--memory`` a peak-RSS growth of at most 50 MB
+  from a ~50,000-visit run to a ~2,000,000-visit run for either engine (each
+  measured in its own fresh process, so the growth shows whether memory grows with
+  the run length). The minimal SimPy model is measured the same way for reference. PASS/FAIL
   is a report: the script exits 0 either way, and non-zero only if something crashed.
 * Peak RSS is the helper process's own high-water mark, ``VmHWM`` from
   ``/proc/self/status`` on Linux. ``ru_maxrss`` is not used there because Linux carries
@@ -112,7 +119,10 @@ IMPLEMENTATIONS: tuple[str, ...] = (EDA_SIM_FAST, EDA_SIM, CIW, MINIMAL_SIMPY)
 #: The fast engine's targets: <= 0.01 x Ciw, and >= 40x faster than the SimPy engine.
 TARGET_FAST_VS_CIW = 0.01
 TARGET_FAST_SPEEDUP = 40.0
-CHILD_KEYS = {EDA_SIM: "eda-sim", MINIMAL_SIMPY: "minimal-simpy"}
+CHILD_KEYS = {EDA_SIM: "eda-sim", EDA_SIM_FAST: "eda-sim-fast", MINIMAL_SIMPY: "minimal-simpy"}
+#: The fast engine runs at this multiple of both horizons, so that the time it takes
+#: between them (a fraction of a second) stands well above the timer's noise.
+HORIZON_SCALE = {EDA_SIM_FAST: 20.0}
 
 Runner = Callable[[float], int]
 """Simulate the network up to a horizon and return the number of completed visits."""
@@ -316,6 +326,11 @@ class Timing:
     def median_seconds(self, horizon: float) -> float:
         return statistics.median(self.seconds[horizon])
 
+    @property
+    def scale(self) -> float:
+        """The multiple of the nominal horizons this implementation runs at."""
+        return HORIZON_SCALE.get(self.name, 1.0)
+
     def median_visits(self, horizon: float) -> int:
         return int(statistics.median(self.visits[horizon]))
 
@@ -344,14 +359,15 @@ def time_all(
     for repeat in range(repeats):
         for horizon in horizons:
             for name, runner in active.items():
+                actual = horizon * timings[name].scale
                 gc.collect()
                 start = time.perf_counter()
-                visits = runner(horizon)
+                visits = runner(actual)
                 elapsed = time.perf_counter() - start
                 timings[name].seconds.setdefault(horizon, []).append(elapsed)
                 timings[name].visits.setdefault(horizon, []).append(visits)
                 print(
-                    f"  repeat {repeat + 1}/{repeats}  H={horizon:<10g} {name:<14}"
+                    f"  repeat {repeat + 1}/{repeats}  H={actual:<10g} {name:<14}"
                     f" {visits:>9,d} visits  {elapsed:8.3f} s",
                     flush=True,
                 )
@@ -392,6 +408,8 @@ def memory_child(key: str, horizon: float) -> int:
     runner: Runner | None
     if key == CHILD_KEYS[EDA_SIM]:
         runner, note = make_eda_sim_runner()
+    elif key == CHILD_KEYS[EDA_SIM_FAST]:
+        runner, note = make_fast_runner()
     else:
         runner, note = run_minimal_simpy, f"simpy {_version('simpy')}"
     report["note"] = note
@@ -506,13 +524,15 @@ def summarise(
                 repr(h): {
                     "seconds": timing.seconds[h],
                     "median_seconds": timing.median_seconds(h),
+                    "horizon": h * timing.scale,
                     "visits": timing.median_visits(h),
-                    "expected_visits": visit_rate * h,
+                    "expected_visits": visit_rate * h * timing.scale,
                 }
                 for h in horizons
             }
+            entry["horizon_scale"] = timing.scale
             entry["visits_long"] = timing.median_visits(long)
-            entry["visits_per_time_long"] = timing.median_visits(long) / long
+            entry["visits_per_time_long"] = timing.median_visits(long) / (long * timing.scale)
             entry["seconds_per_100k_marginal"] = timing.marginal_per_100k(short, long)
             entry["seconds_per_100k_long"] = timing.plain_per_100k(long)
         figures[name] = entry
@@ -573,7 +593,7 @@ def print_speed(summary: dict[str, Any], horizons: tuple[float, float], visit_ra
     print()
     print(f"Speed (median of repeats; marginal between H={short:g} and H={long:g})")
     header = (
-        f"  {'implementation':<15} {'visits @H=' + format(long, 'g'):>14}"
+        f"  {'implementation':<15} {'visits @long':>14}"
         f" {'visits/t':>9} {'s/100k marginal':>16} {'s/100k @long':>13}"
     )
     print(header)
@@ -582,9 +602,11 @@ def print_speed(summary: dict[str, Any], horizons: tuple[float, float], visit_ra
         if not entry["available"]:
             print(f"  {name:<15} not available ({entry['note']})")
             continue
+        scale = entry["horizon_scale"]
         print(
             f"  {name:<15} {entry['visits_long']:>14,d} {entry['visits_per_time_long']:>9.3f}"
-            f" {entry['seconds_per_100k_marginal']:>16.3f} {entry['seconds_per_100k_long']:>13.3f}"
+            f" {entry['seconds_per_100k_marginal']:>16.4f} {entry['seconds_per_100k_long']:>13.4f}"
+            + (f"  (at {scale:g}x the horizons)" if scale != 1 else "")
         )
     print(f"  (theory: {visit_rate:.3f} visits per unit time)")
     for name, entry in summary["implementations"].items():
@@ -758,12 +780,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print()
         print("Measuring memory (one fresh process per run):")
         memory = {}
-        for name in (EDA_SIM, MINIMAL_SIMPY):
+        for name in (EDA_SIM, EDA_SIM_FAST, MINIMAL_SIMPY):
             memory[name] = measure_memory(name, visit_rate)
-        eda = memory[EDA_SIM]
-        if eda["available"]:
-            eda["limit_mb"] = TARGET_MEMORY_GROWTH_MB
-            eda["status"] = _status(eda["growth_mb"], TARGET_MEMORY_GROWTH_MB)
+        for name in (EDA_SIM, EDA_SIM_FAST):
+            eda = memory[name]
+            if eda["available"]:
+                eda["limit_mb"] = TARGET_MEMORY_GROWTH_MB
+                eda["status"] = _status(eda["growth_mb"], TARGET_MEMORY_GROWTH_MB)
         print_memory(memory)
 
     ten_million: dict[str, Any] | None = None

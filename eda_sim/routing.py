@@ -226,6 +226,33 @@ class Routing:
             np.linalg.solve(np.eye(n) - self.copies_matrix.T, arrival_rate * self.entry)
         )
 
+    @property
+    def draw_tables(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """What :meth:`draw_next` and :meth:`draw_entry` invert their uniforms through.
+
+        For a compiled engine that reproduces those draws from the same uniforms
+        (one ``rng.random()`` per hop or entry).
+
+        Returns
+        -------
+        order : numpy.ndarray
+            ``(N,)`` station indices in name order.
+        cumulative : numpy.ndarray
+            ``(N + 1, N)``: row ``i < N`` the cumulative probabilities of the hops
+            after station ``i`` taken in ``order``; row ``N`` those of the entry.
+        last_entry : int
+            The last position in ``order`` with a positive entry probability.
+
+        Notes
+        -----
+        A uniform ``u`` picks the position ``p``, the number of entries of the row
+        that are ``<= u`` (``numpy.searchsorted(row, u, side="right")``). After
+        station ``i`` the event leaves when ``p == N`` and otherwise moves to
+        ``order[p]``; at entry it goes to ``order[min(p, last_entry)]``.
+        """
+        cumulative = np.vstack([self._cumulative, self._entry_cumulative])
+        return self._order, cumulative, self._last_entry
+
     def draw_next(self, station: int, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` independent next hops after ``station``; ``-1`` means leave.
 

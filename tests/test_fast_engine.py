@@ -203,14 +203,25 @@ def test_deterministic_tandem_per_visit_waits() -> None:
     assert_identical(slow, fast)
 
 
-def test_deterministic_ties_follow_simpy_order() -> None:
-    """Two classes arriving at the same instants (ties everywhere), with capacity loss."""
+@pytest.mark.parametrize(
+    ("gap_x", "gap_y", "service", "servers", "capacity"),
+    [(1.0, 0.5, 0.75, 1, 2), (1.0, 1.0, 1.0, 1, 2), (0.5, 0.5, 1.0, 2, 3)],
+)
+def test_deterministic_ties_follow_simpy_order(
+    gap_x: float, gap_y: float, service: float, servers: int, capacity: int
+) -> None:
+    """Two classes arriving at the same instants (ties everywhere), with capacity loss.
+
+    The last two cases have a server handed over at an instant when another event
+    is already due: the loop must then leave the hand-over (TURN) on the heap, not
+    run it at once (a kernel that always runs it at once fails both).
+    """
     scenario = scenario_from_dict(
         {
-            "stations": {"a": {"servers": 1, "service": det(0.75), "capacity": 2}},
+            "stations": {"a": {"servers": servers, "service": det(service), "capacity": capacity}},
             "classes": {
-                "x": {"arrivals": {"process": "renewal", "interarrival": det(1.0)}},
-                "y": {"arrivals": {"process": "renewal", "interarrival": det(0.5)}},
+                "x": {"arrivals": {"process": "renewal", "interarrival": det(gap_x)}},
+                "y": {"arrivals": {"process": "renewal", "interarrival": det(gap_y)}},
             },
             "run": {"horizon": 50.0, "warmup": 10.0, "replications": 1},
         },

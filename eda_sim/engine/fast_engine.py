@@ -116,70 +116,56 @@ def check_supported(scenario: Scenario) -> None:
 class _Streams:
     """Buffers of random values, one row per stream, and how to refill each row.
 
+    Rows ``[0, R)`` hold the values the SimPy engine draws from a distribution
+    (gaps, services); rows ``[R, 2R)`` the uniforms its routing draws invert
+    (:attr:`eda_sim.routing.Routing.draw_tables`), which the loop inverts itself.
     A refill appends whole batches of :data:`~eda_sim.rng.DEFAULT_BATCH_SIZE`
     values, each drawn by its own call, exactly as :func:`eda_sim.rng.batched`
     draws them; the number of batches per refill doubles (up to
     :data:`_MAX_BATCHES`) so that long runs return to Python rarely and short
-    ones draw little ahead. ``*_end[row]`` is the number of valid values.
+    ones draw little ahead. ``end[row]`` is the number of valid values.
     """
 
-    floats: np.ndarray
-    float_pos: np.ndarray
-    float_end: np.ndarray
-    float_draws: list[Callable[[int], np.ndarray] | None]
-    ints: np.ndarray
-    int_pos: np.ndarray
-    int_end: np.ndarray
-    int_draws: list[Callable[[int], np.ndarray] | None]
-    float_batches: list[int]
-    int_batches: list[int]
+    values: np.ndarray
+    pos: np.ndarray
+    end: np.ndarray
+    draws: list[Callable[[int], np.ndarray] | None]
+    batches: list[int]
 
     def refill(self) -> None:
         """Draw the next batches of every exhausted stream."""
-        _refill(self.floats, self.float_pos, self.float_end, self.float_draws, self.float_batches)
-        _refill(self.ints, self.int_pos, self.int_end, self.int_draws, self.int_batches)
-
-
-def _refill(
-    buffer: np.ndarray,
-    pos: np.ndarray,
-    end: np.ndarray,
-    draws: list[Callable[[int], np.ndarray] | None],
-    batches: list[int],
-) -> None:
-    batch = DEFAULT_BATCH_SIZE
-    for row in np.flatnonzero(pos == end).tolist():
-        draw = draws[row]
-        if draw is None:  # a stream the scenario never uses
-            continue
-        count = min(batches[row], buffer.shape[1] // batch)
-        for part in range(count):
-            buffer[row, part * batch : (part + 1) * batch] = draw(batch)
-        pos[row] = 0
-        end[row] = count * batch
-        batches[row] = 2 * count
+        batch = DEFAULT_BATCH_SIZE
+        for row in np.flatnonzero(self.pos == self.end).tolist():
+            draw = self.draws[row]
+            if draw is None:  # a stream the scenario never uses
+                continue
+            count = min(self.batches[row], self.values.shape[1] // batch)
+            for part in range(count):
+                self.values[row, part * batch : (part + 1) * batch] = draw(batch)
+            self.pos[row] = 0
+            self.end[row] = count * batch
+            self.batches[row] = 2 * count
 
 
 def _streams(scenario: Scenario, seed: int, replication: int) -> _Streams:
     """The same streams as the SimPy engine's ``source``/``streams_for``, first batches drawn.
 
-    Rows: gaps (floats) and entries (ints) of class ``k`` at row ``k``; service
-    (floats) and next hops (ints) of class ``k`` at station ``i`` at row
-    ``K + k·N + i``. A station the class never reaches has no stream (as there).
+    Rows (``R = K + K·N``): gaps of class ``k`` at row ``k`` and the uniforms of
+    its entries at ``R + k``; service of class ``k`` at station ``i`` at row
+    ``K + k·N + i`` and the uniforms of its next hops at ``R + K + k·N + i``. A
+    station the class never reaches has no stream (as there).
     """
     names = scenario.station_names
     n_classes, n_stations = len(scenario.classes), len(names)
     rows = n_classes + n_classes * n_stations
-    float_draws: list[Callable[[int], np.ndarray] | None] = [None] * rows
-    int_draws: list[Callable[[int], np.ndarray] | None] = [None] * rows
+    draws: list[Callable[[int], np.ndarray] | None] = [None] * (2 * rows)
     for k, event_class in enumerate(scenario.classes):
         routing = event_class.routing
-        entry_rng = stream_generator(seed, replication, "entry", event_class.name)
-        int_draws[k] = _bind_entry(routing, entry_rng)
+        draws[rows + k] = stream_generator(seed, replication, "entry", event_class.name).random
         interarrival = event_class.arrivals.interarrival
         assert interarrival is not None  # traces are refused
         gaps_rng = stream_generator(seed, replication, "arrivals", event_class.name)
-        float_draws[k] = _bind_draw(interarrival, gaps_rng)
+        draws[k] = _bind_draw(interarrival, gaps_rng)
         reachable = routing.visit_ratios > 0
         for i, name in enumerate(names):
             if not reachable[i]:
@@ -187,22 +173,17 @@ def _streams(scenario: Scenario, seed: int, replication: int) -> _Streams:
             row = n_classes + k * n_stations + i
             service_rng = stream_generator(seed, replication, "service", name, event_class.name)
             routing_rng = stream_generator(seed, replication, "routing", name, event_class.name)
-            float_draws[row] = _bind_draw(event_class.service[i], service_rng)
-            int_draws[row] = _bind_hops(routing, i, routing_rng)
+            draws[row] = _bind_draw(event_class.service[i], service_rng)
+            draws[rows + row] = routing_rng.random
     # At most about _BUFFER_BYTES in all (np.zeros does not touch what is never filled).
     most = _BUFFER_BYTES // (16 * rows * DEFAULT_BATCH_SIZE)
     width = DEFAULT_BATCH_SIZE * max(1, min(_MAX_BATCHES, most))
     streams = _Streams(
-        floats=np.zeros((rows, width)),
-        float_pos=np.zeros(rows, dtype=np.int64),
-        float_end=np.zeros(rows, dtype=np.int64),
-        float_draws=float_draws,
-        ints=np.zeros((rows, width), dtype=np.int64),
-        int_pos=np.zeros(rows, dtype=np.int64),
-        int_end=np.zeros(rows, dtype=np.int64),
-        int_draws=int_draws,
-        float_batches=[1] * rows,
-        int_batches=[1] * rows,
+        values=np.zeros((2 * rows, width)),
+        pos=np.zeros(2 * rows, dtype=np.int64),
+        end=np.zeros(2 * rows, dtype=np.int64),
+        draws=draws,
+        batches=[1] * (2 * rows),
     )
     streams.refill()
     return streams
@@ -212,12 +193,13 @@ def _bind_draw(distribution: Any, rng: np.random.Generator) -> Callable[[int], n
     return lambda size: np.asarray(distribution.draw(rng, size), dtype=np.float64)
 
 
-def _bind_hops(routing: Any, station: int, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
-    return lambda size: np.asarray(routing.draw_next(station, rng, size), dtype=np.int64)
-
-
-def _bind_entry(routing: Any, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
-    return lambda size: np.asarray(routing.draw_entry(rng, size), dtype=np.int64)
+def _draw_tables(scenario: Scenario) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every class's :attr:`~eda_sim.routing.Routing.draw_tables`, stacked for the loop."""
+    tables = [c.routing.draw_tables for c in scenario.classes]
+    order = np.array([t[0] for t in tables], dtype=np.int64)
+    cumulative = np.array([t[1] for t in tables], dtype=np.float64)
+    last_entry = np.array([t[2] for t in tables], dtype=np.int64)
+    return order, cumulative, last_entry
 
 
 def _station_snapshot(row: np.ndarray) -> StationSnapshot:
@@ -304,6 +286,7 @@ def simulate_replication_fast(
     stations, classes, names = scenario.stations, scenario.classes, scenario.station_names
     n_stations, n_classes = len(stations), len(classes)
     streams = _streams(scenario, seed, replication)
+    draw_order, cumulative, last_entry = _draw_tables(scenario)
     servers = np.array([s.servers for s in stations], dtype=np.int64)
     capacity = np.array([-1 if s.capacity is None else s.capacity for s in stations], np.int64)
     grid = np.linspace(0.0, horizon, PATH_INTERVALS + 1)
@@ -345,21 +328,20 @@ def simulate_replication_fast(
     # source draws its first gap and the ticker schedules its first tick, in order.
     push = kernel.heap_push
     if warmup > 0:
-        push(si, ht, ho, hp, 0.0 + warmup, False, kernel.WARMUP)
+        push(si, ht, ho, hp, 0.0 + warmup, kernel.WARMUP)
     for k in range(n_classes):
-        gap = streams.floats[k, 0]
-        streams.float_pos[k] = 1
+        gap = streams.values[k, 0]
+        streams.pos[k] = 1
         cnt_f[k, 2] = gap
-        push(si, ht, ho, hp, 0.0 + gap, False, k * 8 + kernel.ARRIVAL)
-    push(si, ht, ho, hp, 0.0 + (grid[1] - 0.0), False, 1 * 8 + kernel.TICK)
+        push(si, ht, ho, hp, 0.0 + gap, k * 8 + kernel.ARRIVAL)
+    push(si, ht, ho, hp, 0.0 + (grid[1] - 0.0), 1 * 8 + kernel.TICK)
 
     while True:
         status = kernel.run_kernel(
             sf, si, ht, ho, hp, ev, ev_i, free, line, servers, capacity,
             st_f, st_i, sys_f, sys_i, grid, st_path, sys_path, st_warm, sys_warm,
             cnt_f, cnt_i, hist, seen, gaps, trans,
-            streams.floats, streams.float_pos, streams.float_end,
-            streams.ints, streams.int_pos, streams.int_end,
+            streams.values, streams.pos, streams.end, draw_order, cumulative, last_entry,
             waits, wcount,
         )  # fmt: skip
         if status == kernel.DONE:

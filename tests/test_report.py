@@ -195,9 +195,17 @@ def test_sweep_report_with_curves_and_table(
     assert "skipped" in page and "unstable" in page and "No article curves" not in page
     saved = json.loads((tmp_path / "s" / "result.json").read_text())
     assert saved["time_unit"] == "s" and saved["model"]["stations"][0]["name"] == "handler"
-    bare = write_any_report(result.to_dict(), tmp_path / "bare").read_text()
-    assert "No article curves" in bare and '<section id="scenario">' not in bare
-    assert len(images(bare)) == 2
+    # The sweep's own JSON document describes the scenario: a report drawn from it
+    # alone (eda-sim report sweep.json) is the same as the one drawn with the scenario.
+    assert result.to_dict()["model"] == saved["model"]
+    alone = write_any_report(result.to_dict(), tmp_path / "alone").read_text()
+    assert '<section id="scenario">' in alone and "No article curves" not in alone
+    assert len(images(alone)) == 1 + 2
+    # A document without it (written by hand, or trimmed) says why the curves are missing.
+    document = {key: value for key, value in result.to_dict().items() if key != "model"}
+    bare = write_any_report(document, tmp_path / "bare").read_text()
+    assert "No article curves" in bare and "does not describe" in bare
+    assert '<section id="scenario">' not in bare and len(images(bare)) == 2
 
 
 def test_write_report_refuses_the_other_kind(

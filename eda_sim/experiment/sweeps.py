@@ -64,7 +64,7 @@ from eda_sim.experiment.checkpoint import (
 )
 from eda_sim.experiment.executors import open_executor
 from eda_sim.experiment.runner import EngineName, run
-from eda_sim.results import RunResult, json_clean
+from eda_sim.results import RunResult, describe_scenario, json_clean
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.paths import PARAM_FAULT_PATH
 
@@ -249,6 +249,13 @@ class SweepResult:
         True when the sweep was interrupted before every point ran.
     seed, horizon, warmup, replications, confidence
         The run settings every point used (unless the sweep changes one of them).
+    time_unit : str
+        The scenario's time unit.
+    model : dict or None
+        The swept scenario as reports draw it
+        (:func:`~eda_sim.results.describe_scenario`), before any swept value is
+        applied: a report drawn later from the JSON document alone has the
+        scenario section and the article's curves.
     """
 
     scenario: str
@@ -261,6 +268,8 @@ class SweepResult:
     warmup: float | str
     replications: int
     confidence: float
+    time_unit: str = "s"
+    model: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -297,6 +306,8 @@ class SweepResult:
             "partial": self.partial,
             "points": [point.to_dict() for point in self.points],
             "rows": [json_clean(dict(row)) for row in self.rows],
+            "time_unit": self.time_unit,
+            "model": self.model,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -552,4 +563,6 @@ def sweep(
         warmup=settings.warmup,
         replications=settings.replications,
         confidence=settings.confidence,
+        time_unit=scenario.time_unit,
+        model=describe_scenario(scenario),
     )

@@ -49,11 +49,14 @@ def _curves(document: Mapping[str, Any]) -> Html | None:
     parts: list[str] = []
     articles = plots.article_curves(document, "W") or plots.article_curves(document, "L")
     if not articles:
+        why = (
+            "no station is one (or the swept value changes that)"
+            if document.get("model")
+            else "drawing them needs the scenario, which this document does not describe"
+        )
         parts.append(
             '<p class="note">No article curves: the article\'s formulas apply to single-server '
-            "stations of unlimited capacity, and drawing them needs the scenario "
-            "(the report of <code>eda-sim sweep --report</code> has it; a bare "
-            "<code>--json</code> file does not).</p>"
+            f"stations of unlimited capacity, and {why}.</p>"
         )
     unit = plots.time_unit(document)
     for metric, what in (("W", f"mean time per visit W ({unit})"), ("L", "mean number present L")):

@@ -326,15 +326,22 @@ def simulate_replication_fast(
 
     # SimPy's start: the warm-up timeout is scheduled before the run; then each
     # source draws its first gap and the ticker schedules its first tick, in order.
-    push = kernel.heap_push
+    first: list[tuple[float, int]] = []  # (time, payload), in scheduling order
     if warmup > 0:
-        push(si, ht, ho, hp, 0.0 + warmup, kernel.WARMUP)
+        first.append((0.0 + warmup, kernel.WARMUP))
     for k in range(n_classes):
         gap = streams.values[k, 0]
         streams.pos[k] = 1
         cnt_f[k, 2] = gap
-        push(si, ht, ho, hp, 0.0 + gap, k * 8 + kernel.ARRIVAL)
-    push(si, ht, ho, hp, 0.0 + (grid[1] - 0.0), 1 * 8 + kernel.TICK)
+        first.append((0.0 + gap, k * 8 + kernel.ARRIVAL))
+    first.append((0.0 + (grid[1] - 0.0), 1 * 8 + kernel.TICK))
+    # Keyed (time, order) and sorted, the first events already form a binary heap.
+    heap = sorted((t, order, pay) for order, (t, pay) in enumerate(first))
+    size = len(heap)
+    ht[:size] = [t for t, _, _ in heap]
+    ho[:size] = [order for _, order, _ in heap]
+    hp[:size] = [pay for _, _, pay in heap]
+    si[kernel.SEQ] = si[kernel.HEAP_SIZE] = size
 
     while True:
         status = kernel.run_kernel(

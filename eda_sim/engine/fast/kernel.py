@@ -63,33 +63,6 @@ SEQ, HEAP_SIZE, FREE_COUNT, NEED_REFILL, HIST_FULL = 0, 1, 2, 3, 4
 
 
 @_compile
-def heap_push(
-    si: np.ndarray, ht: np.ndarray, ho: np.ndarray, hp: np.ndarray, t: float, pay: int
-) -> None:
-    """Schedule an event at ``t`` after every event already scheduled at ``t``.
-
-    For the driver's first events; the loop has its own copy of the sift-up (a
-    call that passes arrays costs reference counting on every event).
-    """
-    order = si[SEQ]
-    si[SEQ] = order + 1
-    i = si[HEAP_SIZE]
-    si[HEAP_SIZE] = i + 1
-    while i > 0:
-        parent = (i - 1) >> 1
-        pt = ht[parent]
-        if pt < t or (pt == t and ho[parent] < order):
-            break
-        ht[i] = pt
-        ho[i] = ho[parent]
-        hp[i] = hp[parent]
-        i = parent
-    ht[i] = t
-    ho[i] = order
-    hp[i] = pay
-
-
-@_compile
 def station_snapshot(
     st_f: np.ndarray, st_i: np.ndarray, servers: np.ndarray, i: int, now: float, out: np.ndarray
 ) -> None:

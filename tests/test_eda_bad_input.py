@@ -97,12 +97,6 @@ def test_a_station_list_given_where_a_probability_belongs() -> None:
     assert "only 'fanout' takes a list of stations" in fault.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a probability written as a list of numbers (`sub: [0.5]`) gives "
-    "'routing.pub.sub[0]: must be text, got 0.5' instead of the rule "
-    "'must be a probability, got a list'",
-)
 def test_a_probability_given_as_a_list_of_numbers() -> None:
     fault = one_fault(network({"pub": {"sub": [0.5]}}))
     assert fault.path == "routing.pub.sub"
@@ -417,12 +411,6 @@ def test_cli_validate_refuses_a_trace_file_and_a_blocking_station_without_capaci
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor): the blocking-deadlock check runs only when every class was "
-    "built, so a bad trace file hides an independent blocking cycle (build.py lists "
-    "'every fault found' in one run)",
-)
 def test_a_bad_trace_does_not_hide_a_blocking_cycle(tmp_path: Path) -> None:
     document = traced(tmp_path, None)
     document["stations"]["a"] = {"service": exp(0.5), "capacity": 2, "on_full": "block"}

@@ -710,6 +710,83 @@ def test_faults_of_several_classes_reported_together() -> None:
     assert_fault(err, "classes.audits.arrivals.to", "probabilities sum to 1.1")
 
 
+def test_schema_faults_do_not_hide_model_faults() -> None:
+    """The checks past the schema run on the parts of the document that passed it."""
+    raw = doc(
+        routing={"ingest": {"enrch": 0.5}, "enrich": {"store": 0.7, "ingest": 0.7}},
+        run={"horizon": 10, "warmup": 20, "seed": -1},
+    )
+    raw["stations"]["ingest"]["servers"] = 0
+    raw["arrivals"]["rate"] = -1.0
+    raw["arrivals"]["to"] = "ingset"
+    err = refused(raw)
+    assert [fault.path for fault in err.faults] == [
+        "stations.ingest.servers",
+        "arrivals.rate",
+        "run.seed",
+        "arrivals.to",
+        "routing.ingest.enrch",
+        "routing.enrich",
+        "run.warmup",
+    ], [str(f) for f in err.faults]
+    assert_fault(err, "arrivals.to", "unknown station 'ingset'")
+    assert_fault(err, "routing.enrich", "probabilities sum to 1.4 (> 1)")
+    assert_fault(err, "run.warmup", "must be < the horizon (10)", "got 20")
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        pytest.param(
+            doc(routing={"ingest": {"enrich": 1.5, "store": 0.3}}),
+            "routing.ingest.enrich",
+            id="probability-out-of-range-no-row-sum",
+        ),
+        pytest.param(
+            doc(routing={"ingest": {"enrich": "0.9", "store": 0.3}}),
+            "routing.ingest.enrich",
+            id="probability-as-text-no-row-sum",
+        ),
+        pytest.param(doc(run={"horizon": "long", "warmup": 5000}), "run.horizon", id="bad-horizon"),
+        pytest.param(
+            doc(run={"horizn": 50000, "warmup": 20000}),
+            "run.horizn",
+            id="misspelt-horizon-not-the-default",
+        ),
+        pytest.param(
+            doc(
+                stations={
+                    "a": {
+                        "servers": 0,
+                        "capacity": 2,
+                        "on_full": "block",
+                        "service": {"dist": "exponential", "rate": 2.0},
+                    }
+                },
+                arrivals={"process": "poisson", "rate": 1.0},
+                routing={"a": {"a": 0.5}},
+            ),
+            "stations.a.servers",
+            id="malformed-station-not-judged-blocking",
+        ),
+        pytest.param(
+            doc(stations={"ingest": BASE["stations"]["ingest"], False: BASE["stations"]["store"]}),
+            "stations",
+            id="station-names-not-all-text",
+        ),
+        pytest.param(
+            doc(classes={"k": {"arrivals": {"process": "poisson", "rate": 1.0, "to": "x"}}}),
+            "",
+            id="classes-and-arrivals",
+        ),
+    ],
+)
+def test_a_malformed_part_causes_no_second_fault(raw: dict[str, Any], path: str) -> None:
+    """What needs a part that failed the schema is not checked: one fault, the schema's."""
+    err = refused(raw)
+    assert [fault.path for fault in err.faults] == [path], [str(f) for f in err.faults]
+
+
 # ---------------------------------------------------------------- happy path
 
 
@@ -795,6 +872,13 @@ def test_with_run_faults(changes: dict[str, Any], path: str, words: tuple[str, .
         base_scenario().with_run(**changes)
     assert len(info.value.faults) == 1
     assert_fault(info.value, path, *words)
+
+
+def test_with_run_reports_a_bad_setting_and_the_warmup_together() -> None:
+    with pytest.raises(ScenarioError) as info:
+        base_scenario().with_run(horizon=50, replications=0)
+    assert [fault.path for fault in info.value.faults] == ["run.replications", "run.warmup"]
+    assert_fault(info.value, "run.warmup", "< the horizon (50)", "got 100")
 
 
 def test_with_run_warmup_auto_is_decided_after_the_run() -> None:

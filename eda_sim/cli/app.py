@@ -254,7 +254,12 @@ def run_command(
     try:
         scenario = scenario.with_run(**given)
     except ScenarioError as error:
-        option_faults.extend(_cli_fault_paths(error, given).faults)
+        faults = _cli_fault_paths(error, given).faults
+        if warmup is not None and warmup_setting is None:
+            # --warmup could not be read (its fault says so): the file's warm-up, which
+            # it was meant to replace, is not compared with the horizon.
+            faults = tuple(fault for fault in faults if fault.path != "run.warmup")
+        option_faults.extend(faults)
     if option_faults:
         raise _fail(str(scenario_path), option_faults)
 

@@ -8,11 +8,18 @@ event can eventually leave and fan-out makes finitely many copies, that no
 unlimited capacity is offered a load ρ >= 1, and that the warm-up ends before
 the horizon. Every fault found is collected, so one run of ``eda-sim validate``
 lists them all.
+
+The same checks run on a document that failed the schema (:func:`check_parts`),
+on those of its parts that passed it (:mod:`eda_sim.scenario.parts`), so a schema
+fault does not hide an independent one. A check that needs a malformed part is
+skipped; a check that can use whatever is known (blocking cycles among the
+routings that built) uses it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,18 +37,19 @@ from eda_sim.routing import (
 from eda_sim.scenario import schema
 from eda_sim.scenario.messages import suggest
 from eda_sim.scenario.model import (
-    DEFAULT_CLASS,
     ArrivalProcess,
     EventClass,
+    RunSettings,
     Scenario,
     Station,
     check_run,
     raise_if,
     run_settings,
 )
+from eda_sim.scenario.parts import DocumentParts, Malformed, RoutingParts
 from eda_sim.traces import read_trace
 
-__all__ = ["build_distribution", "build_scenario"]
+__all__ = ["build_distribution", "build_scenario", "check_parts"]
 
 
 def build_distribution(spec: schema.DistributionSpec, base_dir: Path | None) -> dists.Distribution:
@@ -150,14 +158,18 @@ def _entry_vector(
 
 
 def _routing(
-    spec: schema.RoutingSpec | None, path: str, stations: Sequence[str], faults: list[Fault]
+    spec: RoutingParts | None, path: str, stations: Sequence[str], faults: list[Fault]
 ) -> tuple[np.ndarray, tuple[tuple[int, ...], ...]] | None:
-    """The routing matrix and fan-out lists of one class, or None after recording faults."""
+    """The routing matrix and fan-out lists of one class, or None after recording faults.
+
+    A row or entry that failed the schema (MALFORMED) has its faults already: its
+    origin and target names are still checked, its row's sum is not.
+    """
     n = len(stations)
     fanout: list[tuple[int, ...]] = [() for _ in stations]
     if spec is None:
         return np.zeros((n, n)), tuple(fanout)
-    if isinstance(spec, list):
+    if not isinstance(spec, Mapping):
         if len(spec) != n or any(len(row) != n for row in spec):
             shape = f"{len(spec)} rows of lengths {[len(row) for row in spec]}"
             faults.append(
@@ -172,14 +184,23 @@ def _routing(
     else:
         matrix = np.zeros((n, n))
         ok = True
+        malformed: list[int] = []  # rows with a part that failed the schema: no sum to check
         for origin, row in spec.items():
             if origin not in stations:
                 faults.append(_unknown_station(f"{path}.{origin}", origin, stations))
                 ok = False
                 continue
+            if isinstance(row, Malformed):
+                ok = False
+                continue
             for target, value in row.items():
                 where = f"{path}.{origin}.{target}"
-                if target == schema.FANOUT_KEY:
+                if isinstance(value, Malformed):
+                    if target != schema.FANOUT_KEY and target not in stations:
+                        faults.append(_unknown_station(where, target, stations))
+                    malformed.append(stations.index(origin))
+                    ok = False
+                elif target == schema.FANOUT_KEY:
                     if not isinstance(value, list):
                         faults.append(Fault(where, f"must be a list of stations, got {value!r}"))
                         ok = False
@@ -208,6 +229,7 @@ def _routing(
                 else:
                     matrix[stations.index(origin), stations.index(target)] = value
         if not ok:  # still check the rows that name known stations
+            matrix[malformed] = 0.0
             faults.extend(fault.prefixed(path) for fault in check_probabilities(matrix, stations))
             return None
     row_faults = [fault.prefixed(path) for fault in check_probabilities(matrix, stations)]
@@ -287,25 +309,33 @@ def _arrival_process(
     return ArrivalProcess("trace", times=trace.times)
 
 
-def _blocking_faults(stations: Sequence[Station], classes: Sequence[EventClass]) -> list[Fault]:
+#: A class's routing matrix and fan-out lists (station indices), as :func:`_routing` gives them.
+_Routes = tuple[np.ndarray, tuple[tuple[int, ...], ...]]
+
+
+def _blocking_faults(
+    names: Sequence[str], blocking: Sequence[bool], routes: Sequence[_Routes]
+) -> list[Fault]:
     """Refuse fan-out into blocking stations and blocking chains that can deadlock.
 
     A handler blocked on a full station keeps its server; if the stations that
     block each other form a cycle, all of them can be full and blocked at once.
+    ``blocking`` says which stations block when full; ``routes`` are the routings
+    of the classes whose routing is known (more classes only add edges, so every
+    fault found among them stands).
     """
     faults: list[Fault] = []
-    blocking = [station.on_full == "block" for station in stations]
-    n = len(stations)
+    n = len(names)
     edges = np.zeros((n, n), dtype=bool)
-    for event_class in classes:
-        edges |= (event_class.routing.matrix > 0) & np.array(blocking)[None, :]
-        for origin, targets in enumerate(event_class.routing.fanout):
+    for matrix, fanout in routes:
+        edges |= (matrix > 0) & np.array(blocking, dtype=bool)[None, :]
+        for origin, targets in enumerate(fanout):
             for target in targets:
                 if blocking[target]:
                     faults.append(
                         Fault(
-                            f"stations.{stations[target].name}.on_full",
-                            f"block cannot take fan-out copies (from {stations[origin].name}); "
+                            f"stations.{names[target]}.on_full",
+                            f"block cannot take fan-out copies (from {names[origin]}); "
                             "use on_full: lose or a larger capacity",
                         )
                     )
@@ -315,10 +345,10 @@ def _blocking_faults(stations: Sequence[Station], classes: Sequence[EventClass])
         reach = reach | ((reach.astype(int) @ edges.astype(int)) > 0)
     for index in range(n):
         if reach[index, index] and blocking[index]:
-            cycle = [stations[j].name for j in range(n) if reach[index, j] and reach[j, index]]
+            cycle = [names[j] for j in range(n) if reach[index, j] and reach[j, index]]
             faults.append(
                 Fault(
-                    f"stations.{stations[index].name}.on_full",
+                    f"stations.{names[index]}.on_full",
                     f"block can deadlock: blocking cycle through {', '.join(cycle)}",
                 )
             )
@@ -338,6 +368,148 @@ def _stability_faults(scenario: Scenario) -> list[Fault]:
         )
         for name, rho in scenario.unstable_stations()
     ]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What :func:`_check` built, and every fault it found."""
+
+    stations: list[Station]
+    classes: list[EventClass]
+    run: RunSettings | None
+    faults: list[Fault]
+
+
+def _station(
+    name: str, spec: schema.StationSpec, base_dir: Path | None, faults: list[Fault]
+) -> Station | None:
+    """One station from its (schema-valid) spec, or None after recording faults."""
+    path = f"stations.{name}"
+    service = _distribution(spec.service, f"{path}.service", base_dir, faults)
+    if spec.capacity is not None and spec.capacity < spec.servers:
+        faults.append(
+            Fault(f"{path}.capacity", f"must be >= servers ({spec.servers}), got {spec.capacity}")
+        )
+    if spec.on_full == "block" and spec.capacity is None:
+        faults.append(
+            Fault(f"{path}.on_full", "block needs a capacity (a station without one is never full)")
+        )
+    if service is None:
+        return None
+    return Station(name, spec.servers, service, spec.capacity, spec.on_full)
+
+
+def _check(parts: DocumentParts, base_dir: Path | None) -> _Checked:
+    """Run every check past the schema on the well-formed parts of a document.
+
+    A check that needs a MALFORMED part is skipped (the schema has reported that
+    part), so each fault found is independent of the schema's. The faults come in
+    a fixed order: stations, then each class (arrivals, entry, routing, service
+    overrides), then blocking, then the run settings.
+    """
+    faults: list[Fault] = []
+    names: list[str] | None = None
+    stations: list[Station] = []
+    defaults: dict[str, dists.Distribution] = {}  # each built station's service
+    blocking: list[bool] = []
+    if not isinstance(parts.stations, Malformed):
+        names = list(parts.stations)
+        for station_name, spec in parts.stations.items():
+            if station_name == schema.FANOUT_KEY:
+                faults.append(
+                    Fault(
+                        f"stations.{station_name}",
+                        f"{schema.FANOUT_KEY!r} is reserved in routing rows; "
+                        "give the station another name",
+                    )
+                )
+            blocking.append(not isinstance(spec, Malformed) and spec.on_full == "block")
+            if isinstance(spec, Malformed):  # the schema said why
+                continue
+            station = _station(station_name, spec, base_dir, faults)
+            if station is not None:
+                stations.append(station)
+                defaults[station_name] = station.service
+
+    classes: list[EventClass] = []
+    routes: list[_Routes] = []
+    arrivals: list[ArrivalProcess] = []
+    traces_known = not isinstance(parts.classes, Malformed)  # where every trace ends
+    class_parts = {} if isinstance(parts.classes, Malformed) else parts.classes
+    for class_name, part in class_parts.items():
+        where = "" if parts.single_class else f"classes.{class_name}."
+        process = None
+        if not isinstance(part.arrivals, Malformed):
+            process = _arrival_process(
+                part.arrivals, f"{where}arrivals", class_name, base_dir, faults
+            )
+        if process is not None:
+            arrivals.append(process)
+        elif not isinstance(part.arrivals, schema.PoissonSpec | schema.RenewalSpec):
+            traces_known = False
+        entry = routing = None
+        if names is not None and not isinstance(part.to, Malformed):
+            entry = _entry_vector(part.to, f"{where}arrivals.to", names, faults)
+        if names is not None and not isinstance(part.routing, Malformed):
+            routing = _routing(part.routing, f"{where}routing", names, faults)
+            if routing is not None:
+                routes.append(routing)
+        service = dict(defaults)
+        overrides = {} if isinstance(part.service, Malformed) else part.service
+        for station_name, override_spec in overrides.items():
+            path = f"{where}service.{station_name}"
+            service.pop(station_name, None)
+            if names is not None and station_name not in names:
+                faults.append(_unknown_station(path, station_name, names))
+            elif not isinstance(override_spec, Malformed):
+                override = _distribution(override_spec, path, base_dir, faults)
+                if override is not None:
+                    service[station_name] = override
+        if (
+            names is not None
+            and process is not None
+            and entry is not None
+            and routing is not None
+            and not isinstance(part.service, Malformed)
+            and all(station_name in service for station_name in names)
+        ):
+            matrix, fanout = routing
+            classes.append(
+                EventClass(
+                    class_name,
+                    process,
+                    Routing(tuple(names), matrix, entry, fanout),
+                    tuple(service[station_name] for station_name in names),
+                    part.priority,
+                )
+            )
+    if names is not None:
+        faults.extend(_blocking_faults(names, blocking, routes))
+    run = None
+    if parts.run is not None and ("horizon" in parts.run.model_fields_set or traces_known):
+        run = run_settings(parts.run, arrivals)
+        faults.extend(check_run(run))
+    return _Checked(stations, classes, run, faults)
+
+
+def check_parts(parts: DocumentParts, *, base_dir: Path | None = None) -> list[Fault]:
+    """The faults past the schema in the well-formed parts of a document that failed it.
+
+    Parameters
+    ----------
+    parts : DocumentParts
+        From :func:`~eda_sim.scenario.parts.well_formed_parts`.
+    base_dir : pathlib.Path, optional
+        Directory that relative file references are resolved against.
+
+    Returns
+    -------
+    list of Fault
+        Unknown stations, row sums, loops, files that do not read, blocking
+        cycles, warm-up >= horizon: every fault :func:`build_scenario` would find
+        that needs no malformed part (never the load ρ, which needs them all).
+    """
+    return _check(parts, base_dir).faults
 
 
 def build_scenario(
@@ -366,102 +538,17 @@ def build_scenario(
         Listing every fault found; :class:`UnstableError` when the only faults are
         unstable stations.
     """
-    faults: list[Fault] = []
-    names = list(document.stations)
-    stations: list[Station] = []
-    for station_name, spec in document.stations.items():
-        path = f"stations.{station_name}"
-        if station_name == schema.FANOUT_KEY:
-            faults.append(
-                Fault(
-                    path,
-                    f"{schema.FANOUT_KEY!r} is reserved in routing rows; "
-                    "give the station another name",
-                )
-            )
-        default_service = _distribution(spec.service, f"{path}.service", base_dir, faults)
-        if spec.capacity is not None and spec.capacity < spec.servers:
-            faults.append(
-                Fault(
-                    f"{path}.capacity", f"must be >= servers ({spec.servers}), got {spec.capacity}"
-                )
-            )
-        if spec.on_full == "block" and spec.capacity is None:
-            faults.append(
-                Fault(
-                    f"{path}.on_full",
-                    "block needs a capacity (a station without one is never full)",
-                )
-            )
-        if default_service is not None:
-            stations.append(
-                Station(station_name, spec.servers, default_service, spec.capacity, spec.on_full)
-            )
-
-    class_specs: Mapping[str, schema.ClassSpec]
-    if document.classes is None:
-        assert document.arrivals is not None  # guaranteed by the schema
-        class_specs = {
-            DEFAULT_CLASS: schema.ClassSpec(arrivals=document.arrivals, routing=document.routing)
-        }
-        prefix = ""
-    else:
-        class_specs = document.classes
-        prefix = "classes.{}."
-
-    classes: list[EventClass] = []
-    for class_name, class_spec in class_specs.items():
-        where = prefix.format(class_name)
-        arrivals = _arrival_process(
-            class_spec.arrivals, f"{where}arrivals", class_name, base_dir, faults
-        )
-        entry = _entry_vector(class_spec.arrivals.to, f"{where}arrivals.to", names, faults)
-        routing = _routing(class_spec.routing, f"{where}routing", names, faults)
-        overrides = dict(class_spec.service or {})
-        for station_name in overrides:
-            if station_name not in names:
-                faults.append(
-                    _unknown_station(f"{where}service.{station_name}", station_name, names)
-                )
-        service: list[dists.Distribution] = []
-        for station in stations:
-            if station.name in overrides:
-                override = _distribution(
-                    overrides[station.name], f"{where}service.{station.name}", base_dir, faults
-                )
-                if override is not None:
-                    service.append(override)
-            else:
-                service.append(station.service)
-        if (
-            arrivals is not None
-            and entry is not None
-            and routing is not None
-            and len(service) == len(names)
-        ):
-            matrix, fanout = routing
-            classes.append(
-                EventClass(
-                    class_name,
-                    arrivals,
-                    Routing(tuple(names), matrix, entry, fanout),
-                    tuple(service),
-                    class_spec.priority,
-                )
-            )
-    if len(stations) == len(names) and len(classes) == len(class_specs):
-        faults.extend(_blocking_faults(stations, classes))
-    run = run_settings(document.run, classes)
-    faults.extend(check_run(run))
-    raise_if(faults)
+    checked = _check(DocumentParts.of(document), base_dir)
+    raise_if(checked.faults)
+    assert checked.run is not None  # known once every part is, and no fault was found
 
     scenario = Scenario(
         name=document.name or name,
         description=document.description,
         time_unit=document.time_unit,
-        stations=tuple(stations),
-        classes=tuple(classes),
-        run=run,
+        stations=tuple(checked.stations),
+        classes=tuple(checked.classes),
+        run=checked.run,
         document=document,
         base_dir=base_dir,
     )

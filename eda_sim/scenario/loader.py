@@ -15,9 +15,10 @@ import yaml
 from pydantic import ValidationError
 
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.scenario.build import build_scenario
+from eda_sim.scenario.build import build_scenario, check_parts
 from eda_sim.scenario.messages import faults_from_validation
 from eda_sim.scenario.model import Scenario
+from eda_sim.scenario.parts import well_formed_parts
 from eda_sim.scenario.schema import ScenarioDocument
 
 __all__ = ["load_scenario", "scenario_from_dict", "scenario_to_yaml"]
@@ -100,7 +101,9 @@ def scenario_from_dict(
     Raises
     ------
     ScenarioError
-        One fault per problem, each naming the field, the value and the rule.
+        One fault per problem, each naming the field, the value and the rule: the
+        schema's faults first, then the cross-reference faults of the parts that
+        passed it (an unknown station, a row sum, warm-up >= horizon...).
 
     Examples
     --------
@@ -123,7 +126,10 @@ def scenario_from_dict(
     try:
         document = ScenarioDocument.model_validate(raw)
     except ValidationError as error:
-        raise ScenarioError(faults_from_validation(error, raw, ScenarioDocument)) from None
+        # The schema's faults, then those its well-formed parts show past it, each once.
+        faults = faults_from_validation(error, raw, ScenarioDocument)
+        faults += check_parts(well_formed_parts(raw), base_dir=base_dir)
+        raise ScenarioError(list(dict.fromkeys(faults))) from None
     return build_scenario(document, name=name, base_dir=base_dir, allow_unstable=allow_unstable)
 
 

@@ -6,7 +6,10 @@ These are not places in the user's file, so the location is walked alongside the
 raw document and only real keys and indices are kept: the fault path is exactly
 what the user typed (``stations.store.service.cv``). Errors from the members of a
 union that do not match the kind of value given (a mapping where a matrix was
-meant) are dropped; if none is left, one fault says what the field accepts.
+meant) are dropped; if none is left, one fault says what the field accepts. A
+routing row takes a list (of stations) only at ``fanout``; elsewhere it takes a
+probability, so a list there is one fault at its key, and errors from the row's
+list member are not reported for any other value.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from eda_sim.errors import Fault
+from eda_sim.scenario import schema
 
 __all__ = ["describe_value", "faults_from_validation", "format_path", "suggest"]
 
@@ -202,6 +206,39 @@ def _walk(
     return path, labels
 
 
+def _routing_key(
+    loc: Sequence[str | int], raw: Any, root: type[BaseModel]
+) -> tuple[list[str | int], Any, str] | None:
+    """Where ``loc`` passes a routing row's key other than ``fanout``, and what is there.
+
+    Returns the key's real path, its value in ``raw`` and the kind of the union
+    member the error came from (``"list"`` for the list of stations only ``fanout``
+    takes), or None when ``loc`` passes no such key.
+    """
+    annotation: Any = root
+    node: Any = raw
+    path: list[str | int] = []
+    for position, element in enumerate(loc):
+        if (
+            annotation == schema.RoutingRow
+            and isinstance(node, dict)
+            and element in node
+            and element != schema.FANOUT_KEY
+        ):
+            member = loc[position + 1] if position + 1 < len(loc) else ""
+            return [*path, element], node[element], _label_kind(str(member))
+        if isinstance(node, dict) and isinstance(element, str) and element in node:
+            path.append(element)
+            node = node[element]
+        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
+            path.append(element)
+            node = node[element]
+        annotation = _step(annotation, element)
+        if annotation is None:
+            return None
+    return None
+
+
 def _message(error: Any, root: type[BaseModel]) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -267,6 +304,20 @@ def faults_from_validation(
 
     for item in error.errors():
         kind = item["type"]
+        routing_key = _routing_key(item["loc"], raw, root)
+        if routing_key is not None:
+            key_path, value, member = routing_key
+            if isinstance(value, list):  # one fault for the list, not one per element
+                where = format_path(key_path)
+                fault = Fault(
+                    place(where), f"must be a probability, got a list {describe_value(value)}"
+                )
+                if fault not in faults:
+                    kept_paths.append(where)
+                    faults.append(fault)
+                continue
+            if member == "list":  # only 'fanout' takes a list: not what was meant here
+                continue
         path, labels = _walk(item["loc"], raw, keep_last=kind == "missing")
         where = format_path(path)
         if kind in ("union_tag_invalid", "union_tag_not_found"):

@@ -236,13 +236,16 @@ class Scenario:
         """
         current = self.document.run.model_dump(exclude_unset=True)
         current.update({k: v for k, v in changes.items() if v is not None})
+        arrivals = [event_class.arrivals for event_class in self.classes]
         try:
             run_spec = schema.RunSpec.model_validate(current)
         except ValidationError as error:
-            raise ScenarioError(
-                faults_from_validation(error, current, schema.RunSpec, prefix="run")
-            ) from None
-        run = run_settings(run_spec, self.classes)
+            faults = faults_from_validation(error, current, schema.RunSpec, prefix="run")
+            checkable = checkable_run(current)  # a bad setting does not hide the warm-up's fault
+            if checkable is not None:
+                faults.extend(check_run(run_settings(checkable, arrivals)))
+            raise ScenarioError(faults) from None
+        run = run_settings(run_spec, arrivals)
         raise_if(check_run(run))
         document = self.document.model_copy(update={"run": run_spec})
         return replace(self, run=run, document=document)
@@ -254,21 +257,21 @@ def raise_if(faults: Sequence[Fault], error: type[ScenarioError] = ScenarioError
         raise error(list(faults))
 
 
-def trace_horizon(classes: Sequence[EventClass]) -> float | None:
+def trace_horizon(arrivals: Sequence[ArrivalProcess]) -> float | None:
     """The default horizon of a scenario that replays traces: just past the last arrival."""
-    ends = [float(c.arrivals.times[-1]) for c in classes if c.arrivals.times is not None]
+    ends = [float(process.times[-1]) for process in arrivals if process.times is not None]
     return float(np.nextafter(max(ends), np.inf)) if ends else None
 
 
-def run_settings(spec: schema.RunSpec, classes: Sequence[EventClass] = ()) -> RunSettings:
+def run_settings(spec: schema.RunSpec, arrivals: Sequence[ArrivalProcess] = ()) -> RunSettings:
     """Run settings from the file's ``run:`` section.
 
     Without an explicit ``horizon``, a scenario that replays traces runs to the end
-    of its longest trace.
+    of its longest trace (``arrivals``: every event class's arrival process).
     """
     horizon = spec.horizon
     if "horizon" not in spec.model_fields_set:
-        horizon = trace_horizon(classes) or horizon
+        horizon = trace_horizon(arrivals) or horizon
     return RunSettings(
         horizon=horizon,
         warmup=spec.warmup,
@@ -277,6 +280,48 @@ def run_settings(spec: schema.RunSpec, classes: Sequence[EventClass] = ()) -> Ru
         confidence=spec.confidence,
         precision=spec.precision,
     )
+
+
+#: The run settings :func:`check_run` compares.
+_CHECKED_RUN_FIELDS = frozenset({"horizon", "warmup"})
+
+
+def checkable_run(raw: object) -> schema.RunSpec | None:
+    """The well-formed part of a ``run:`` section that failed the schema, for :func:`check_run`.
+
+    The settings that failed are left at their defaults, which :func:`check_run`
+    does not look at, so its fault (if any) is independent of theirs. When the
+    horizon or the warm-up failed, or an unknown field may be one of them misspelt,
+    there is nothing to check and the result is None.
+
+    Parameters
+    ----------
+    raw : object
+        The section as written (a mapping of settings).
+
+    Returns
+    -------
+    RunSpec or None
+        The section without its malformed settings, or None.
+    """
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return schema.RunSpec.model_validate(raw)
+    except ValidationError as error:
+        locations = [item["loc"] for item in error.errors()]
+    if any(len(loc) == 0 for loc in locations):
+        return None
+    malformed = {loc[0] for loc in locations}
+    unknown = malformed - set(schema.RunSpec.model_fields)
+    if malformed & _CHECKED_RUN_FIELDS or (unknown and not raw.keys() >= _CHECKED_RUN_FIELDS):
+        return None
+    try:
+        return schema.RunSpec.model_validate(
+            {key: value for key, value in raw.items() if key not in malformed}
+        )
+    except ValidationError:  # pragma: no cover - every malformed field was left out
+        return None
 
 
 def check_run(run: RunSettings) -> list[Fault]:

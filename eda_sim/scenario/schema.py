@@ -3,15 +3,17 @@
 These pydantic models describe the file exactly as a user writes it; they check
 types, ranges and which fields go together, and give ``eda-sim schema`` its JSON
 Schema. Cross-references (station names in routing, stability, matrix shapes)
-are checked in :mod:`eda_sim.scenario.model`, which turns a document into the
-immutable :class:`~eda_sim.scenario.model.Scenario` the engines run.
+are checked in :mod:`eda_sim.scenario.build`, which turns a document into the
+immutable :class:`~eda_sim.scenario.model.Scenario` the engines run, and which
+also checks the well-formed parts of a document that fails this schema
+(:func:`part_adapter` validates one part on its own).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 __all__ = [
     "ArrivalSpec",
@@ -23,6 +25,7 @@ __all__ = [
     "ScenarioDocument",
     "StationSpec",
     "TraceSpec",
+    "part_adapter",
 ]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -36,6 +39,10 @@ class _Spec(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, strict=True, allow_inf_nan=False, populate_by_name=True
     )
+
+
+#: The strictness of ``_Spec`` for a part validated on its own (see :func:`part_adapter`).
+_PART_CONFIG = ConfigDict(strict=True, allow_inf_nan=False)
 
 
 def _exactly_one(spec: BaseModel, *names: str) -> None:
@@ -227,10 +234,16 @@ ArrivalSpec = Annotated[PoissonSpec | RenewalSpec | TraceSpec, Field(discriminat
 #: The routing-row key that publishes a completed event to every listed station.
 FANOUT_KEY = "fanout"
 
-RoutingRow = dict[str, Probability | list[str]]
+#: What a routing row gives a station: a probability (or, at ``fanout``, a list of stations).
+RoutingTarget = Probability | list[str]
+
+RoutingRow = dict[str, RoutingTarget]
+
+#: A routing matrix in station order.
+RoutingMatrix = list[list[Probability]]
 
 RoutingSpec = Annotated[
-    dict[str, RoutingRow] | list[list[Probability]],
+    dict[str, RoutingRow] | RoutingMatrix,
     Field(
         description="{from: {to: probability, fanout: [subscribers]}} or a matrix in station "
         "order; the rest of each row leaves the system; fanout sends a copy to every listed "
@@ -297,6 +310,15 @@ class ScenarioDocument(_Spec):
         if self.classes is None and self.arrivals is None:
             raise ValueError("give arrivals (one event type) or classes (several)")
         return self
+
+
+def part_adapter(annotation: Any) -> TypeAdapter[Any]:
+    """A validator for one part of a document (a routing row's entry, an arrival stream...).
+
+    It is as strict as the document's own fields (no text for numbers, no NaN), so
+    a part passes it exactly when it passes the schema inside a whole document.
+    """
+    return TypeAdapter(annotation, config=_PART_CONFIG)
 
 
 def json_schema() -> dict[str, Any]:

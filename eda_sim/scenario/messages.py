@@ -184,6 +184,19 @@ def _value_kind(value: Any) -> str:
     return "other"
 
 
+#: What :func:`_child` returns when a location element is not a key or index in the document.
+_ABSENT: Any = object()
+
+
+def _child(node: Any, element: str | int) -> Any:
+    """The value at key or index ``element`` of ``node`` as written, or :data:`_ABSENT`."""
+    if isinstance(node, dict) and isinstance(element, str) and element in node:
+        return node[element]
+    if isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
+        return node[element]
+    return _ABSENT
+
+
 def _walk(
     loc: Sequence[str | int], raw: Any, keep_last: bool
 ) -> tuple[list[str | int], list[tuple[str, Any]]]:
@@ -193,12 +206,10 @@ def _walk(
     node: Any = raw
     for position, element in enumerate(loc):
         last = position == len(loc) - 1
-        if isinstance(node, dict) and isinstance(element, str) and element in node:
+        child = _child(node, element)
+        if child is not _ABSENT:
             path.append(element)
-            node = node[element]
-        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-            path.append(element)
-            node = node[element]
+            node = child
         elif last and keep_last:
             path.append(element)
         else:
@@ -227,12 +238,10 @@ def _routing_key(
         ):
             member = loc[position + 1] if position + 1 < len(loc) else ""
             return [*path, element], node[element], _label_kind(str(member))
-        if isinstance(node, dict) and isinstance(element, str) and element in node:
+        child = _child(node, element)
+        if child is not _ABSENT:
             path.append(element)
-            node = node[element]
-        elif isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-            path.append(element)
-            node = node[element]
+            node = child
         annotation = _step(annotation, element)
         if annotation is None:
             return None

@@ -10,6 +10,7 @@ test also checks the joint 99% agreement of the two engines' run summaries.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -334,3 +335,33 @@ def test_cli_engine_errors_are_one_line_exit_2() -> None:
         "--engine", "turbo",
     )  # fmt: skip
     assert swept.returncode == 2 and "--engine" in swept.stderr
+
+
+_BOUNDS_CHECKED = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import test_fast_engine as t
+for name in sorted(t.SUPPORTED):
+    t.test_same_replication_as_the_simpy_engine(name, 150.0)
+t.test_long_run_refills_and_grows_and_stays_identical()
+t.test_deterministic_tandem_per_visit_waits()
+for case in [(1.0, 0.5, 0.75, 1, 2), (1.0, 1.0, 1.0, 1, 2), (0.5, 0.5, 1.0, 2, 3)]:
+    t.test_deterministic_ties_follow_simpy_order(*case)
+print("ok")
+"""
+
+
+def test_the_loop_stays_in_bounds(tmp_path: Path) -> None:
+    """The loop indexes without bounds checks; compiled with them, every case above passes.
+
+    Run in a fresh process with ``NUMBA_BOUNDSCHECK=1`` and an empty cache, so that
+    an index past an array's end (the event pool, the heap, a stream buffer, the
+    per-event scratch arrays) raises an IndexError instead of reading other memory.
+    """
+    environment = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _BOUNDS_CHECKED, str(Path(__file__).parent)],
+        capture_output=True, text=True, cwd=ROOT, env=environment, check=False, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

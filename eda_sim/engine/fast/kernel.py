@@ -180,10 +180,11 @@ def run_kernel(
     n_free = si[FREE_COUNT]
     refill = si[NEED_REFILL]
     hist_full = si[HIST_FULL]
-    # What one event schedules (at most 3 events) and who gets a server (at most 2).
-    new_t = np.empty(4)
-    new_o = np.empty(4, dtype=np.int64)
-    new_p = np.empty(4, dtype=np.int64)
+    # What one event schedules and who gets a server: at most 2 of each (an arrival's
+    # next arrival and service end; a departure's next service and its line's head).
+    new_t = np.empty(2)
+    new_o = np.empty(2, dtype=np.int64)
+    new_p = np.empty(2, dtype=np.int64)
     begin = np.empty(2, dtype=np.int64)
     while True:
         now = ht[0]

@@ -28,57 +28,18 @@ Warm-up 5% of the horizon; the whole file runs in well under 90 s.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from validation_support import FAMILY_ALPHA, Check, assert_inside, simulate
 
-from eda_sim.experiment import run
 from eda_sim.results import RunResult
 from eda_sim.scenario import scenario_from_dict
 from eda_sim.stats import t_interval
 from eda_sim.theory import erlang_b, mg1_priority, mm1, mmc_priority
 from eda_sim.theory.scenario import solve
-
-FAMILY_ALPHA = 0.01
-REPLICATIONS = 15
-WARMUP_SHARE = 0.05
-
-
-@dataclass(frozen=True)
-class Check:
-    """One simulated metric (a value per replication) and the exact values it must cover."""
-
-    label: str
-    values: Sequence[float]
-    exact: dict[str, float]  # source ("solver", "formula", ...) -> value
-
-
-def assert_inside(checks: Sequence[Check]) -> None:
-    """Every check's Bonferroni-corrected interval must cover each of its exact values."""
-    level = 1 - FAMILY_ALPHA / len(checks)
-    misses = []
-    for check in checks:
-        interval = t_interval(check.values, level)
-        for source, exact in check.exact.items():
-            if not interval.contains(exact):
-                misses.append(
-                    f"{check.label}: {source} {exact:.5g} outside "
-                    f"[{interval.low:.5g}, {interval.high:.5g}] ({level:.4%})"
-                )
-    assert not misses, "\n".join(misses)
-
-
-def simulate(document: dict[str, Any], *, horizon: float, seed: int) -> RunResult:
-    return run(
-        scenario_from_dict(document),
-        replications=REPLICATIONS,
-        horizon=horizon,
-        warmup=WARMUP_SHARE * horizon,
-        seed=seed,
-    )
 
 
 def exp(mean: float) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from validation_support import FAMILY_ALPHA
 
 from eda_sim.experiment import run
 from eda_sim.scenario import load_scenario, scenario_from_dict
@@ -21,7 +22,6 @@ from eda_sim.stats import t_interval
 from eda_sim.theory import StationTheory, jackson, mm1, mmc
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-FAMILY_ALPHA = 0.01
 CHECKED = ("L", "W", "Wq")
 
 

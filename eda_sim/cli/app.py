@@ -168,15 +168,33 @@ class LazyProgress:
             self.bar = None
 
 
+# Arguments and options that several commands take, declared once.
+ScenarioArgument = Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")]
+HorizonOption = Annotated[float | None, typer.Option(help="simulated time per replication")]
+WarmupOption = Annotated[str | None, typer.Option(help="auto (MSER-5), none, or a time to discard")]
+WorkersOption = Annotated[
+    int | None, typer.Option(help="processes to run replications in (default: one per CPU)")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(metavar="ADDRESS", help="run replications on a Dask cluster (tcp://host:8786)"),
+]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        metavar="simpy|fast",
+        help="simulation engine: simpy (default) or fast (compiled; needs eda-sim[fast])",
+    ),
+]
+
+
 @app.command("run")
 def run_command(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
-    horizon: Annotated[float | None, typer.Option(help="simulated time per replication")] = None,
+    scenario_path: ScenarioArgument,
+    horizon: HorizonOption = None,
     replications: Annotated[int | None, typer.Option(help="independent replications")] = None,
     seed: Annotated[int | None, typer.Option(help="root random seed (>= 0)")] = None,
-    warmup: Annotated[
-        str | None, typer.Option(help="auto (MSER-5), none, or a time to discard")
-    ] = None,
+    warmup: WarmupOption = None,
     precision: Annotated[
         float | None,
         typer.Option(help="target relative CI half-width; adds replications until met"),
@@ -187,14 +205,8 @@ def run_command(
     ci: Annotated[
         str, typer.Option(metavar="replications|batch-means", help="how intervals are formed")
     ] = "replications",
-    workers: Annotated[
-        int | None,
-        typer.Option(help="processes to run replications in (default: one per CPU)"),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(metavar="ADDRESS", help="run on a Dask cluster (tcp://host:8786)"),
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     json_path: Annotated[
         str | None,
         typer.Option(
@@ -204,13 +216,7 @@ def run_command(
     allow_unstable: Annotated[
         bool, typer.Option(help="run stations with unlimited capacity and load >= 1 anyway")
     ] = False,
-    engine: Annotated[
-        str,
-        typer.Option(
-            metavar="simpy|fast",
-            help="simulation engine: simpy (default) or fast (compiled; needs eda-sim[fast])",
-        ),
-    ] = "simpy",
+    engine: EngineOption = "simpy",
     report_dir: Annotated[
         Path | None,
         typer.Option(
@@ -321,7 +327,7 @@ def run_command(
 
 @app.command("validate")
 def validate_command(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
+    scenario_path: ScenarioArgument,
     allow_unstable: Annotated[
         bool, typer.Option(help="accept stations with unlimited capacity and load >= 1")
     ] = False,
@@ -333,7 +339,7 @@ def validate_command(
 
 @app.command("theory")
 def theory_command(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
+    scenario_path: ScenarioArgument,
     json_path: Annotated[
         str | None,
         typer.Option(

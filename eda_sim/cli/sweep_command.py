@@ -24,7 +24,13 @@ from rich.text import Text
 
 from eda_sim.cli.app import (
     INTERRUPTED,
+    EngineOption,
+    HorizonOption,
     LazyProgress,
+    ScenarioArgument,
+    SchedulerOption,
+    WarmupOption,
+    WorkersOption,
     _cli_fault_paths,
     _console,
     _fail,
@@ -129,7 +135,7 @@ def _translate(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
 
 @app.command("sweep")
 def sweep_command(
-    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario YAML file")],
+    scenario_path: ScenarioArgument,
     param: Annotated[
         str,
         typer.Option(
@@ -146,21 +152,16 @@ def sweep_command(
             help="values to run: 0.5,0.6,0.7 or 0.5:0.9:0.1 (STOP included when on the grid)",
         ),
     ],
-    horizon: Annotated[float | None, typer.Option(help="simulated time per replication")] = None,
+    horizon: HorizonOption = None,
     replications: Annotated[
         int | None, typer.Option(help="independent replications per point")
     ] = None,
     seed: Annotated[
         int | None, typer.Option(help="root random seed (>= 0), the same at every point")
     ] = None,
-    warmup: Annotated[str | None, typer.Option(help="auto, none, or a time to discard")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="processes to run replications in [default: one per CPU]")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(metavar="ADDRESS", help="run replications on this Dask scheduler"),
-    ] = None,
+    warmup: WarmupOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     json_path: Annotated[
         str | None,
         typer.Option(
@@ -185,13 +186,7 @@ def sweep_command(
         bool,
         typer.Option(help="run points where a station of unlimited capacity has load >= 1"),
     ] = False,
-    engine: Annotated[
-        str,
-        typer.Option(
-            metavar="simpy|fast",
-            help="simulation engine: simpy (default) or fast (compiled; needs eda-sim[fast])",
-        ),
-    ] = "simpy",
+    engine: EngineOption = "simpy",
     report_dir: Annotated[
         Path | None,
         typer.Option(

@@ -20,6 +20,7 @@ LAYERS = {
     "distributions": 1,
     "traces": 1,
     "routing": 1,
+    "traffic": 1,
     "scenario": 2,
     "theory": 3,
     "checks": 3,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from rich.table import Table
 from rich.text import Text
 
@@ -295,17 +294,28 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
 
 
 def validate_table(scenario: Scenario) -> Table:
-    """Stations with servers, capacity, service, arrival rate, visit ratio and ρ."""
+    """Stations with servers, capacity, service, arrival rate, loss, visit ratio and ρ.
+
+    The arrival rate is what reaches the station (losses upstream carried
+    downstream); ρ offered is its load, ρ carried the load of what it admits,
+    which the stability check compares with 1 at a station without a capacity.
+    """
     rates = scenario.arrival_rates().sum(axis=0)
     visits = scenario.visit_ratios()
-    loads = scenario.offered_load()
+    offered = scenario.offered_load()
+    carried = scenario.carried_load()
+    loss = scenario.traffic.loss
     classes = len(scenario.classes)
     title = (
         f"{scenario.name}: valid ({len(scenario.stations)} stations, "
         f"{classes} event class{'es' if classes > 1 else ''})"
     )
     table = Table(title=Text(title), title_justify="left")
-    for column in ("station", "servers", "capacity", "service", "arrival rate", "visit ratio", "ρ"):
+    columns = (
+        "station", "servers", "capacity", "service", "arrival rate", "loss", "visit ratio",
+        "ρ offered", "ρ carried",
+    )  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="left" if column in ("station", "service") else "right")
     for index, station in enumerate(scenario.stations):
         table.add_row(
@@ -314,8 +324,10 @@ def validate_table(scenario: Scenario) -> Table:
             "∞" if station.capacity is None else str(station.capacity),
             Text(station.service.describe()),
             f"{rates[index]:.4g}",
+            f"{float(loss[index]):.4g}",
             f"{visits[index]:.4g}",
-            f"{float(np.asarray(loads)[index]):.4g}",
+            f"{float(offered[index]):.4g}",
+            f"{float(carried[index]):.4g}",
         )
     return table
 

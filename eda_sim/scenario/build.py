@@ -172,13 +172,14 @@ def _arrival_process(
 def _stability_faults(scenario: Scenario) -> list[Fault]:
     listing = ", ".join(
         f"{name}={rho:.4g}"
-        for name, rho in zip(scenario.station_names, scenario.offered_load(), strict=True)
+        for name, rho in zip(scenario.station_names, scenario.carried_load(), strict=True)
     )
     return [
         Fault(
             f"stations.{name}",
             f"offered load ρ = {rho:.4g} >= 1 with unlimited capacity: its queue grows "
-            f"without bound (ρ per station: {listing}; --allow-unstable runs it anyway)",
+            f"without bound (ρ per station, carried after losses upstream: {listing}; "
+            "--allow-unstable runs it anyway)",
         )
         for name, rho in scenario.unstable_stations()
     ]

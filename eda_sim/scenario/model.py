@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ from eda_sim.errors import Fault, ScenarioError
 from eda_sim.routing import Routing
 from eda_sim.scenario import schema
 from eda_sim.scenario.messages import describe_value, faults_from_validation
+from eda_sim.traffic import Traffic
 
 __all__ = [
     "DEFAULT_CLASS",
@@ -171,29 +173,51 @@ class Scenario:
         """True when the file used the one-class shorthand (top-level ``arrivals``)."""
         return self.document.classes is None
 
-    def arrival_rates(self) -> np.ndarray:
-        """Visit rates ``λ[k, i]`` of class ``k`` at station ``i`` (traffic equations)."""
-        return np.array([c.routing.traffic(c.arrivals.rate) for c in self.classes])
+    @cached_property
+    def traffic(self) -> Traffic:
+        """Offered and carried rates per class and station, losses carried downstream.
 
-    def offered_load(self) -> np.ndarray:
-        """``ρ_i = Σ_k λ[k, i]·E[S_k,i] / c_i`` per station."""
+        Solved once per scenario (:func:`eda_sim.scenario.load.scenario_traffic`).
+        """
+        from eda_sim.scenario.load import scenario_traffic  # load needs this module's types
+
+        return scenario_traffic(self)
+
+    def arrival_rates(self) -> np.ndarray:
+        """Offered visit rates ``λ[k, i]``: what reaches station ``i``, after losses upstream."""
+        return np.array(self.traffic.offered)
+
+    def carried_rates(self) -> np.ndarray:
+        """Carried visit rates ``λ[k, i] (1 − loss_i)``: what station ``i`` admits."""
+        return np.array(self.traffic.carried)
+
+    def _loads(self) -> tuple[np.ndarray, np.ndarray]:
         means = np.array([[d.mean for d in c.service] for c in self.classes])
         servers = np.array([s.servers for s in self.stations], dtype=float)
-        return np.asarray((self.arrival_rates() * means).sum(axis=0) / servers)
+        return self.traffic.loads(means, servers)
+
+    def offered_load(self) -> np.ndarray:
+        """``ρ_i = Σ_k λ[k, i]·E[S_k,i] / c_i`` per station on the offered rates."""
+        return self._loads()[0]
+
+    def carried_load(self) -> np.ndarray:
+        """The load of the admitted events per station (below 1 at a station with a capacity)."""
+        return self._loads()[1]
 
     def unstable_stations(self) -> list[tuple[str, float]]:
-        """``(name, ρ)`` of every station with unlimited capacity and offered load ρ >= 1.
+        """``(name, ρ)`` of every station with unlimited capacity and carried load ρ >= 1.
 
-        Such a station has no steady state: its queue grows without bound.
+        Such a station has no steady state: its queue grows without bound. Its
+        load is what the stations before it let through (losses carried downstream).
         """
         return [
             (station.name, float(rho))
-            for station, rho in zip(self.stations, self.offered_load(), strict=True)
+            for station, rho in zip(self.stations, self.carried_load(), strict=True)
             if station.capacity is None and not rho < 1
         ]
 
     def visit_ratios(self) -> np.ndarray:
-        """Expected visits to each station per external arrival, over all classes."""
+        """Expected visits offered to each station per external arrival, over all classes."""
         rates = self.arrival_rates().sum(axis=0)
         return np.asarray(rates / sum(c.arrivals.rate for c in self.classes))
 

@@ -52,7 +52,12 @@ def erlang_c_exact(c: int, a: Fraction) -> Fraction:
 
 
 def ctmc_birth_death(lam: float, mu: float, c: int, k: int) -> np.ndarray:
-    """Stationary law of the M/M/c/K chain by solving pi Q = 0, sum pi = 1 (dense)."""
+    """Stationary law of the M/M/c/K chain by solving pi Q = 0, sum pi = 1 (dense, direct).
+
+    One balance equation (the last, implied by the others) is replaced by the
+    normalisation and the square system is solved by LU: exact to rounding, unlike
+    a least-squares fit of the overdetermined system.
+    """
     q = np.zeros((k + 1, k + 1))
     for n in range(k + 1):
         if n < k:
@@ -60,11 +65,11 @@ def ctmc_birth_death(lam: float, mu: float, c: int, k: int) -> np.ndarray:
         if n > 0:
             q[n, n - 1] = min(n, c) * mu
         q[n, n] = -q[n].sum()
-    a = np.vstack([q.T, np.ones(k + 1)])
-    b = np.zeros(k + 2)
+    a = q.T.copy()
+    a[-1] = 1.0
+    b = np.zeros(k + 1)
     b[-1] = 1.0
-    pi, *_ = np.linalg.lstsq(a, b, rcond=None)
-    return pi
+    return np.linalg.solve(a, b)
 
 
 def assert_little(r: StationTheory) -> None:

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eda_sim.engine.simpy_engine import simulate_replication
+from eda_sim.engine.simpy import simulate_replication
 from eda_sim.experiment import default_workers, run
 from eda_sim.scenario import Scenario, load_scenario
 

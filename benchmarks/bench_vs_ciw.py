@@ -23,7 +23,7 @@ How to run (from the repository root)::
 The implementations:
 
 eda-sim
-    ``eda_sim.engine.simpy_engine.simulate_replication`` on
+    ``eda_sim.engine.simpy.simulate_replication`` on
     ``scenarios/jackson3.yaml`` (replication 0, no warm-up). If the engine cannot be
     imported the script says so and runs the others.
 eda-sim fast
@@ -155,12 +155,8 @@ def make_eda_sim_runner() -> tuple[Runner | None, str]:
     """Return a runner for the eda-sim engine, or ``None`` and the reason it is missing."""
     _ensure_repo_on_path()
     try:
-        # `from eda_sim.engine import simpy_engine` rather than importing the function from
-        # the module keeps ruff's import sorting stable while the package is being written.
-        from eda_sim.engine import simpy_engine
+        from eda_sim.engine.simpy import simulate_replication
         from eda_sim.scenario import load_scenario
-
-        simulate_replication = simpy_engine.simulate_replication
     except (ImportError, AttributeError) as exc:
         return None, f"ImportError: {exc}"
     except Exception as exc:  # a module that is half written

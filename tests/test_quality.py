@@ -75,17 +75,29 @@ def test_modules_import_only_from_lower_layers() -> None:
     assert not offences, "\n".join(offences)
 
 
-def test_only_the_simpy_engine_imports_simpy() -> None:
-    importers = sorted(
+def _importers(package: str) -> list[str]:
+    """The package's modules that import ``package`` (or one of its submodules)."""
+    return sorted(
         str(path.relative_to(ROOT))
         for path in PACKAGE.rglob("*.py")
         if any(
             (
                 isinstance(node, ast.Import)
-                and any(a.name.split(".")[0] == "simpy" for a in node.names)
+                and any(a.name.split(".")[0] == package for a in node.names)
             )
-            or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "simpy")
+            or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package)
             for node in ast.walk(ast.parse(path.read_text()))
         )
     )
-    assert importers == ["eda_sim/engine/simpy_engine.py"]
+
+
+def test_only_the_simpy_engine_imports_simpy() -> None:
+    importers = _importers("simpy")
+    assert importers, "the SimPy engine imports simpy"
+    assert all(path.startswith("eda_sim/engine/simpy/") for path in importers), importers
+
+
+def test_only_the_fast_engine_imports_numba() -> None:
+    importers = _importers("numba")
+    assert importers, "the fast engine imports numba"
+    assert all(path.startswith("eda_sim/engine/fast/") for path in importers), importers

@@ -39,7 +39,7 @@ from eda_sim.engine.records import (
     station_record,
     system_record,
 )
-from eda_sim.engine.simpy_engine import COUNT_WINDOW_ARRIVALS, MAX_GAP_SAMPLE, PATH_INTERVALS
+from eda_sim.engine.settings import COUNT_WINDOW_ARRIVALS, MAX_GAP_SAMPLE, PATH_INTERVALS
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.rng import DEFAULT_BATCH_SIZE, stream_generator
 from eda_sim.scenario import Scenario

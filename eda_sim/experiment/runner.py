@@ -41,7 +41,7 @@ from eda_sim.engine.records import (
     ReplicationResult,
     mser_cut,
 )
-from eda_sim.engine.simpy_engine import simulate_replication
+from eda_sim.engine.simpy import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.executors import open_executor
 from eda_sim.results import (

@@ -1,0 +1,235 @@
+"""What a SimPy replication measures, and the result it returns (SimPy engine).
+
+:class:`Measurement` holds every streamed monitor of one replication
+(:mod:`eda_sim.stats`): one :class:`~eda_sim.stats.StationMonitor` per station,
+one :class:`~eda_sim.stats.SystemMonitor` for the system and one per event
+class, an :class:`~eda_sim.stats.ArrivalCounter` per class, the hop counts,
+the last waits per station (when asked for) and the event trace (when asked
+for). The walk (:mod:`eda_sim.engine.simpy.walk`) calls the monitors at its
+hook points; this module adds what runs beside the walk: the grid ticks that
+keep the sample path, the warm-up snapshot, and :meth:`Measurement.result`.
+
+A new metric is streamed by a monitor in :mod:`eda_sim.stats`, called from the
+walk's hook point where its events happen, and named in
+:mod:`eda_sim.metrics`; :meth:`Measurement.result` is where its value goes into
+the replication's records.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from eda_sim.engine.records import (
+    ClassObservations,
+    ReplicationResult,
+    SamplePath,
+    TraceRecord,
+    station_record,
+    system_record,
+)
+from eda_sim.engine.settings import (
+    COUNT_WINDOW_ARRIVALS,
+    MAX_GAP_SAMPLE,
+    PATH_INTERVALS,
+    ReplicationSettings,
+)
+from eda_sim.scenario import Scenario
+from eda_sim.stats import (
+    ArrivalCounter,
+    StationMonitor,
+    StationSnapshot,
+    SystemMonitor,
+    SystemSnapshot,
+)
+
+__all__ = ["Measurement", "TraceLog"]
+
+
+class TraceLog:
+    """Every arrival, start, departure, loss, copy and block of a replication, in order.
+
+    Kept only when a trace is asked for: memory grows with the run.
+    """
+
+    __slots__ = ("class_names", "records", "station_names")
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.records: list[TraceRecord] = []
+        self.class_names = scenario.class_names
+        self.station_names = scenario.station_names
+
+    def add(self, time: float, kind: str, event: int, class_index: int, station: int) -> None:
+        """Record ``kind`` (see :class:`~eda_sim.engine.records.TraceRecord`); station -1: none."""
+        self.records.append(
+            TraceRecord(
+                time,
+                kind,
+                event,
+                self.class_names[class_index],
+                self.station_names[station] if station >= 0 else None,
+            )
+        )
+
+
+class Measurement:
+    """The monitors of one replication and the result built from them.
+
+    Attributes
+    ----------
+    stations : list of StationMonitor
+        One per station, in station order.
+    system : SystemMonitor
+        The whole system.
+    classes : list of SystemMonitor
+        One per event class.
+    counters : list of ArrivalCounter
+        External arrivals per class (the Poisson checks).
+    transitions : list of list of list of int
+        ``transitions[k][i][j]``: hops of class ``k`` from station ``i`` to ``j``;
+        the last column counts exits.
+    recent_waits : list of deque or None
+        The last ``(wait, time per visit)`` pairs per station, or None.
+    log : TraceLog or None
+        The event trace, or None.
+    """
+
+    def __init__(
+        self, scenario: Scenario, settings: ReplicationSettings, trace: bool, keep_waits: int
+    ) -> None:
+        self.scenario = scenario
+        self.settings = settings
+        self.stations = [StationMonitor(station.servers) for station in scenario.stations]
+        self.system = SystemMonitor()
+        self.classes = [SystemMonitor() for _ in scenario.classes]
+        self.counters = [
+            ArrivalCounter(COUNT_WINDOW_ARRIVALS / c.arrivals.rate, settings.warmup, MAX_GAP_SAMPLE)
+            for c in scenario.classes
+        ]
+        width = len(scenario.stations) + 1
+        self.transitions = [[[0] * width for _ in scenario.stations] for _ in scenario.classes]
+        self.recent_waits: list[deque[tuple[float, float]]] | None = (
+            [deque(maxlen=keep_waits) for _ in scenario.stations] if keep_waits > 0 else None
+        )
+        self.log = TraceLog(scenario) if trace else None
+        self.grid = np.linspace(0.0, settings.horizon, PATH_INTERVALS + 1)
+        # Per station: its distinct consecutive snapshots, and how many grid points each covers.
+        self._station_path: list[list[StationSnapshot]] = [[m.snapshot(0.0)] for m in self.stations]
+        self._station_repeats: list[list[int]] = [[1] for _ in self.stations]
+        self._system_path: list[SystemSnapshot] = [self.system.snapshot(0.0)]
+        self._class_paths: list[list[SystemSnapshot]] = [[m.snapshot(0.0)] for m in self.classes]
+        self._warm = [m.snapshot(0.0) for m in self.stations]
+        self._warm_system = [self.system.snapshot(0.0), *(m.snapshot(0.0) for m in self.classes)]
+
+    def start(self, env: simpy.Environment) -> None:
+        """Start the grid ticks and, with a warm-up, the snapshot at its end."""
+        env.process(self._ticks(env))
+        if self.settings.warmup > 0:
+            env.timeout(self.settings.warmup).callbacks.append(lambda _: self._end_warmup(env.now))
+
+    def _record_path(self, now: float) -> None:
+        """Snapshot every monitor at grid point ``now``.
+
+        A station with no one present and no arrival, loss or departure since its
+        last snapshot has the same running totals as then: its last snapshot is
+        counted once more instead (:attr:`_station_repeats`; the time column is
+        set to the grid in :meth:`result`), which makes the sample path of a
+        large, mostly idle network cheap.
+        """
+        for monitor, rows, repeats in zip(
+            self.stations, self._station_path, self._station_repeats, strict=True
+        ):
+            previous = rows[-1]
+            if (
+                monitor.present == 0
+                and monitor.completions == previous.completions
+                and monitor.arrivals == previous.arrivals
+            ):
+                repeats[-1] += 1
+            else:
+                rows.append(monitor.snapshot(now))
+                repeats.append(1)
+        self._system_path.append(self.system.snapshot(now))
+        for whole, snapshots in zip(self.classes, self._class_paths, strict=True):
+            snapshots.append(whole.snapshot(now))
+
+    def _station_rows(self, station: int) -> np.ndarray:
+        """Station ``station``'s sample path: one row per grid point (snapshot fields)."""
+        rows = np.repeat(
+            np.array(self._station_path[station], dtype=float),
+            self._station_repeats[station],
+            axis=0,
+        )
+        rows[:, 0] = self.grid  # every snapshot was taken at its grid point
+        return rows
+
+    def _ticks(self, env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
+        for time in self.grid[1:-1].tolist():
+            yield env.timeout(time - env.now)
+            self._record_path(time)
+
+    def _end_warmup(self, now: float) -> None:
+        self._warm = [m.snapshot(now) for m in self.stations]
+        self._warm_system = [self.system.snapshot(now), *(m.snapshot(now) for m in self.classes)]
+
+    def result(self) -> ReplicationResult:
+        """The replication's records, observations, sample path, waits and trace at the horizon.
+
+        Called once the run has reached the horizon.
+        """
+        scenario, settings = self.scenario, self.settings
+        horizon = settings.horizon
+        self._record_path(horizon)
+        end = [monitor.snapshot(horizon) for monitor in self.stations]
+        names = scenario.station_names
+        path = SamplePath(
+            times=self.grid,
+            stations={name: self._station_rows(index) for index, name in enumerate(names)},
+            servers={station.name: station.servers for station in scenario.stations},
+            system=np.array(self._system_path, dtype=float),
+            classes={
+                c.name: np.array(rows, dtype=float)
+                for c, rows in zip(scenario.classes, self._class_paths, strict=True)
+            },
+        )
+        waits = None
+        if self.recent_waits is not None:
+            waits = {
+                name: tuple(recent) for name, recent in zip(names, self.recent_waits, strict=True)
+            }
+        return ReplicationResult(
+            replication=settings.replication,
+            seed=settings.seed,
+            horizon=horizon,
+            warmup=settings.warmup,
+            stations={
+                station.name: station_record(start, finish, station.servers)
+                for station, start, finish in zip(scenario.stations, self._warm, end, strict=True)
+            },
+            system=system_record(self._warm_system[0], self._system_path[-1]),
+            classes={
+                event_class.name: system_record(start, rows[-1])
+                for event_class, start, rows in zip(
+                    scenario.classes, self._warm_system[1:], self._class_paths, strict=True
+                )
+            },
+            completed_visits=sum(m.completions for m in self.stations),
+            observations={
+                event_class.name: ClassObservations(
+                    window=counter.window,
+                    counts=counter.histogram(horizon),
+                    gaps=tuple(counter.gaps),
+                    transitions=tuple(tuple(row) for row in rows),
+                )
+                for event_class, counter, rows in zip(
+                    scenario.classes, self.counters, self.transitions, strict=True
+                )
+            },
+            path=path,
+            waits=waits,
+            trace=tuple(self.log.records) if self.log is not None else None,
+        )

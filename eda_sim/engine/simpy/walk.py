@@ -1,0 +1,182 @@
+"""The event walk: one event's life, station to station, as a sequence of hook points.
+
+Each external event (and each fan-out copy) is a SimPy process running
+:func:`build_walk`'s ``walk``. At every station it passes the same points, in
+this order, and each mechanism acts at the points it names:
+
+1. **arrival** at a station — capacity (:mod:`~eda_sim.engine.simpy.capacity`)
+   may refuse it (then it **leaves the system**, lost); the servers
+   (:mod:`~eda_sim.engine.simpy.servers`) count it in and give it a server or
+   a place in line;
+2. **start of service** — once it has a server (at once, or when a departing
+   event hands one over);
+3. **completion** — its service time has passed: the next hop is drawn
+   (routing, the Markov property), fan-out (:mod:`~eda_sim.engine.simpy.fanout`)
+   publishes copies, and blocking (:mod:`~eda_sim.engine.simpy.blocking`) may
+   hold it (with its server) until the next station has room;
+4. **departure** — it frees its server, which goes to the head of the line;
+   the station's monitor records its wait and time per visit, and a sender
+   blocked on this station is let in;
+5. **leaving the system** — after its last station (or when lost): its journey
+   (:mod:`~eda_sim.engine.simpy.lifecycle`) ends when its last branch ends.
+
+A mechanism that a scenario does not use is None here and costs one test per
+point; one that acts at some stations only says where (its ``at`` flags, one per
+station and a last False one for "leave"), and the walk calls it only there. A
+new mechanism gets its own module with a small class whose methods are called at
+the points above (see ``eda_sim/engine/README.md``); the order of
+SimPy events (what is scheduled, and when) must stay as it is, since the fast
+engine reproduces it event for event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+from eda_sim.engine.simpy.blocking import Blocking
+from eda_sim.engine.simpy.capacity import Capacity
+from eda_sim.engine.simpy.fanout import FanOut
+from eda_sim.engine.simpy.lifecycle import Journey, Lifecycle
+from eda_sim.engine.simpy.measurement import Measurement
+from eda_sim.engine.simpy.servers import Servers
+from eda_sim.engine.simpy.streams import ClassStreams
+from eda_sim.scenario import Scenario
+
+__all__ = ["Mechanisms", "StartWalk", "WalkProcess", "build_walk"]
+
+#: The generator of one walk (a SimPy process body).
+WalkProcess = Generator[simpy.Event, Any, None]
+#: Makes the walk of a new external event: ``walk(class_index, entry_station)``.
+StartWalk = Callable[[int, int], WalkProcess]
+
+
+class Mechanisms:
+    """The mechanisms of one replication, each None when the scenario does not use it."""
+
+    __slots__ = ("blocking", "capacity", "fanout", "lifecycle", "servers")
+
+    def __init__(
+        self,
+        servers: Servers,
+        lifecycle: Lifecycle,
+        capacity: Capacity | None = None,
+        blocking: Blocking | None = None,
+        fanout: FanOut | None = None,
+    ) -> None:
+        self.servers = servers
+        self.lifecycle = lifecycle
+        self.capacity = capacity
+        self.blocking = blocking
+        self.fanout = fanout
+
+
+def _never_called(*_: Any) -> Any:
+    """Stands for the method of a mechanism the scenario does not use (never called)."""
+    raise AssertionError("a mechanism the scenario does not use was called")
+
+
+def build_walk(
+    env: simpy.Environment,
+    scenario: Scenario,
+    streams: list[ClassStreams],
+    mechanisms: Mechanisms,
+    measurement: Measurement,
+) -> Callable[..., WalkProcess]:
+    """The walk of one replication: ``walk(class_index, station, journey=None)``.
+
+    ``journey`` is None for an external event (it enters the system at the
+    first point) and the shared journey for a fan-out copy.
+    """
+    monitors = measurement.stations
+    transitions = measurement.transitions
+    recent_waits = measurement.recent_waits
+    log = measurement.log
+    admit, release = mechanisms.servers.admit, mechanisms.servers.release
+    lifecycle = mechanisms.lifecycle
+    capacity, blocking, fanout = mechanisms.capacity, mechanisms.blocking, mechanisms.fanout
+    # A mechanism acts only where its `at` flags say; elsewhere its methods are not called.
+    priorities = [c.priority for c in scenario.classes]
+    subscribers = [fanout.subscribers(k) if fanout else None for k in range(len(priorities))]
+    publish = fanout.publish if fanout else _never_called
+    nowhere = (False,) * (len(monitors) + 1)
+    capacity_at, full = (capacity.at, capacity.full) if capacity else (nowhere, _never_called)
+    blocking_at, holds, wait_for_room, let_blocked_in = (
+        (blocking.at, blocking.holds, blocking.wait, blocking.let_in)
+        if blocking
+        else (nowhere, _never_called, _never_called, _never_called)
+    )
+    timeout = env.timeout
+
+    def spawn(class_index: int, station: int, journey: Journey) -> None:
+        env.process(walk(class_index, station, journey))
+
+    def walk(class_index: int, station: int, journey: Journey | None = None) -> WalkProcess:
+        is_copy = journey is not None
+        if journey is None:  # entering the system
+            journey = lifecycle.enter(class_index, env.now)
+            if log is not None:
+                log.add(env.now, "enter", journey.id, class_index, -1)
+        services = streams[class_index].services
+        hops = streams[class_index].hops
+        hop_counts = transitions[class_index]
+        copies_after = subscribers[class_index]
+        priority = priorities[class_index]
+        let_in = False  # True when a departure admitted this (blocked) event for it
+        turn: simpy.Event | None = None
+        while True:
+            # 1. arrival at `station`
+            monitor = monitors[station]
+            arrived = env.now
+            if not let_in:
+                if capacity_at[station] and full(station):
+                    monitor.refuse()
+                    if log is not None:
+                        log.add(arrived, "lost", journey.id, class_index, station)
+                    lifecycle.leave(journey, class_index, arrived, True, is_copy)
+                    return
+                turn = admit(station, arrived, priority)
+            if log is not None:
+                log.add(arrived, "arrive", journey.id, class_index, station)
+            # 2. start of service
+            if turn is None:  # a server was free: take it at once
+                started = arrived
+            else:  # wait in line until a departing event hands its server over
+                yield turn
+                started = env.now
+            if log is not None:
+                log.add(started, "start", journey.id, class_index, station)
+            yield timeout(next(services[station]))
+            # 3. completion
+            ended = env.now
+            next_station = next(hops[station])
+            hop_counts[station][next_station] += 1  # exits (-1) land in the last column
+            if copies_after is not None and copies_after[station]:
+                publish(journey, class_index, copies_after[station], ended, spawn)
+            let_in = False
+            if blocking_at[next_station] and holds(next_station):
+                if log is not None:
+                    log.add(ended, "blocked", journey.id, class_index, station)
+                turn = yield wait_for_room(next_station, priority)
+                let_in = True
+            # 4. departure
+            left = env.now
+            release(station)
+            monitor.depart(left, started - arrived, left - arrived, left - ended)
+            if recent_waits is not None:
+                recent_waits[station].append((started - arrived, left - arrived))
+            if blocking_at[station]:
+                let_blocked_in(station, left)
+            if log is not None:
+                log.add(left, "depart", journey.id, class_index, station)
+            # 5. leaving the system, or on to the next station
+            station = next_station
+            if station < 0:
+                if log is not None:
+                    log.add(left, "exit", journey.id, class_index, -1)
+                lifecycle.leave(journey, class_index, left, False, is_copy)
+                return
+
+    return walk

@@ -15,12 +15,12 @@ document in front of the path. Valid objects store plain Python floats, ints and
 tuples, so they are immutable, hashable and compare by value; their mean is a
 finite number > 0 and their variance a finite number >= 0.
 
-This module imports only the standard library, numpy and :mod:`eda_sim.errors`.
+This module imports only the standard library, numpy, :mod:`eda_sim.errors` and
+:mod:`eda_sim.files` (bounded reading of CSV files).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
 import os
@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.files import EMPIRICAL_LIMIT, InputFileError, iter_csv_rows
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -854,7 +855,10 @@ class Empirical(Distribution):
         """Read the values from the first column of a CSV file, one number per row.
 
         Blank lines are skipped; a first (non-blank) row that is not a number is taken
-        as a header. Every fault names the file and has the path ``"file"``.
+        as a header. Every fault names the file and has the path ``"file"``, and says
+        where and why (line, column, the form expected), never what the file holds.
+        The file is streamed (:func:`eda_sim.files.iter_csv_rows`): a regular file of
+        at most :data:`~eda_sim.files.EMPIRICAL_LIMIT` bytes.
 
         Parameters
         ----------
@@ -874,33 +878,40 @@ class Empirical(Distribution):
             :data:`MAX_CSV_FAULTS`), or all the numbers are 0.
         """
         where = os.fspath(path)
-        rows = _read_csv_rows(where)
         values: list[float] = []
-        problems: list[str] = []
+        problems: list[str] = []  # the first MAX_CSV_FAULTS + 1; `bad` counts them all
+        bad = 0
         first = True
-        for line, row in rows:
-            cells = [cell.strip() for cell in row]
-            if not any(cells):
-                continue
-            cell = cells[0]
-            try:
-                value = float(cell)
-            except ValueError:
-                if not first:
-                    problems.append(f"line {line}, column 1: {cell!r} is not a number")
+        try:
+            for line, row in iter_csv_rows(where, what="file of values", limit=EMPIRICAL_LIMIT):
+                cell = row[0].strip() if row else ""
+                if not cell and not any(part.strip() for part in row):
+                    continue
+                # Messages say where and why, never what the file holds.
+                try:
+                    value = float(cell)
+                except ValueError:
+                    if not first:
+                        bad += 1
+                        problems.append(f"line {line}, column 1: not a number")
+                    first = False
+                    continue
                 first = False
-                continue
-            first = False
-            if not math.isfinite(value):
-                problems.append(f"line {line}, column 1: {cell!r} is not a finite number")
-            elif value < 0:
-                problems.append(f"line {line}, column 1: {cell} is negative; must be >= 0")
-            else:
-                values.append(value)
+                if not math.isfinite(value):
+                    bad += 1
+                    problems.append(f"line {line}, column 1: not a finite number")
+                elif value < 0:
+                    bad += 1
+                    problems.append(f"line {line}, column 1: a negative number; must be >= 0")
+                else:
+                    values.append(value)
+                del problems[MAX_CSV_FAULTS + 1 :]
+        except InputFileError as error:
+            raise ScenarioError(Fault("file", f"{where}: {error.reason}")) from None
         if problems:
             faults = [Fault("file", f"{where}, {problem}") for problem in problems]
-            if len(faults) > MAX_CSV_FAULTS:
-                extra = len(faults) - MAX_CSV_FAULTS
+            if bad > MAX_CSV_FAULTS:
+                extra = bad - MAX_CSV_FAULTS
                 faults = faults[:MAX_CSV_FAULTS]
                 faults.append(Fault("file", f"{where}: and {extra} more bad lines"))
             raise ScenarioError(faults)
@@ -938,24 +949,6 @@ class Empirical(Distribution):
     def describe(self) -> str:
         """Return e.g. ``"empirical(n=120, mean=0.5)"``."""
         return f"empirical(n={len(self.values)}, mean={self.mean:g})"
-
-
-def _read_csv_rows(where: str) -> list[tuple[int, list[str]]]:
-    """Read a CSV file into ``(line number, cells)`` pairs, as ScenarioError on failure."""
-    try:
-        with open(where, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            try:
-                return [(reader.line_num, row) for row in reader]
-            except csv.Error as exc:
-                message = f"{where}, line {reader.line_num}: not a readable CSV file ({exc})"
-    except FileNotFoundError:
-        message = f"{where}: no such file"
-    except UnicodeDecodeError:
-        message = f"{where}: not a UTF-8 text file"
-    except OSError as exc:
-        message = f"{where}: cannot be read ({exc.strerror or exc})"
-    raise ScenarioError(Fault("file", message))
 
 
 DISTRIBUTIONS: Mapping[str, type[Distribution]] = MappingProxyType(

@@ -1,4 +1,4 @@
-"""Errors and warnings of eda-sim (layer 0: imports nothing from the package).
+"""Errors and warnings of eda-sim (layer 0: imports only :mod:`eda_sim.text`).
 
 Every fault in user input is a :class:`ScenarioError`, which is also a
 :class:`ValueError`. It carries one :class:`Fault` per problem found, each naming
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from eda_sim.text import escape_controls
 
 __all__ = [
     "EdaSimError",
@@ -47,9 +49,10 @@ class Fault:
     message: str
 
     def __post_init__(self) -> None:
-        # One fault is one line: a name holding a line break is shown escaped.
-        object.__setattr__(self, "path", self.path.replace("\n", "\\n"))
-        object.__setattr__(self, "message", self.message.replace("\n", "\\n"))
+        # One fault is one line, and the user's names and values in it cannot drive a
+        # terminal: line breaks and every other control character are shown escaped.
+        object.__setattr__(self, "path", escape_controls(self.path))
+        object.__setattr__(self, "message", escape_controls(self.message))
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

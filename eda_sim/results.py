@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,7 @@ from eda_sim.checks import (
     routing_row_check,
 )
 from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS, ReplicationResult
+from eda_sim.files import write_output
 from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval, t_interval
 from eda_sim.theory.scenario import ScenarioTheory
@@ -460,18 +459,10 @@ def summarize(
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
+    """Write ``text`` to ``path`` so that a crash or Ctrl-C never leaves half a file.
 
-    A crash or Ctrl-C part-way leaves either the old file or none, never a truncated one.
+    See :func:`eda_sim.files.write_output`: a temporary file renamed over the target
+    (permissions from the umask, or the replaced file's), a symbolic link written
+    through, a FIFO or device written to as a stream.
     """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent or Path("."), prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_output(path, text)

@@ -128,7 +128,7 @@ CLI_SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "scenario-is-a-directory": (
         ("run", "{tmp}/a-folder", "--json", "{out}", *QUICK_VALID),
-        ("a-folder: is a directory",),
+        ("a-folder: is a folder, not a regular file",),
     ),
     "bad-option-and-bad-file": (
         ("run", "{corpus}/36-unstable-load.yaml", "--json", "{out}", *QUICK, "--workers", "0"),

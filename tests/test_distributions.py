@@ -569,7 +569,7 @@ def test_from_csv_missing_file(tmp_path: Path) -> None:
 
 
 def test_from_csv_directory(tmp_path: Path) -> None:
-    assert "cannot be read" in str(csv_fault(tmp_path))
+    assert "is a folder, not a regular file" in str(csv_fault(tmp_path))
 
 
 def test_from_csv_not_text(tmp_path: Path) -> None:
@@ -588,26 +588,26 @@ def test_from_csv_non_numeric_cell_names_line_and_cell(tmp_path: Path) -> None:
     assert len(error.faults) == 1
     message = error.faults[0].message
     assert "times.csv" in message
-    assert "line 3" in message
-    assert "'abc'" in message
+    assert "line 3, column 1: not a number" in message
+    assert "abc" not in message  # the file's content is not quoted
 
 
 def test_from_csv_only_one_header_row(tmp_path: Path) -> None:
     error = csv_fault(write(tmp_path, "time\nunit\n1.0\n"))
     assert "line 2" in str(error)
-    assert "'unit'" in str(error)
+    assert "unit" not in str(error)  # the file's content is not quoted
 
 
 def test_from_csv_negative_value(tmp_path: Path) -> None:
     error = csv_fault(write(tmp_path, "1.0\n-0.5\n"))
     assert "times.csv, line 2" in str(error)
-    assert "-0.5 is negative" in str(error)
+    assert "a negative number; must be >= 0" in str(error)
 
 
 @pytest.mark.parametrize("cell", ["nan", "inf", "-inf"])
 def test_from_csv_non_finite_value(tmp_path: Path, cell: str) -> None:
     error = csv_fault(write(tmp_path, f"1.0\n{cell}\n"))
-    assert f"line 2, column 1: '{cell}' is not a finite number" in str(error)
+    assert "line 2, column 1: not a finite number" in str(error)
 
 
 def test_from_csv_all_zero(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ LAYERS = {
     "rng": 0,
     "distributions": 1,
     "traces": 1,
+    "files": 0,
+    "text": 0,
     "routing": 1,
     "traffic": 1,
     "scenario": 2,

@@ -519,7 +519,7 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     assert_fault(info.value, str(tmp_path / "absent.yaml"), "no such file")
     with pytest.raises(ScenarioError) as info:
         load_scenario(tmp_path)
-    assert_fault(info.value, str(tmp_path), "is a directory")
+    assert_fault(info.value, str(tmp_path), "is a folder, not a regular file")
 
 
 def test_file_is_named_after_its_stem(tmp_path: Path) -> None:
@@ -576,7 +576,7 @@ def test_empirical_csv_with_bad_lines(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert len(info.value.faults) == 2
-    assert_fault(info.value, "stations.a.service.file", "line 2", "'abc' is not a number")
+    assert_fault(info.value, "stations.a.service.file", "line 2, column 1: not a number")
     assert_fault(info.value, "stations.a.service.file", "line 3", "negative")
 
 

@@ -93,9 +93,7 @@ def test_offsets_are_compared_in_utc_when_checking_the_order(tmp_path: Path) -> 
     # 09:30+01:00 is 08:30 UTC, before 09:00Z, although it reads later.
     path = write(tmp_path, "ts\n2026-11-02T09:00:00Z\n2026-11-02T09:30:00+01:00\n")
     message = one_fault(path)
-    assert "line 3: 2026-11-02T09:30:00+01:00 is earlier than line 2: 2026-11-02T09:00:00Z" in (
-        message
-    )
+    assert message.endswith("line 3: earlier than line 2; the trace must be sorted by time")
 
 
 def test_naive_iso_timestamps_and_microseconds(tmp_path: Path) -> None:
@@ -221,7 +219,8 @@ def test_select_an_absent_type_or_without_types(tmp_path: Path) -> None:
     (fault,) = info.value.faults
     assert fault.path == "event_type"
     assert "'cancel'" in fault.message
-    assert "'add', 'order'" in fault.message
+    assert "2 other event types" in fault.message
+    assert "'add'" not in fault.message  # the file's content is not quoted
     assert str(path) in fault.message
     with pytest.raises(ScenarioError, match="no event-type column"):
         read_trace(write(tmp_path, "ts\n0\n1\n", "plain.csv")).select("add")
@@ -274,7 +273,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory(tmp_path: Path) -> None:
-    assert "is a directory" in one_fault(tmp_path)
+    assert "is a folder, not a regular file" in one_fault(tmp_path)
 
 
 def test_not_utf8(tmp_path: Path) -> None:
@@ -293,7 +292,7 @@ def test_empty_file(tmp_path: Path, text: str) -> None:
 
 def test_header_only(tmp_path: Path) -> None:
     message = one_fault(write(tmp_path, "timestamp,type\n\n"))
-    assert "no events, only the header row (timestamp,type)" in message
+    assert "no events, only the header row (line 1)" in message
 
 
 def test_a_first_row_of_data_is_not_taken_for_a_header(tmp_path: Path) -> None:
@@ -306,8 +305,8 @@ def test_a_first_row_of_data_is_not_taken_for_a_header(tmp_path: Path) -> None:
 def test_unknown_column_lists_the_columns(tmp_path: Path, option: str) -> None:
     path = write(tmp_path, "timestamp,type\n0,a\n1,b\n")
     message = one_fault(path, **{option: "when"})
-    assert f"no column 'when' ({option})" in message
-    assert "'timestamp', 'type'" in message
+    assert f"no column 'when' ({option}) in the header row (line 1, 2 columns)" in message
+    assert "'timestamp'" not in message  # the file's content is not quoted
 
 
 def test_both_columns_unknown_are_two_faults(tmp_path: Path) -> None:
@@ -324,13 +323,13 @@ def test_type_column_may_not_be_the_timestamp_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("cell", "fragment"),
     [
-        ("abc", "'abc' is not a timestamp; expected a number or an ISO-8601 date-time"),
-        ("2026-13-02T09:00:00Z", "is not a timestamp; expected a number or an ISO-8601"),
-        ("12:00", "'12:00' is not a timestamp"),
-        ("-0.5", "-0.5 is negative; a timestamp must be >= 0"),
-        ("nan", "'nan' is not a finite number"),
-        ("inf", "'inf' is not a finite number"),
-        ("-Infinity", "'-Infinity' is not a finite number"),
+        ("abc", "not a timestamp; expected a number or an ISO-8601 date-time"),
+        ("2026-13-02T09:00:00Z", "not a timestamp; expected a number or an ISO-8601"),
+        ("12:00", "not a timestamp"),
+        ("-0.5", "a negative number; a timestamp must be >= 0"),
+        ("nan", "not a finite number"),
+        ("inf", "not a finite number"),
+        ("-Infinity", "not a finite number"),
     ],
 )
 def test_a_bad_timestamp_names_the_line_and_the_cell(
@@ -340,6 +339,7 @@ def test_a_bad_timestamp_names_the_line_and_the_cell(
     message = one_fault(path)
     assert message.startswith(f"{path}, line 4: column 'ts': ")
     assert fragment in message
+    assert cell not in message.removeprefix(str(path))  # the cell is not quoted
 
 
 def test_empty_or_missing_timestamp_cell(tmp_path: Path) -> None:
@@ -355,17 +355,14 @@ def test_empty_or_missing_timestamp_cell(tmp_path: Path) -> None:
 def test_unsorted_trace_names_both_lines_and_values(tmp_path: Path) -> None:
     path = write(tmp_path, "time\n1.0\n2.0\n5.0\n9.0\n13.0\n13.0\n12.5\n14\n")
     assert (
-        one_fault(path)
-        == f"{path}, line 8: 12.5 is earlier than line 7: 13.0; the trace must be sorted by time"
+        one_fault(path) == f"{path}, line 8: earlier than line 7; the trace must be sorted by time"
     )
 
 
 def test_unsorted_iso_trace(tmp_path: Path) -> None:
     path = write(tmp_path, "timestamp\n2026-11-02T09:00:05Z\n2026-11-02T09:00:04.999Z\n")
     message = one_fault(path)
-    assert "line 3: 2026-11-02T09:00:04.999Z is earlier than line 2: 2026-11-02T09:00:05Z" in (
-        message
-    )
+    assert message.endswith("line 3: earlier than line 2; the trace must be sorted by time")
 
 
 def test_numbers_mixed_with_date_times_flag_the_odd_ones(tmp_path: Path) -> None:
@@ -374,14 +371,14 @@ def test_numbers_mixed_with_date_times_flag_the_odd_ones(tmp_path: Path) -> None
         "ts\n5\n2026-11-02T09:00:00Z\n2026-11-02T09:00:01Z\n2026-11-02T09:00:02Z\n",
     )
     message = one_fault(path)  # the one number is odd, not the three date-times
-    assert message.startswith(f"{path}, line 2: column 'ts': '5' is a number but line 3:")
+    assert message.startswith(f"{path}, line 2: column 'ts': a number, but line 3 is a date-time")
     assert "all numbers" in message
 
 
 def test_date_times_with_and_without_offset_are_not_mixed(tmp_path: Path) -> None:
     path = write(tmp_path, "ts\n2026-11-02T09:00:00\n2026-11-02T09:00:01Z\n2026-11-02T09:00:02\n")
     message = one_fault(path)
-    assert f"{path}, line 3: column 'ts': '2026-11-02T09:00:01Z' is a date-time with" in message
+    assert f"{path}, line 3: column 'ts': a date-time with a UTC offset, but line 2" in message
     assert "without a UTC offset" in message
 
 
@@ -397,7 +394,7 @@ def test_empty_type_cell(tmp_path: Path) -> None:
 def test_several_problems_on_one_line_are_one_fault(tmp_path: Path) -> None:
     path = write(tmp_path, "ts,type\n0,a\nxyz,\n2,b\n")
     message = one_fault(path)
-    assert message.startswith(f"{path}, line 3: column 'ts': 'xyz' is not a timestamp")
+    assert message.startswith(f"{path}, line 3: column 'ts': not a timestamp")
     assert "; column 'type': empty event type" in message
 
 
@@ -406,7 +403,7 @@ def test_faults_are_listed_in_line_order_and_capped(tmp_path: Path) -> None:
     path = write(tmp_path, f"t\n5\n4\n{bad}\n")  # line 3 unsorted, lines 4-18 unparsable
     error = trace_error(path)
     assert len(error.faults) == MAX_TRACE_FAULTS + 1
-    assert "line 3: 4 is earlier than line 2: 5" in error.faults[0].message
+    assert "line 3: earlier than line 2" in error.faults[0].message
     lines = [int(f.message.split(", line ")[1].split(":")[0]) for f in error.faults[:-1]]
     assert lines == list(range(3, 3 + MAX_TRACE_FAULTS))
     assert error.faults[-1].message == f"{path}: and 6 more bad lines"
@@ -427,7 +424,7 @@ def test_a_single_event_is_not_a_trace(tmp_path: Path) -> None:
 
 def test_events_all_at_one_time_are_not_a_trace(tmp_path: Path) -> None:
     message = one_fault(write(tmp_path, "t\n3\n3\n3\n"))
-    assert "all 3 events are at the same time 3" in message
+    assert "all 3 events are at the same time" in message
 
 
 # --------------------------------------------------------------------------- the example file

@@ -35,6 +35,7 @@ from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment import run as run_experiment
 from eda_sim.results import atomic_write_text, json_clean
 from eda_sim.scenario import Scenario, json_schema, load_scenario
+from eda_sim.text import shorten
 from eda_sim.theory import ARTICLE_NOTE
 from eda_sim.theory.scenario import solve
 
@@ -74,12 +75,24 @@ def _fail(source: str, faults: list[Fault] | ScenarioError) -> BadInputError:
     return BadInputError(source, error)
 
 
+#: Most faults printed one by one; the rest are counted in one more line.
+MAX_FAULT_LINES = 20
+
+
 def _report_bad_input(bad: BadInputError) -> None:
-    for fault in bad.error.faults:
+    """One short line per fault on stderr (control characters escaped, long values elided)."""
+    faults = bad.error.faults
+    source = shorten(bad.source) if bad.source else ""
+    for fault in faults[:MAX_FAULT_LINES]:
         text = str(fault)
-        if bad.source and not text.startswith(("--", bad.source)):
-            text = f"{bad.source}: {text}"
-        sys.stderr.write(f"error: {text}\n")
+        if source and text.startswith(bad.source):  # a fault about the file as a whole
+            sys.stderr.write(f"error: {source}{shorten(text[len(bad.source) :])}\n")
+        elif source and not text.startswith("--"):
+            sys.stderr.write(f"error: {source}: {shorten(text)}\n")
+        else:
+            sys.stderr.write(f"error: {shorten(text)}\n")
+    if len(faults) > MAX_FAULT_LINES:
+        sys.stderr.write(f"error: and {len(faults) - MAX_FAULT_LINES:,} more faults\n")
 
 
 def _console() -> Console:

@@ -92,7 +92,7 @@ def report_command(
         index = write_any_report(document, out)
     except ScenarioError as error:
         raise _fail("", _as_option(error, "--out")) from None
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as error:
         # A format-1 document whose contents were edited into something else.
         raise _fail(
             str(results),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.files import CHECKPOINT_LIMIT, InputFileError, read_input_text
 from eda_sim.results import atomic_write_text
 from eda_sim.scenario import Scenario
 
@@ -132,17 +133,14 @@ def read_checkpoint(
 ) -> Resumed:
     """Read a checkpoint for the sweep described by ``header``; refuse a foreign or corrupt one."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise checkpoint_fault(
-            path, "does not exist: there is nothing to resume (run without --resume to start)"
-        ) from None
-    except IsADirectoryError:
-        raise checkpoint_fault(path, "is a directory, not a checkpoint file") from None
-    except UnicodeDecodeError:
-        raise checkpoint_fault(path, "is not an eda-sim sweep checkpoint (not text)") from None
-    except OSError as error:
-        raise checkpoint_fault(path, f"cannot be read: {error.strerror or error}") from None
+        text = read_input_text(path, what="checkpoint", limit=CHECKPOINT_LIMIT)
+    except InputFileError as error:
+        reason = error.reason
+        if reason == "no such file":
+            reason = "does not exist: there is nothing to resume (run without --resume to start)"
+        elif reason.startswith("is not UTF-8"):
+            reason = "is not an eda-sim sweep checkpoint (not text)"
+        raise checkpoint_fault(path, reason) from None
     lines = text.split("\n")
     unterminated = lines.pop()  # "" when the file ends with a newline
     numbered = [(number, line, True) for number, line in enumerate(lines, start=1)]

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from typing import Any, Literal
 
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.sweeps import SWEEP_FORMAT
+from eda_sim.files import RESULT_LIMIT, InputFileError, read_input_text
 from eda_sim.report._html import GENERATOR
 from eda_sim.results import RESULT_FORMAT
 
@@ -94,28 +96,43 @@ def result_kind(document: Any) -> ResultKind:
     return kind
 
 
+def _not_available(constant: str) -> None:
+    return None
+
+
+def _finite(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _whole(text: str) -> int | None:
+    return int(text) if len(text) <= 18 else _finite(text)  # type: ignore[return-value]
+
+
 def read_result(path: str | os.PathLike[str]) -> tuple[ResultKind, dict[str, Any]]:
     """Load a run's or a sweep's JSON file; return its kind and the document.
 
     Raises
     ------
     ScenarioError
-        One fault: no such file, a folder, not UTF-8 text, not JSON, not an
-        eda-sim result, or a format this version does not read.
+        One fault: no such file, not a regular file, larger than
+        :data:`~eda_sim.files.RESULT_LIMIT`, not UTF-8 text, not JSON, not an
+        eda-sim result, or a format this version does not read. NaN and infinite
+        numbers are read as null (shown as not available), not refused.
     """
-    file = Path(path)
-    if not file.exists():
-        raise _refuse("no such file")
-    if file.is_dir():
-        raise _refuse("is a folder, not a results file")
     try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise _refuse(f"not JSON: the file is not UTF-8 text; {_WRITE_ONE}") from None
-    except OSError as error:
-        raise _refuse(f"cannot be read: {error.strerror}") from None
+        text = read_input_text(path, what="result file", limit=RESULT_LIMIT)
+    except InputFileError as error:
+        reason = error.reason
+        if reason.startswith("is not UTF-8"):
+            reason = f"not JSON: the file {reason.removeprefix('is ')}; {_WRITE_ONE}"
+        raise _refuse(reason) from None
     try:
-        document = json.loads(text)
+        # NaN and infinities (``NaN``, ``Infinity``, ``1e999``) and whole numbers too
+        # long for a float are read as null: "not available" in the report.
+        document = json.loads(
+            text, parse_constant=_not_available, parse_float=_finite, parse_int=_whole
+        )
     except json.JSONDecodeError as error:
         raise _refuse(
             f"not JSON ({error.msg} at line {error.lineno}, column {error.colno}); {_WRITE_ONE}"

@@ -230,6 +230,13 @@ def _check(parts: DocumentParts, base_dir: Path | None) -> _Checked:
     if not isinstance(parts.stations, Malformed):
         names = list(parts.stations)
         for station_name, spec in parts.stations.items():
+            if not station_name.strip():
+                faults.append(
+                    Fault(
+                        f"stations.{station_name!r}",
+                        f"a station needs a name, got {station_name!r}",
+                    )
+                )
             if station_name == schema.FANOUT_KEY:
                 faults.append(
                     Fault(
@@ -253,6 +260,10 @@ def _check(parts: DocumentParts, base_dir: Path | None) -> _Checked:
     class_parts = {} if isinstance(parts.classes, Malformed) else parts.classes
     for class_name, part in class_parts.items():
         where = "" if parts.single_class else f"classes.{class_name}."
+        if not parts.single_class and not class_name.strip():
+            faults.append(
+                Fault(f"classes.{class_name!r}", f"an event class needs a name, got {class_name!r}")
+            )
         process = None
         if not isinstance(part.arrivals, Malformed):
             process = _arrival_process(

@@ -7,6 +7,7 @@ collected into one :class:`~eda_sim.errors.ScenarioError`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -15,23 +16,45 @@ import yaml
 from pydantic import ValidationError
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.files import SCENARIO_LIMIT, InputFileError, read_input_text, recording_inputs
 from eda_sim.scenario.build import build_scenario, check_parts
 from eda_sim.scenario.messages import faults_from_validation
 from eda_sim.scenario.model import Scenario
 from eda_sim.scenario.parts import well_formed_parts
 from eda_sim.scenario.schema import ScenarioDocument
 
-__all__ = ["load_scenario", "scenario_from_dict", "scenario_to_yaml"]
+__all__ = [
+    "MAX_YAML_NODES",
+    "expanded_size",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_to_yaml",
+]
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing duplicate keys in a mapping."""
+#: Most values (scalars, lists and mappings) a scenario's YAML may expand to, aliases
+#: counted each time they are used: an "alias bomb" of a kilobyte that expands to
+#: billions of values is refused before it is built.
+MAX_YAML_NODES = 2_000_000
+
+# libyaml's parser when PyYAML was built with it (several times faster), else PyYAML's own.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictSafeLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """PyYAML's safe loader, refusing duplicate keys in a mapping.
+
+    Merge keys (``<<: *defaults``) work as YAML defines them: the merged mapping's
+    keys come first and the mapping's own keys override them; only a key written
+    twice in the mapping itself is a duplicate.
+    """
 
 
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    own: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) and key is not None:
             mark = key_node.start_mark
@@ -41,10 +64,20 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode) -> dic
                 f"a key must be a name, got {type(key).__name__} (line {mark.line + 1})",
                 mark,
             )
-        if key in mapping:
+        if key in own:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
+            )
+        own.add(key)
+    loader.flatten_mapping(node)  # merged keys first, then the mapping's own
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            mark = key_node.start_mark
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a name (line {mark.line + 1})", mark
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
     return mapping
@@ -64,9 +97,64 @@ _StrictSafeLoader.add_constructor(
 )
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def expanded_size(root: yaml.Node, limit: int = MAX_YAML_NODES) -> int:
+    """The number of values ``root`` expands to, aliases counted at every use.
+
+    Shared nodes (aliases) are sized once and remembered, so this takes time in
+    the number of distinct nodes, not in the expansion.
+
+    Raises
+    ------
+    ValueError
+        When the expansion passes ``limit`` or an alias refers to a node that holds
+        it (a recursive structure, which no scenario is).
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            total = 1 + sum(sizes[id(child)] for child in _children(node))
+            if total > limit:
+                raise ValueError(
+                    f"its aliases expand to more than {limit:,} values (an alias bomb?)"
+                )
+            sizes[key] = total
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise ValueError("an alias refers to a value that holds it (a recursive alias)")
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)]
+
+
 def _parse_yaml(text: str, source: str) -> Any:
+    loader = _StrictSafeLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictSafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            expanded_size(node)
+        except ValueError as error:
+            raise _TooLargeError(str(error)) from None
+        return loader.construct_document(node)
+    except _TooLargeError as error:
+        raise ScenarioError(Fault(source, f"YAML refused: {error}")) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -76,6 +164,15 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ScenarioError(Fault(source, f"YAML error: {error}")) from None
     except RecursionError:
         raise ScenarioError(Fault(source, "YAML nested too deeply to be a scenario")) from None
+    except ValueError as error:  # int(): a whole number of more than 4,300 digits
+        reason = "a number too long to read" if "digits" in str(error) else str(error)
+        raise ScenarioError(Fault(source, f"YAML value cannot be read: {reason}")) from None
+    finally:
+        loader.dispose()
+
+
+class _TooLargeError(Exception):
+    """A document whose aliases expand too far (not a ValueError: handled apart)."""
 
 
 def scenario_from_dict(
@@ -130,7 +227,11 @@ def scenario_from_dict(
         faults = faults_from_validation(error, raw, ScenarioDocument)
         faults += check_parts(well_formed_parts(raw), base_dir=base_dir)
         raise ScenarioError(list(dict.fromkeys(faults))) from None
-    return build_scenario(document, name=name, base_dir=base_dir, allow_unstable=allow_unstable)
+    with recording_inputs() as inputs:
+        scenario = build_scenario(
+            document, name=name, base_dir=base_dir, allow_unstable=allow_unstable
+        )
+    return dataclasses.replace(scenario, inputs=tuple(inputs))
 
 
 def load_scenario(path: str | Path, *, allow_unstable: bool = False) -> Scenario:
@@ -146,24 +247,23 @@ def load_scenario(path: str | Path, *, allow_unstable: bool = False) -> Scenario
         invalid scenario (one fault per problem).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(Fault(str(path), "no such file")) from None
-    except IsADirectoryError:
-        raise ScenarioError(Fault(str(path), "is a directory, not a scenario file")) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(Fault(str(path), f"cannot be read: {error}")) from None
-    raw = _parse_yaml(text, str(path))
-    try:
-        return scenario_from_dict(
-            raw, name=path.stem, base_dir=path.resolve().parent, allow_unstable=allow_unstable
-        )
-    except ScenarioError as error:  # a fault about the whole document names the file
-        if all(fault.path for fault in error.faults):
-            raise
-        named = [Fault(fault.path or str(path), fault.message) for fault in error.faults]
-        raise type(error)(named) from None
+    with recording_inputs() as inputs:
+        try:
+            text = read_input_text(path, what="scenario file", limit=SCENARIO_LIMIT)
+        except InputFileError as error:
+            raise ScenarioError(Fault(str(path), error.reason)) from None
+        raw = _parse_yaml(text, str(path))
+        del text
+        try:
+            scenario = scenario_from_dict(
+                raw, name=path.stem, base_dir=path.resolve().parent, allow_unstable=allow_unstable
+            )
+        except ScenarioError as error:  # a fault about the whole document names the file
+            if all(fault.path for fault in error.faults):
+                raise
+            named = [Fault(fault.path or str(path), fault.message) for fault in error.faults]
+            raise type(error)(named) from None
+    return dataclasses.replace(scenario, inputs=tuple(inputs))
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from eda_sim import distributions as dists
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.files import InputRecord
 from eda_sim.routing import Routing
 from eda_sim.scenario import schema
 from eda_sim.scenario.messages import describe_value, faults_from_validation
@@ -137,6 +138,9 @@ class Scenario:
     run: RunSettings
     document: schema.ScenarioDocument = field(repr=False)
     base_dir: Path | None = field(default=None, repr=False)
+    #: Every file read to build it (the scenario file, traces, empirical data), with
+    #: the SHA-256 of what was read: a checkpoint's fingerprint covers them.
+    inputs: tuple[InputRecord, ...] = field(default=(), repr=False)
 
     @property
     def station_names(self) -> tuple[str, ...]:

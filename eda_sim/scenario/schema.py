@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from eda_sim.scenario.budgets import MAX_CAPACITY, MAX_REPLICATIONS, MAX_SERVERS
+
 __all__ = [
     "ArrivalSpec",
     "ClassSpec",
@@ -255,9 +257,9 @@ RoutingSpec = Annotated[
 class StationSpec(_Spec):
     """A handler station: ``servers`` parallel handlers, FIFO, optional ``capacity``."""
 
-    servers: Annotated[int, Field(ge=1)] = 1
+    servers: Annotated[int, Field(ge=1, le=MAX_SERVERS)] = 1
     service: DistributionSpec
-    capacity: Annotated[int, Field(ge=1)] | None = Field(
+    capacity: Annotated[int, Field(ge=1, le=MAX_CAPACITY)] | None = Field(
         default=None,
         description="most events present (waiting + in service); arrivals beyond it are lost",
     )
@@ -285,7 +287,7 @@ class RunSpec(_Spec):
 
     horizon: PositiveFloat = 10_000.0
     warmup: Literal["auto", "none"] | NonNegativeFloat = "auto"
-    replications: Annotated[int, Field(ge=1)] = 10
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
     seed: Annotated[int, Field(ge=0)] = 1
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
     precision: PositiveFloat | None = None

@@ -1,0 +1,283 @@
+"""Files and values read within stated limits, and messages that stay short and inert.
+
+Unit tests of :mod:`eda_sim.files`, :mod:`eda_sim.text`, the YAML guard of
+:mod:`eda_sim.scenario.loader` and the bounded value descriptions of
+:mod:`eda_sim.scenario.messages`. The same faults through the real command, under
+time and memory caps, are in ``tests/test_hostile_inputs.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from eda_sim import files
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.scenario import load_scenario, scenario_from_dict
+from eda_sim.scenario.budgets import MAX_CAPACITY, MAX_REPLICATIONS, MAX_SERVERS
+from eda_sim.scenario.loader import MAX_YAML_NODES
+from eda_sim.scenario.messages import describe_value
+from eda_sim.text import MAX_LINE, escape_controls, shorten
+
+STATION = "stations:\n  a: {servers: 1, service: {dist: exponential, rate: 2.0}}\n"
+ARRIVALS = "arrivals: {process: poisson, rate: 1.0}\n"
+
+
+def scenario_file(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def faults_of(path: Path) -> list[Fault]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    return list(info.value.faults)
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def test_a_regular_file_is_read_and_recorded_with_its_digest(tmp_path: Path) -> None:
+    path = tmp_path / "data.txt"
+    path.write_bytes(b"hello\n")
+    with files.recording_inputs() as records:
+        text = files.read_input_text(path, what="test file", limit=100)
+    assert text == "hello\n"
+    assert records == [
+        files.InputRecord(str(path), "test file", 6, hashlib.sha256(b"hello\n").hexdigest())
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda p: p.mkdir(), "a folder"),
+        (lambda p: os.mkfifo(p), "a FIFO (named pipe)"),
+    ],
+    ids=["folder", "fifo"],
+)
+def test_only_regular_files_are_read_and_a_fifo_does_not_block(
+    tmp_path: Path, make: object, kind: str
+) -> None:
+    path = tmp_path / "input"
+    make(path)  # type: ignore[operator]
+    started = time.perf_counter()
+    with pytest.raises(files.InputFileError) as info:
+        files.open_input(path, what="trace file", limit=100)
+    assert time.perf_counter() - started < 1.0  # opening a FIFO without a writer returns
+    assert info.value.reason == f"is {kind}, not a regular file; a trace file must be a file"
+
+
+def test_a_device_is_refused() -> None:
+    with pytest.raises(files.InputFileError, match="is a character device"):
+        files.open_input("/dev/zero", what="scenario file", limit=100)
+
+
+def test_a_file_over_the_limit_is_refused_from_its_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * 2001)
+    with pytest.raises(files.InputFileError) as info:
+        files.open_input(path, what="trace file", limit=2000)
+    assert info.value.reason == "is 2 kB; a trace file may be at most 2 kB"
+
+
+def test_a_file_of_unknown_size_is_cut_at_the_limit() -> None:
+    """``/proc`` files report size 0: the limit applies to what is read."""
+    assert os.stat("/proc/self/status").st_size == 0
+    with pytest.raises(files.InputFileError, match="is larger than 10 bytes"):
+        files.read_input_text("/proc/self/status", what="scenario file", limit=10)
+
+
+def test_reading_errors_never_quote_the_content(tmp_path: Path) -> None:
+    path = tmp_path / "secret.txt"
+    path.write_bytes(b"root:$6$secret:19000\n\xff\xfe")
+    with pytest.raises(files.InputFileError) as info:
+        files.read_input_text(path, what="scenario file", limit=1000)
+    assert info.value.reason == "is not UTF-8 text (an invalid byte at offset 21)"
+
+
+def test_missing_and_unnamable_files(tmp_path: Path) -> None:
+    with pytest.raises(files.InputFileError, match=r"^no such file$"):
+        files.open_input(tmp_path / "absent", what="x", limit=1)
+    with pytest.raises(files.InputFileError, match="NUL character"):
+        files.open_input(str(tmp_path / "a\0b"), what="x", limit=1)
+
+
+# ---------------------------------------------------------------- writing files
+
+
+def test_a_new_output_follows_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        files.write_output(tmp_path / "out.json", "{}\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.json").stat().st_mode) == 0o640
+
+
+def test_a_replaced_output_keeps_its_mode_and_a_symlink_is_written_through(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    target.chmod(0o604)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    files.write_output(link, "new")
+    assert link.is_symlink()
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o604
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+
+
+def test_a_fifo_output_is_streamed_to(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        files.write_output(fifo, "streamed\n")
+        assert os.read(reader, 100) == b"streamed\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still the FIFO, not replaced by a file
+
+
+# ---------------------------------------------------------------- text shown
+
+
+def test_control_characters_are_escaped_in_faults() -> None:
+    fault = Fault("stations.a\x1b[31m", "unknown station 'b\x07\x1b]8;;http://x\x1b\\'\u202e")
+    text = str(fault)
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "\\x1b[31m" in text and "\\u202e" in text
+
+
+def test_a_long_value_is_elided_with_its_length() -> None:
+    line = shorten("error: routing.a: unknown station '" + "b" * 20_000 + "'")
+    assert len(line) <= MAX_LINE
+    assert "(20,002 characters)" in line
+    assert line.startswith("error: routing.a: unknown station 'bbb")
+
+
+def test_escape_keeps_ordinary_unicode() -> None:
+    assert escape_controls("ρ = 0.5 ✓ naïve") == "ρ = 0.5 ✓ naïve"
+
+
+def test_describe_value_takes_no_time_on_a_huge_value() -> None:
+    huge: list[object] = ["x"] * 9
+    for _ in range(8):  # 9**9 leaves if written out; shared, so cheap to build
+        huge = [huge] * 9
+    started = time.perf_counter()
+    text = describe_value(huge)
+    assert time.perf_counter() - started < 0.1
+    assert len(text) <= 60 and text.endswith("...")
+
+
+# ---------------------------------------------------------------- YAML
+
+
+def test_an_alias_bomb_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    path = scenario_file(tmp_path, "\n".join(lines) + "\nstations: *l9\n" + ARRIVALS)
+    assert path.stat().st_size < 1000
+    started = time.perf_counter()
+    (fault,) = faults_of(path)
+    assert time.perf_counter() - started < 5
+    assert fault.path == str(path)
+    assert f"aliases expand to more than {MAX_YAML_NODES:,} values" in fault.message
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    (fault,) = faults_of(scenario_file(tmp_path, "stations: &s {a: *s}\n" + ARRIVALS))
+    assert "recursive alias" in fault.message
+
+
+def test_merge_keys_override_as_yaml_defines_them(tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "stations:\n"
+        "  a: &base {servers: 1, service: {dist: exponential, rate: 2.0}}\n"
+        "  b:\n    <<: *base\n    servers: 3\n" + ARRIVALS + "routing: {a: {b: 0.5}}\n",
+    )
+    scenario = load_scenario(path)
+    assert [s.servers for s in scenario.stations] == [1, 3]
+
+
+def test_a_key_written_twice_is_still_a_duplicate(tmp_path: Path) -> None:
+    path = scenario_file(
+        tmp_path,
+        "base: &base {servers: 1}\nstations:\n  a:\n    <<: *base\n"
+        "    servers: 2\n    servers: 3\n",
+    )
+    (fault,) = faults_of(path)
+    assert "duplicate key 'servers'" in fault.message
+
+
+def test_a_number_too_long_to_read(tmp_path: Path) -> None:
+    text = STATION.replace("servers: 1", "servers: " + "9" * 5000) + ARRIVALS
+    (fault,) = faults_of(scenario_file(tmp_path, text))
+    assert fault.message == "YAML value cannot be read: a number too long to read"
+
+
+def test_the_scenario_file_is_recorded_as_an_input(tmp_path: Path) -> None:
+    path = scenario_file(tmp_path, STATION + ARRIVALS)
+    (record,) = load_scenario(path).inputs
+    assert record.path == str(path.resolve())
+    assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- the minor items and bounds
+
+
+def build(station: dict[str, object], run: dict[str, object] | None = None) -> list[Fault]:
+    document: dict[str, object] = {
+        "stations": {"a": {"service": {"dist": "exponential", "rate": 2.0}, **station}},
+        "arrivals": {"process": "poisson", "rate": 1.0},
+    }
+    if run is not None:
+        document["run"] = run
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(document)
+    return list(info.value.faults)
+
+
+def test_a_whole_number_written_as_a_float_says_so() -> None:
+    (fault,) = build({"servers": 2.0})
+    assert fault.message == "must be a whole number written without a decimal point, got 2.0"
+    (fault,) = build({"servers": 2.5})
+    assert fault.message == "must be a whole number, got 2.5"
+
+
+def test_a_station_without_a_name_is_refused() -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(
+            {
+                "stations": {"": {"service": {"dist": "exponential", "rate": 2.0}}},
+                "arrivals": {"process": "poisson", "rate": 1.0},
+            }
+        )
+    assert [str(f) for f in info.value.faults] == ["stations.'': a station needs a name, got ''"]
+
+
+@pytest.mark.parametrize(
+    ("station", "run", "path", "bound"),
+    [
+        ({"servers": 10**20}, None, "stations.a.servers", MAX_SERVERS),
+        ({"servers": 2, "capacity": 10**9}, None, "stations.a.capacity", MAX_CAPACITY),
+        ({}, {"replications": 10**12}, "run.replications", MAX_REPLICATIONS),
+    ],
+    ids=["servers", "capacity", "replications"],
+)
+def test_numbers_that_memory_or_time_scale_with_have_bounds(
+    station: dict[str, object], run: dict[str, object] | None, path: str, bound: int
+) -> None:
+    (fault,) = build(station, run)
+    assert fault.path == path
+    assert fault.message.startswith(f"must be <= {bound}, got ")

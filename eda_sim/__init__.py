@@ -23,21 +23,25 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from eda_sim.errors import EdaSimError, EdaSimWarning, Fault, ScenarioError, UnstableError
-from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from eda_sim.experiment import SweepResult, run
     from eda_sim.results import RunResult
+    from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
     from eda_sim.theory.scenario import solve
 
 __version__ = "0.1.0"
 
-# The experiment layer pulls in pandas and scipy.stats (about 80 MB); a worker
-# process that only runs the engine should not pay for them, so these names are
-# imported on first use (PEP 562).
+# Every name below is imported on first use (PEP 562): ``eda-sim --help`` and the
+# engine's worker processes import this package, and neither should pay for what it
+# does not use (the scenario layer brings pydantic, the experiment layer pandas).
+# tests/test_startup.py checks which modules each command loads.
 _LAZY = {
+    "Scenario": "eda_sim.scenario",
+    "load_scenario": "eda_sim.scenario",
+    "scenario_from_dict": "eda_sim.scenario",
     "run": "eda_sim.experiment",
     "SweepResult": "eda_sim.experiment",
     "RunResult": "eda_sim.results",

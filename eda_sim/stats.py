@@ -446,8 +446,9 @@ def t_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    # Imported here: scipy.stats costs ~70 MB, which engine worker processes never need.
-    from scipy import stats as scipy_stats
+    # The t quantile is scipy.special's stdtrit, what scipy.stats.t.ppf calls; imported
+    # here, and not through scipy.stats (~0.4 s, ~50 MB more), which nothing else needs.
+    from scipy.special import stdtrit
 
     data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
     n = int(data.size)
@@ -456,7 +457,7 @@ def t_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
     mean = float(data.mean())
     if n == 1:
         return Interval(mean, math.nan, math.nan, 1, confidence)
-    half = float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, (1 + confidence) / 2) * data.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n, confidence)
 
 

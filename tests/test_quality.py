@@ -26,6 +26,7 @@ LAYERS = {
     "scenario": 2,
     "theory": 3,
     "checks": 3,
+    "kolmogorov": 3,
     "stats": 3,
     "engine": 4,
     "experiment": 5,

@@ -15,29 +15,23 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.text import Text
 
 from eda_sim import __version__
-from eda_sim.cli import tables
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.experiment import run as run_experiment
-from eda_sim.results import atomic_write_text, json_clean
-from eda_sim.scenario import Scenario, json_schema, load_scenario
 from eda_sim.text import shorten
-from eda_sim.theory import ARTICLE_NOTE
-from eda_sim.theory.scenario import solve
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from eda_sim.scenario import Scenario
+
+# Each command imports what it uses when it runs: ``--help`` needs none of it, and
+# ``validate`` none of the simulation, theory and results layers (scipy, pandas, SimPy).
+# tests/test_startup.py checks which modules each command loads.
 
 __all__ = ["app", "main"]
 
@@ -97,11 +91,15 @@ def _report_bad_input(bad: BadInputError) -> None:
 
 def _console() -> Console:
     """Standard output; when it is not a terminal (a pipe, a file), wide enough not to wrap."""
+    from rich.console import Console
+
     console = Console()
     return console if console.is_terminal else Console(width=OFFLINE_WIDTH)
 
 
 def _load(path: Path, allow_unstable: bool) -> Scenario:
+    from eda_sim.scenario import load_scenario
+
     try:
         return load_scenario(path, allow_unstable=allow_unstable)
     except ScenarioError as error:
@@ -157,12 +155,20 @@ class LazyProgress:
         self.label = label
         self.started = time.perf_counter()
         self.bar: Progress | None = None
-        self.task = TaskID(0)
+        self.task: TaskID | None = None
 
     def __call__(self, finished: int, total: int) -> None:
         if self.bar is None:
             if time.perf_counter() - self.started < PROGRESS_DELAY or finished >= total:
                 return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
             self.bar = Progress(
                 TextColumn(self.label),
                 BarColumn(),
@@ -173,7 +179,8 @@ class LazyProgress:
             )
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=total)
-        self.bar.update(self.task, completed=finished)
+        if self.task is not None:
+            self.bar.update(self.task, completed=finished)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -282,6 +289,12 @@ def run_command(
     if option_faults:
         raise _fail(str(scenario_path), option_faults)
 
+    from rich.console import Console
+
+    from eda_sim.cli import tables
+    from eda_sim.experiment import run as run_experiment
+    from eda_sim.results import atomic_write_text
+
     stdout = _console()
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr)
@@ -347,6 +360,8 @@ def validate_command(
 ) -> None:
     """Check a scenario file and print each station's arrival rate, visit ratio and load ρ."""
     scenario = _load(scenario_path, allow_unstable)
+    from eda_sim.cli import tables
+
     _console().print(tables.validate_table(scenario))
 
 
@@ -372,6 +387,13 @@ def theory_command(
     if json_fault is not None:
         raise _fail("", [json_fault])
     scenario = _load(scenario_path, allow_unstable)
+    from rich.text import Text
+
+    from eda_sim.cli import tables
+    from eda_sim.results import atomic_write_text, json_clean
+    from eda_sim.theory import ARTICLE_NOTE
+    from eda_sim.theory.scenario import solve
+
     theory = solve(scenario)
     document = {
         "scenario": scenario.name,
@@ -400,6 +422,8 @@ def theory_command(
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of scenario files (for editor validation)."""
+    from eda_sim.scenario import json_schema
+
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 

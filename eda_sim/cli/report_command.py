@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from eda_sim.cli.app import _fail, app
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.experiment import SweepResult
-from eda_sim.results import RunResult
-from eda_sim.scenario import Scenario
+
+if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
+    from eda_sim.experiment import SweepResult
+    from eda_sim.results import RunResult
+    from eda_sim.scenario import Scenario
 
 __all__ = ["report_command", "report_folder_faults", "write_report_or_fail"]
 
@@ -47,6 +49,7 @@ def write_report_or_fail(
     scenario: Scenario | None = None,
 ) -> None:
     """Write the report of a run or a sweep and say where on stderr; a bad folder exits 2."""
+    from eda_sim.experiment import SweepResult
     from eda_sim.report import write_report, write_sweep_report
 
     try:

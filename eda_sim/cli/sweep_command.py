@@ -15,12 +15,9 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from eda_sim.cli.app import (
     INTERRUPTED,
@@ -40,11 +37,12 @@ from eda_sim.cli.app import (
     run_option_faults,
 )
 from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
-from eda_sim.cli.tables import format_estimate
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.experiment import SweepResult, default_workers, parse_values, sweep
-from eda_sim.results import atomic_write_text
-from eda_sim.stats import Interval
+
+if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
+    from rich.table import Table
+
+    from eda_sim.experiment import SweepResult
 
 __all__ = ["sweep_command", "sweep_table"]
 
@@ -63,12 +61,18 @@ def _number(value: float) -> str:
 
 
 def _estimate(row: dict[str, Any], confidence: float) -> str:
+    from eda_sim.cli.tables import format_estimate
+    from eda_sim.stats import Interval
+
     interval = Interval(row["mean"], row["ci_low"], row["ci_high"], row["n"], confidence)
     return format_estimate(interval)
 
 
 def sweep_table(result: SweepResult, time_unit: str) -> Table:
     """Per value: each station's and the system's L and W beside theory; skipped points' reasons."""
+    from rich.table import Table
+    from rich.text import Text
+
     warmup = result.warmup if isinstance(result.warmup, str) else f"{result.warmup:g}"
     title = (
         f"{result.scenario}: {result.param} over {len(result.points)} values; "
@@ -204,6 +208,11 @@ def sweep_command(
     finished points and the same command with --resume runs the rest, giving the
     same numbers as an uninterrupted sweep.
     """
+    from rich.console import Console
+
+    from eda_sim.experiment import default_workers, parse_values, sweep
+    from eda_sim.results import atomic_write_text
+
     source = str(scenario_path)
     faults, warmup_setting = run_option_faults(workers, engine, warmup)
     if json_path == "-" and csv_path == "-":

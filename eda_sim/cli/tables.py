@@ -8,16 +8,18 @@ station name are shown, not read as markup.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS
-from eda_sim.results import RunResult
-from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval
-from eda_sim.theory import ARTICLE_NOTE
-from eda_sim.theory.scenario import ScenarioTheory
+
+if TYPE_CHECKING:  # `validate` prints a table without loading the results and theory layers
+    from eda_sim.results import RunResult
+    from eda_sim.scenario import Scenario
+    from eda_sim.theory.scenario import ScenarioTheory
 
 __all__ = [
     "article_table",
@@ -163,6 +165,8 @@ def classes_table(result: RunResult, time_unit: str) -> Table:
 
 def article_table(result: RunResult, time_unit: str) -> Table | None:
     """The article's L and W beside the simulation, for single-server stations."""
+    from eda_sim.theory import ARTICLE_NOTE
+
     theory = result.theory
     if theory is None or not theory.article:
         return None

@@ -45,9 +45,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from eda_sim.engine.fast_engine import check_supported, load_kernel
 from eda_sim.errors import Fault, ScenarioError
@@ -67,6 +65,9 @@ from eda_sim.experiment.runner import EngineName, run
 from eda_sim.results import RunResult, describe_scenario, json_clean
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.paths import PARAM_FAULT_PATH
+
+if TYPE_CHECKING:  # pandas is imported by the frame itself, when asked for
+    import pandas as pd
 
 __all__ = [
     "COLUMNS",
@@ -287,6 +288,8 @@ class SweepResult:
         or pending point has one row with its ``status`` and ``reason`` and the
         rest empty.
         """
+        import pandas as pd
+
         frame = pd.DataFrame([dict(row) for row in self.rows], columns=list(COLUMNS))
         return frame.astype(_DTYPES)
 
@@ -329,7 +332,7 @@ def _empty_row(param: str, value: float, status: str, reason: str) -> dict[str, 
 def _run_rows(result: RunResult) -> list[dict[str, Any]]:
     """The run's table as plain Python values (the checkpoint's and the sweep's rows)."""
     rows = []
-    for record in result.to_frame().to_dict("records"):
+    for record in result.table_rows():
         row: dict[str, Any] = {
             "scope": str(record["scope"]),
             "name": str(record["name"]),

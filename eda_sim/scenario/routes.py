@@ -15,10 +15,17 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from eda_sim.errors import Fault
-from eda_sim.routing import ROUTING_TOLERANCE, check_probabilities, copies_radius, trapped_stations
+from eda_sim.routing import (
+    ROUTING_TOLERANCE,
+    SparseRows,
+    check_probabilities,
+    copies_radius,
+    strongly_connected_components,
+    trapped_stations,
+)
 from eda_sim.scenario import schema
 from eda_sim.scenario.messages import suggest
-from eda_sim.scenario.parts import Malformed, RoutingParts
+from eda_sim.scenario.parts import Malformed, RoutingParts, RowParts
 
 __all__ = ["Routes", "blocking_faults", "entry_vector", "routing_matrix", "unknown_station"]
 
@@ -38,19 +45,20 @@ def entry_vector(
     if spec is None:
         entry[0] = 1.0
         return entry
+    index = {name: position for position, name in enumerate(stations)}
     if isinstance(spec, str):
-        if spec not in stations:
+        if spec not in index:
             faults.append(unknown_station(path, spec, stations))
             return None
-        entry[stations.index(spec)] = 1.0
+        entry[index[spec]] = 1.0
         return entry
     ok = True
     for name, probability in spec.items():
-        if name not in stations:
+        if name not in index:
             faults.append(unknown_station(f"{path}.{name}", name, stations))
             ok = False
         else:
-            entry[stations.index(name)] = probability
+            entry[index[name]] = probability
     total = float(entry.sum())
     if ok and abs(total - 1) > ROUTING_TOLERANCE:
         faults.append(Fault(path, f"probabilities sum to {total:.12g} (must be 1)"))
@@ -60,8 +68,8 @@ def entry_vector(
 
 def routing_matrix(
     spec: RoutingParts | None, path: str, stations: Sequence[str], faults: list[Fault]
-) -> tuple[np.ndarray, tuple[tuple[int, ...], ...]] | None:
-    """The routing matrix and fan-out lists of one class, or None after recording faults.
+) -> tuple[SparseRows, tuple[tuple[int, ...], ...]] | None:
+    """The routing matrix (by rows) and fan-out lists of one class, or None after recording faults.
 
     A row or entry that failed the schema (MALFORMED) has its faults already: its
     origin and target names are still checked, its row's sum is not.
@@ -69,7 +77,7 @@ def routing_matrix(
     n = len(stations)
     fanout: list[tuple[int, ...]] = [() for _ in stations]
     if spec is None:
-        return np.zeros((n, n)), tuple(fanout)
+        return SparseRows.from_entries(n, [], [], []), tuple(fanout)
     if not isinstance(spec, Mapping):
         if len(spec) != n or any(len(row) != n for row in spec):
             shape = f"{len(spec)} rows of lengths {[len(row) for row in spec]}"
@@ -81,56 +89,10 @@ def routing_matrix(
                 )
             )
             return None
-        matrix = np.array(spec, dtype=float)
+        matrix = SparseRows.from_dense(np.array(spec, dtype=float))
     else:
-        matrix = np.zeros((n, n))
-        ok = True
-        malformed: list[int] = []  # rows with a part that failed the schema: no sum to check
-        for origin, row in spec.items():
-            if origin not in stations:
-                faults.append(unknown_station(f"{path}.{origin}", origin, stations))
-                ok = False
-                continue
-            if isinstance(row, Malformed):
-                ok = False
-                continue
-            for target, value in row.items():
-                where = f"{path}.{origin}.{target}"
-                if isinstance(value, Malformed):
-                    if target != schema.FANOUT_KEY and target not in stations:
-                        faults.append(unknown_station(where, target, stations))
-                    malformed.append(stations.index(origin))
-                    ok = False
-                elif target == schema.FANOUT_KEY:
-                    if not isinstance(value, list):
-                        faults.append(Fault(where, f"must be a list of stations, got {value!r}"))
-                        ok = False
-                        continue
-                    unknown = [name for name in value if name not in stations]
-                    for name in unknown:
-                        faults.append(unknown_station(where, name, stations))
-                    if len(set(value)) != len(value):
-                        faults.append(Fault(where, f"lists a station twice: {value}"))
-                        ok = False
-                    ok = ok and not unknown
-                    if not unknown:
-                        fanout[stations.index(origin)] = tuple(stations.index(v) for v in value)
-                elif isinstance(value, list):
-                    faults.append(
-                        Fault(
-                            where,
-                            f"must be a probability, got a list (only "
-                            f"{schema.FANOUT_KEY!r} takes a list of stations)",
-                        )
-                    )
-                    ok = False
-                elif target not in stations:
-                    faults.append(unknown_station(where, target, stations))
-                    ok = False
-                else:
-                    matrix[stations.index(origin), stations.index(target)] = value
+        matrix, ok = _rows_by_name(spec, path, stations, fanout, faults)
         if not ok:  # still check the rows that name known stations
-            matrix[malformed] = 0.0
             faults.extend(fault.prefixed(path) for fault in check_probabilities(matrix, stations))
             return None
     row_faults = [fault.prefixed(path) for fault in check_probabilities(matrix, stations)]
@@ -162,8 +124,78 @@ def routing_matrix(
     return matrix, tuple(fanout)
 
 
-#: A class's routing matrix and fan-out lists (station indices), from :func:`routing_matrix`.
-Routes = tuple[np.ndarray, tuple[tuple[int, ...], ...]]
+def _rows_by_name(
+    spec: Mapping[str, RowParts | Malformed],
+    path: str,
+    stations: Sequence[str],
+    fanout: list[tuple[int, ...]],
+    faults: list[Fault],
+) -> tuple[SparseRows, bool]:
+    """The matrix of routing rows keyed by station names, and whether every part was usable.
+
+    Records a fault per unknown station and misused value, and fills ``fanout``. A
+    row with a part that failed the schema is left out (its sum cannot be checked).
+    """
+    index = {name: position for position, name in enumerate(stations)}
+    entries: dict[tuple[int, int], float] = {}
+    ok = True
+    malformed: set[int] = set()  # rows with a part that failed the schema: no sum to check
+    for origin, row in spec.items():
+        if origin not in index:
+            faults.append(unknown_station(f"{path}.{origin}", origin, stations))
+            ok = False
+            continue
+        if isinstance(row, Malformed):
+            ok = False
+            continue
+        for target, value in row.items():
+            where = f"{path}.{origin}.{target}"
+            if isinstance(value, Malformed):
+                if target != schema.FANOUT_KEY and target not in index:
+                    faults.append(unknown_station(where, target, stations))
+                malformed.add(index[origin])
+                ok = False
+            elif target == schema.FANOUT_KEY:
+                if not isinstance(value, list):
+                    faults.append(Fault(where, f"must be a list of stations, got {value!r}"))
+                    ok = False
+                    continue
+                unknown = [name for name in value if name not in index]
+                for name in unknown:
+                    faults.append(unknown_station(where, name, stations))
+                if len(set(value)) != len(value):
+                    faults.append(Fault(where, f"lists a station twice: {value}"))
+                    ok = False
+                ok = ok and not unknown
+                if not unknown:
+                    fanout[index[origin]] = tuple(index[v] for v in value)
+            elif isinstance(value, list):
+                faults.append(
+                    Fault(
+                        where,
+                        f"must be a probability, got a list (only "
+                        f"{schema.FANOUT_KEY!r} takes a list of stations)",
+                    )
+                )
+                ok = False
+            elif target not in index:
+                faults.append(unknown_station(where, target, stations))
+                ok = False
+            else:
+                entries[index[origin], index[target]] = value
+    kept = [key for key in entries if key[0] not in malformed]
+    matrix = SparseRows.from_entries(
+        len(stations),
+        (key[0] for key in kept),
+        (key[1] for key in kept),
+        (entries[key] for key in kept),
+    )
+    return matrix, ok
+
+
+#: A class's routing matrix (by rows) and fan-out lists (station indices), from
+#: :func:`routing_matrix`.
+Routes = tuple[SparseRows, tuple[tuple[int, ...], ...]]
 
 
 def blocking_faults(
@@ -176,14 +208,20 @@ def blocking_faults(
     ``blocking`` says which stations block when full; ``routes`` are the routings
     of the classes whose routing is known (more classes only add edges, so every
     fault found among them stands).
+
+    The cycles are the strongly connected components of the graph of blocking hops
+    (an edge ``i → j`` where some class routes from ``i`` to a blocking ``j``) that
+    have more than one station or a hop from a station to itself; each blocking
+    station on one is refused, naming the component's stations in file order.
     """
     faults: list[Fault] = []
     n = len(names)
-    edges = np.zeros((n, n), dtype=bool)
+    edges: list[set[int]] = [set() for _ in range(n)]
     for matrix, fanout in routes:
-        edges |= (matrix > 0) & np.array(blocking, dtype=bool)[None, :]
-        for origin, targets in enumerate(fanout):
-            for target in targets:
+        for origin, hops in enumerate(matrix.successors()):
+            edges[origin].update(target for target in hops if blocking[target])
+        for origin, copies in enumerate(fanout):
+            for target in copies:
                 if blocking[target]:
                     faults.append(
                         Fault(
@@ -192,17 +230,21 @@ def blocking_faults(
                             "use on_full: lose or a larger capacity",
                         )
                     )
-    # A cycle among blocking edges: some station reaches itself.
-    reach = edges.copy()
-    for _ in range(n):
-        reach = reach | ((reach.astype(int) @ edges.astype(int)) > 0)
-    for index in range(n):
-        if reach[index, index] and blocking[index]:
-            cycle = [names[j] for j in range(n) if reach[index, j] and reach[j, index]]
+    if not any(edges):
+        return faults
+    successors = [sorted(targets) for targets in edges]
+    on_cycle: dict[int, list[int]] = {}
+    for component in strongly_connected_components(successors):
+        if len(component) > 1 or component[0] in edges[component[0]]:
+            for station in component:
+                on_cycle[station] = component
+    for index in sorted(on_cycle):
+        if blocking[index]:
+            cycle = ", ".join(names[j] for j in on_cycle[index])
             faults.append(
                 Fault(
                     f"stations.{names[index]}.on_full",
-                    f"block can deadlock: blocking cycle through {', '.join(cycle)}",
+                    f"block can deadlock: blocking cycle through {cycle}",
                 )
             )
     return faults

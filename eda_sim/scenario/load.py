@@ -33,20 +33,15 @@ __all__ = ["copies_matrix", "external_rates", "scenario_traffic", "service_means
 
 def copies_matrix(routing: Routing) -> Any:
     """``M = P + F`` of one class: dense for a small network, CSR for a large one."""
-    matrix = routing.matrix
-    n = matrix.shape[0]
+    n = len(routing.stations)
     if n <= DENSE_LIMIT:
         return routing.copies_matrix
     from scipy.sparse import csr_matrix
 
-    sparse = csr_matrix(matrix, dtype=np.float64)
-    origins = [i for i, targets in enumerate(routing.fanout) for _ in targets]
-    targets = [t for row in routing.fanout for t in row]
-    if origins:
-        sparse = sparse + csr_matrix(
-            (np.ones(len(origins)), (origins, targets)), shape=(n, n), dtype=np.float64
-        )
-    return sparse
+    copies = routing.copies  # by rows: no (N, N) array is made
+    return csr_matrix(
+        (copies.values, copies.columns, copies.indptr), shape=(n, n), dtype=np.float64
+    )
 
 
 def external_rates(scenario: Scenario) -> np.ndarray:

@@ -27,7 +27,7 @@ eda-sim
     ``scenarios/jackson3.yaml`` (replication 0, no warm-up). If the engine cannot be
     imported the script says so and runs the others.
 eda-sim fast
-    ``eda_sim.engine.fast_engine.simulate_replication_fast``, the compiled loop
+    ``eda_sim.engine.fast.simulate_replication_fast``, the compiled loop
     (numba, the ``[fast]`` extra), on the same scenario, at 20 times both horizons
     (``HORIZON_SCALE``) so that its timed difference is well above the timer's
     noise; its compile time (first call in a fresh process, then again with the
@@ -178,7 +178,7 @@ def make_fast_runner() -> tuple[Runner | None, str]:
     """Return a runner for the compiled engine (``engine="fast"``), or ``None`` and why."""
     _ensure_repo_on_path()
     try:
-        from eda_sim.engine import fast_engine
+        from eda_sim.engine import fast as fast_engine
         from eda_sim.scenario import load_scenario
 
         fast_engine.load_kernel()

@@ -32,7 +32,7 @@ from dataclasses import replace
 from itertools import islice
 from typing import Literal
 
-from eda_sim.engine.fast_engine import check_supported, load_kernel, simulate_replication_fast
+from eda_sim.engine.fast import check_supported, load_kernel, simulate_replication_fast
 from eda_sim.engine.records import (
     BLOCKING_METRICS,
     STATION_METRICS,
@@ -236,7 +236,7 @@ def run(
         ``progress(finished, total)`` after each replication.
     engine : {"simpy", "fast"}
         The SimPy engine (default) or the compiled one
-        (:mod:`eda_sim.engine.fast_engine`: needs numba, refuses fan-out, blocking,
+        (:mod:`eda_sim.engine.fast`: needs numba, refuses fan-out, blocking,
         priorities and traces; same streams and the same results).
 
     Returns

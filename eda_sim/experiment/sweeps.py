@@ -47,7 +47,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eda_sim.engine.fast_engine import check_supported, load_kernel
+from eda_sim.engine.fast import check_supported, load_kernel
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.checkpoint import (
     CHECKPOINT_FORMAT,

@@ -1,1 +1,55 @@
-"""The fast engine's compiled parts (numba); the public API is :mod:`eda_sim.engine.fast_engine`."""
+"""The fast engine: one replication in a compiled event loop (layer 4; needs numba to run).
+
+``engine="fast"`` (``--engine fast``) runs the same model as the SimPy engine
+(:mod:`eda_sim.engine.simpy`) for the Markov-network subset: event classes,
+``c`` FIFO servers per station, capacity with loss, every service and gap
+distribution, Poisson and renewal arrivals, warm-up (fixed or MSER-5). It draws
+from the *same* random streams (:mod:`eda_sim.rng`, same keys, same batches),
+consumed in the same order, and processes events in SimPy's order (time, then
+priority, then scheduling order), so it returns the same
+:class:`~eda_sim.engine.records.ReplicationResult` as the SimPy engine, sample
+path, observations and waits included, only sooner.
+
+A scenario that uses what the compiled loop lacks (fan-out, blocking,
+priorities, trace replay) is refused with a :class:`~eda_sim.errors.ScenarioError`
+naming the feature and where it is set; without numba (the ``[fast]`` extra) it
+is refused the same way.
+
+The package:
+
+==================  =====================================================  =========
+module              what                                                   numba
+==================  =====================================================  =========
+``driver``          :func:`simulate_replication_fast`: state, loop, result  no
+``support``         :func:`check_supported`, :func:`load_kernel`            no
+``state``           the named state arrays, one set per mechanism           no
+``streams``         random-value buffers filled from the same streams       no
+``kinds``           event kinds and return codes                            no
+``kernel``          the event loop: a dispatcher over event kinds           compiled
+``event_queue``     heap pop and push                                       step
+``sources``         external arrivals: the arrival counter                  step
+``draws``           reading buffers; routing draws (entry, next hop)        step
+``capacity``        capacity and loss                                       step
+``servers``         servers and the FIFO line                               step
+``service``         start of service                                        step
+``monitors``        station and system monitors, snapshots                  step
+``jit``             how functions are compiled (``compiled``, ``step``)     —
+==================  =====================================================  =========
+
+Importing this package does not import numba: the compiled modules are loaded
+by :func:`load_kernel` on first use, compiled once and cached on disk.
+"""
+
+from eda_sim.engine.fast.driver import simulate_replication_fast
+from eda_sim.engine.fast.support import MISSING_NUMBA, check_supported, load_kernel
+
+__all__ = [
+    "ENGINE_NAME",
+    "MISSING_NUMBA",
+    "check_supported",
+    "load_kernel",
+    "simulate_replication_fast",
+]
+
+#: The name this engine reports in results.
+ENGINE_NAME = "fast"

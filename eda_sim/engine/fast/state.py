@@ -1,0 +1,188 @@
+"""The fast engine's state: named arrays, one small set per mechanism (NumPy only).
+
+The compiled loop (:mod:`eda_sim.engine.fast.kernel`) keeps everything in the
+arrays built here and returns to Python whenever a stream buffer is empty or a
+growing array is full; the driver (:mod:`eda_sim.engine.fast.driver`) refills or
+grows it and calls the loop again with the same state. Per-station, per-event
+and per-row records are structured arrays whose fields are named as the
+SimPy engine's objects are (:class:`~eda_sim.stats.StationMonitor`,
+:class:`~eda_sim.stats.SystemMonitor`, :class:`~eda_sim.stats.ArrivalCounter`),
+so that the loop reads like the engine it reproduces.
+
+========================  ================================================================
+array                     holds
+========================  ================================================================
+``control`` (1 record)    the clock, the horizon, the loop's counters and return flags
+``queue`` (EventQueue)    the event heap: times, order keys, payloads (kind, index)
+``events``, ``free``      the event pool: one record per event present, the free slots
+``lines``                 servers and queue discipline: servers, FIFO line head and tail
+``capacity``              capacity and loss: the most events a station holds (-1: no limit)
+``monitors``              station monitors (running totals from time 0)
+``system``                system monitor (row 0) and one per event class (row 1 + k)
+``path`` (SamplePathState)  sample-path snapshots on the grid and at the warm-up's end
+``arrivals`` (ArrivalState) arrival counters per class, their histograms and gap samples
+``transitions``           hops of class k from station i to j (last column: exits)
+``streams`` (StreamState)   random-value buffers, read positions and ends
+``routes`` (RouteTables)    routing tables that turn uniforms into entries and hops
+``waits`` (RecentWaits)     the last (wait, time per visit) pairs per station
+========================  ================================================================
+
+A new mechanism adds its own array (or fields) here, documented in this table,
+and takes it as an argument of the steps it owns.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "ARRIVAL_COUNTER",
+    "CONTROL",
+    "EVENT",
+    "LINE",
+    "SNAPSHOT_FIELDS",
+    "STATION_MONITOR",
+    "SYSTEM_MONITOR",
+    "ArrivalState",
+    "EventQueue",
+    "RecentWaits",
+    "RouteTables",
+    "SamplePathState",
+    "StreamState",
+    "grown",
+]
+
+#: The loop's scalars: kept in registers while it runs, written back when it returns.
+CONTROL = np.dtype(
+    [
+        ("now", np.float64),
+        ("horizon", np.float64),
+        ("seq", np.int64),  # the next order key: events at equal times fire in key order
+        ("heap_size", np.int64),
+        ("free_count", np.int64),  # free slots in the event pool
+        ("need_refill", np.int64),  # a stream buffer is empty
+        ("hist_full", np.int64),  # an arrival histogram needs more bins
+    ]
+)
+
+#: One event present in the system (a slot of the event pool).
+EVENT = np.dtype(
+    [
+        ("arrived", np.float64),  # at its current station
+        ("started", np.float64),  # service there
+        ("entered", np.float64),  # the system
+        ("event_class", np.int64),
+        ("station", np.int64),
+        ("next_in_line", np.int64),  # the slot behind it in its station's line, or -1
+    ]
+)
+
+#: Servers and queue discipline of one station: FIFO line as a linked list of slots.
+LINE = np.dtype([("servers", np.int64), ("head", np.int64), ("tail", np.int64)])
+
+#: Running totals of one station (:class:`~eda_sim.stats.StationMonitor`).
+STATION_MONITOR = np.dtype(
+    [
+        ("last", np.float64),
+        ("area_busy", np.float64),
+        ("area_waiting", np.float64),
+        ("wait_sum", np.float64),
+        ("sojourn_sum", np.float64),
+        ("blocked_sum", np.float64),
+        ("present", np.int64),
+        ("arrivals", np.int64),
+        ("lost", np.int64),
+        ("completions", np.int64),
+    ]
+)
+
+#: Running totals of the system or one class (:class:`~eda_sim.stats.SystemMonitor`).
+SYSTEM_MONITOR = np.dtype(
+    [
+        ("last", np.float64),
+        ("area", np.float64),
+        ("sojourn_sum", np.float64),
+        ("present", np.int64),
+        ("entered", np.int64),
+        ("completions", np.int64),
+        ("lost", np.int64),
+    ]
+)
+
+#: One class's arrival counter (:class:`~eda_sim.stats.ArrivalCounter`).
+ARRIVAL_COUNTER = np.dtype(
+    [
+        ("window", np.float64),
+        ("start", np.float64),
+        ("gap", np.float64),  # the gap drawn for the next arrival
+        ("current", np.int64),  # the current window's index
+        ("count", np.int64),  # arrivals in it so far
+        ("kept", np.int64),  # gaps kept in the sample
+        ("distinct", np.int64),  # distinct counts seen (histogram keys, in first-seen order)
+    ]
+)
+
+#: Columns of a snapshot row: the fields of StationSnapshot / SystemSnapshot, in order.
+SNAPSHOT_FIELDS = 10
+
+
+class EventQueue(NamedTuple):
+    """The event heap, keyed by ``(time, order)`` as SimPy's by ``(time, priority, id)``.
+
+    ``payload`` is ``index * 8 + kind`` (see :mod:`eda_sim.engine.fast.kinds`).
+    """
+
+    time: np.ndarray
+    order: np.ndarray
+    payload: np.ndarray
+
+
+class SamplePathState(NamedTuple):
+    """Snapshots (rows of :data:`SNAPSHOT_FIELDS`) on the grid and at the warm-up's end."""
+
+    grid: np.ndarray  # (points,)
+    stations: np.ndarray  # (stations, points, 10)
+    system: np.ndarray  # (1 + classes, points, 10)
+    warm_stations: np.ndarray  # (stations, 10)
+    warm_system: np.ndarray  # (1 + classes, 10)
+
+
+class ArrivalState(NamedTuple):
+    """Arrival counters per class and what they keep (bounded)."""
+
+    counters: np.ndarray  # (classes,) ARRIVAL_COUNTER
+    histogram: np.ndarray  # (classes, bins): windows that saw n arrivals
+    seen: np.ndarray  # (classes, bins): the counts n in the order first seen
+    gaps: np.ndarray  # (classes, MAX_GAP_SAMPLE)
+
+
+class StreamState(NamedTuple):
+    """Random-value buffers: one row per stream (see :mod:`eda_sim.engine.fast.streams`)."""
+
+    values: np.ndarray  # (2 R, width): rows [0, R) values, [R, 2R) uniforms
+    pos: np.ndarray  # (2 R,) the next value to read
+    end: np.ndarray  # (2 R,) valid values
+
+
+class RouteTables(NamedTuple):
+    """Every class's :attr:`~eda_sim.routing.Routing.draw_tables`, stacked."""
+
+    order: np.ndarray  # (classes, stations)
+    cumulative: np.ndarray  # (classes, stations + 1, stations)
+    last_entry: np.ndarray  # (classes,)
+
+
+class RecentWaits(NamedTuple):
+    """The last ``keep`` (wait, time per visit) pairs per station, in a ring."""
+
+    pairs: np.ndarray  # (stations, keep, 2)
+    written: np.ndarray  # (stations,) pairs written so far
+
+
+def grown(array: np.ndarray, size: int, fill: float = 0) -> np.ndarray:
+    """``array`` with its first axis grown to ``size`` (new rows set to ``fill``)."""
+    bigger = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger

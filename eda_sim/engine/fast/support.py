@@ -1,0 +1,118 @@
+"""What the fast engine supports, and loading its compiled loop (no numba needed to import).
+
+:func:`check_supported` refuses a scenario that uses a mechanism the compiled
+loop does not have yet, naming the feature and where it is set; the fast engine
+never falls back to SimPy silently. :func:`load_kernel` imports the loop, or
+refuses with a one-line message naming the ``[fast]`` extra when numba is
+missing.
+
+numba caches the compiled loop on disk keyed on ``kernel.py`` alone, not on
+the modules whose steps it inlines. :func:`load_kernel` therefore compares their
+digest with :data:`eda_sim.engine.fast.kernel.SOURCES_DIGEST`: when a step
+module changed since the digest was written (while developing), the loop is
+compiled afresh for this process instead of loaded from a stale cache, with a
+warning that says which line to update.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from eda_sim.errors import EdaSimWarning, Fault, ScenarioError
+from eda_sim.scenario import Scenario
+
+__all__ = ["MISSING_NUMBA", "Kernel", "check_supported", "load_kernel", "sources_digest"]
+
+#: The message when numba is not installed.
+MISSING_NUMBA = "the fast engine needs numba: pip install 'eda-sim[fast]'"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+class Kernel(NamedTuple):
+    """The compiled functions the driver calls."""
+
+    run: Callable[..., int]
+    snapshot_all: Callable[..., None]
+
+
+def sources_digest(modules: Sequence[str]) -> str:
+    """SHA-256 of the sources of the fast engine's ``modules`` (names without ``.py``), in order."""
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update(name.encode())
+        digest.update((_PACKAGE / f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def load_kernel() -> Kernel:
+    """Import the compiled loop, or refuse with a one-line message naming the extra.
+
+    Raises
+    ------
+    ScenarioError
+        With the fault path ``engine`` when numba cannot be imported.
+    """
+    try:
+        kernel = importlib.import_module("eda_sim.engine.fast.kernel")
+    except ImportError:
+        raise ScenarioError(Fault("engine", MISSING_NUMBA)) from None
+    return _fresh(kernel)
+
+
+@functools.cache
+def _fresh(kernel: Any) -> Kernel:
+    """The loop from numba's cache, or compiled afresh when its inlined modules changed."""
+    digest = sources_digest(kernel.COMPILED_MODULES)
+    if digest == kernel.SOURCES_DIGEST:
+        return Kernel(kernel.run_kernel, kernel.snapshot_all)
+    warnings.warn(
+        "the fast engine's step modules changed since eda_sim/engine/fast/kernel.py was "
+        "stamped, so numba's cached loop may be stale: compiling it afresh for this process; "
+        f"set SOURCES_DIGEST = {digest!r} in kernel.py",
+        EdaSimWarning,
+        stacklevel=3,
+    )
+    numba = importlib.import_module("numba")
+    options = {
+        k: v for k, v in kernel.run_kernel.targetoptions.items() if k not in ("cache", "nopython")
+    }
+    return Kernel(numba.njit(kernel.run_kernel.py_func, **options), kernel.snapshot_all)
+
+
+def check_supported(scenario: Scenario) -> None:
+    """Refuse a scenario that uses what the fast engine lacks, naming the feature.
+
+    Raises
+    ------
+    ScenarioError
+        One fault (path ``engine``, one line) naming each unsupported feature
+        (fan-out, blocking, priorities, trace replay) and where it is set.
+    """
+    prefix = {
+        c.name: "" if scenario.single_class else f"classes.{c.name}." for c in scenario.classes
+    }
+    found: dict[str, list[str]] = {}
+    for c in scenario.classes:
+        for index, targets in enumerate(c.routing.fanout):
+            if targets:
+                where = f"{prefix[c.name]}routing.{scenario.station_names[index]}.fanout"
+                found.setdefault("fan-out", []).append(where)
+    for station in scenario.stations:
+        if station.on_full == "block":
+            found.setdefault("blocking", []).append(f"stations.{station.name}.on_full")
+    if scenario.has_priorities:
+        found["priorities"] = [f"classes.{c.name}.priority" for c in scenario.classes]
+    for c in scenario.classes:
+        if c.arrivals.kind == "trace":
+            found.setdefault("trace replay", []).append(f"{prefix[c.name]}arrivals.process")
+    if found:
+        features = ", ".join(f"{feature} ({', '.join(where)})" for feature, where in found.items())
+        raise ScenarioError(
+            Fault("engine", f"the fast engine does not support {features}; use --engine simpy")
+        )

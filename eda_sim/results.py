@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +24,9 @@ from eda_sim.checks import (
     poisson_counts_check,
     routing_row_check,
 )
-from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS, ReplicationResult
+from eda_sim.engine.records import ReplicationResult, StationRecord, SystemRecord
 from eda_sim.files import write_output
+from eda_sim.metrics import Scope, names
 from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval, t_interval
 from eda_sim.theory.scenario import ScenarioTheory
@@ -186,7 +187,7 @@ class RunResult:
             if not hasattr(station, metric):
                 return math.nan, "", False
             return float(getattr(station, metric)), station.method, station.exact
-        if scope == "system" and theory.system is not None and metric in SYSTEM_METRICS:
+        if scope == "system" and theory.system is not None and metric in names("system"):
             system = theory.system
             return float(getattr(system, metric)), system.method, system.exact
         if scope == "class" and name in theory.classes and metric in theory.classes[name]:
@@ -253,7 +254,7 @@ class RunResult:
             }
             for rep in self.replication_results
             for station, record in rep.stations.items()
-            for metric in STATION_METRICS
+            for metric in self.stations.get(station, {})
         ]
         return pd.DataFrame(rows)
 
@@ -415,38 +416,44 @@ def summarize(
     elapsed_seconds: float = math.nan,
     theory: ScenarioTheory | None = None,
     checks: Sequence[CheckResult] = (),
-    station_metrics: Sequence[str] = STATION_METRICS,
+    features: Iterable[str] = (),
+    levels: Sequence[float] = (),
 ) -> RunResult:
     """Combine replication records into intervals (replication/deletion, Student-t).
+
+    The metrics are those the table of metrics reports for each scope
+    (:func:`eda_sim.metrics.reported`) given the scenario's ``features`` and the
+    ``levels`` of metric families.
 
     Parameters
     ----------
     class_names : sequence of str
         Event classes to report separately; empty for a one-class scenario.
+    features : iterable of str
+        The mechanisms the scenario uses (:attr:`Scenario.features`).
+    levels : sequence of float
+        Levels of the metric families reported (percentiles).
     """
+    features = tuple(features)
     if not replications:
         raise ValueError("summarize needs at least one replication")
     first = replications[0]
-    stations = {
-        station: {
-            metric: t_interval(
-                (rep.stations[station].metric(metric) for rep in replications), confidence
-            )
-            for metric in station_metrics
+
+    def intervals(
+        records: Sequence[StationRecord | SystemRecord], scope: Scope
+    ) -> dict[str, Interval]:
+        return {
+            metric: t_interval((record.metric(metric) for record in records), confidence)
+            for metric in names(scope, features, levels)
         }
+
+    stations = {
+        station: intervals([rep.stations[station] for rep in replications], "station")
         for station in first.stations
     }
-    system = {
-        metric: t_interval((rep.system.metric(metric) for rep in replications), confidence)
-        for metric in SYSTEM_METRICS
-    }
+    system = intervals([rep.system for rep in replications], "system")
     classes = {
-        name: {
-            metric: t_interval(
-                (rep.classes[name].metric(metric) for rep in replications), confidence
-            )
-            for metric in SYSTEM_METRICS
-        }
+        name: intervals([rep.classes[name] for rep in replications], "class")
         for name in class_names
     }
     return RunResult(

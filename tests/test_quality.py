@@ -16,6 +16,7 @@ PACKAGE = ROOT / "eda_sim"
 #: DESIGN.md's layers: a module may import only from its own layer or lower ones.
 LAYERS = {
     "errors": 0,
+    "metrics": 0,
     "rng": 0,
     "distributions": 1,
     "traces": 1,

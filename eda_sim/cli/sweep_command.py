@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from eda_sim import metrics as metric_table
 from eda_sim.cli.app import (
     INTERRUPTED,
     EngineOption,
@@ -85,9 +86,9 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
     for name, justify in (
         (result.param, "right"),
         ("station", "left"),
-        ("L", "right"),
+        (metric_table.heading("L", time_unit), "right"),
         ("theory", "right"),
-        (f"W ({time_unit})", "right"),
+        (metric_table.heading("W", time_unit), "right"),
         ("theory", "right"),
         ("method / reason", "left"),
     ):

@@ -8,12 +8,13 @@ station name are shown, not read as markup.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
-from eda_sim.engine.records import STATION_METRICS, SYSTEM_METRICS
+from eda_sim import metrics as metric_table
 from eda_sim.stats import Interval
 
 if TYPE_CHECKING:  # `validate` prints a table without loading the results and theory layers
@@ -33,14 +34,17 @@ __all__ = [
     "validate_table",
 ]
 
-LEGEND = (
-    "L: mean number present (waiting + in service), Lq: mean number waiting, "
-    "W: mean time per visit (system: end to end), Wq: mean wait before service, "
-    "utilization: busy share of the servers, throughput: completions per time unit, "
-    "loss: share of arrivals refused by a full station, blocked: time per visit holding a "
-    "server while the next station is full. rel. error = (simulated − theory) / "
-    "theory. ✗: an exact theoretical value outside the confidence interval."
+#: What the comparison table's columns mean, after the legend of its metrics.
+COLUMNS_LEGEND = (
+    "rel. error = (simulated − theory) / theory. "
+    "✗: an exact theoretical value outside the confidence interval."
 )
+
+
+def legend(metric_names: Iterable[str]) -> str:
+    """The caption of a results table: each metric shown (:mod:`eda_sim.metrics`), the columns."""
+    return f"{metric_table.legend(metric_names)}. {COLUMNS_LEGEND}"
+
 
 OUTSIDE_MARK = "✗ outside CI"
 INSIDE_MARK = "✓"
@@ -82,17 +86,26 @@ def format_relative_error(simulated: float, theory: float) -> str:
 
 
 def _unit(metric: str, time_unit: str) -> str:
-    if metric in ("W", "Wq"):
-        return f"{metric} ({time_unit})"
-    if metric == "throughput":
-        return f"throughput (/{time_unit})"
-    return metric
+    return metric_table.heading(metric, time_unit)
 
 
 def _mark(interval: Interval, theory: float, exact: bool) -> str:
     if not exact or math.isnan(theory) or math.isnan(interval.low):
         return ""
     return INSIDE_MARK if interval.contains(theory) else OUTSIDE_MARK
+
+
+def _hidden_when_zero(name: str) -> bool:
+    try:
+        return metric_table.lookup(name).hide_zero
+    except KeyError:
+        return False
+
+
+def _shown_metrics(result: RunResult) -> list[str]:
+    """The metrics of the comparison table, stations' first, each once."""
+    shown = [name for values in result.stations.values() for name in values]
+    return list(dict.fromkeys([*shown, *result.system]))
 
 
 def comparison_table(result: RunResult, time_unit: str) -> Table:
@@ -104,7 +117,10 @@ def comparison_table(result: RunResult, time_unit: str) -> Table:
         + (" — PARTIAL (interrupted)" if result.partial else "")
     )
     table = Table(
-        title=Text(title), title_justify="left", caption=Text(LEGEND), caption_justify="left"
+        title=Text(title),
+        title_justify="left",
+        caption=Text(legend(_shown_metrics(result))),
+        caption_justify="left",
     )
     for name, justify in (
         ("station", "left"),
@@ -121,7 +137,7 @@ def comparison_table(result: RunResult, time_unit: str) -> Table:
         scope: str, name: str, metrics: dict[str, Interval], order: tuple[str, ...]
     ) -> None:
         previous_method = None
-        shown = [m for m in order if not (m == "blocked" and metrics[m].mean == 0)]
+        shown = [m for m in order if not (_hidden_when_zero(m) and metrics[m].mean == 0)]
         for index, metric in enumerate(shown):
             interval = metrics[metric]
             theory, method, exact = result.theory_value(scope, name, metric)
@@ -140,7 +156,7 @@ def comparison_table(result: RunResult, time_unit: str) -> Table:
 
     for station, metrics in result.stations.items():
         add_block("station", station, metrics, tuple(metrics))
-    add_block("system", "system", result.system, SYSTEM_METRICS)
+    add_block("system", "system", result.system, tuple(result.system))
     return table
 
 
@@ -148,12 +164,13 @@ def classes_table(result: RunResult, time_unit: str) -> Table:
     """End-to-end figures per event class, simulated and theoretical."""
     table = Table(title="per event class (end to end)", title_justify="left")
     table.add_column("class", no_wrap=True)
-    for metric in SYSTEM_METRICS:
+    shown = metric_table.names("class")
+    for metric in shown:
         table.add_column(_unit(metric, time_unit), justify="right", no_wrap=True)
         table.add_column("theory", justify="right", no_wrap=True)
     for name, metrics in result.classes.items():
         cells: list[str] = []
-        for metric in SYSTEM_METRICS:
+        for metric in shown:
             theory, _, _ = result.theory_value("class", name, metric)
             cells += [
                 format_estimate(metrics[metric]),
@@ -245,19 +262,8 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
     """The analytic answer for every station and the system (``eda-sim theory``)."""
     unit = scenario.time_unit
     table = Table(title=Text(f"{scenario.name}: steady-state theory"), title_justify="left")
-    columns = (
-        "station",
-        "λ",
-        "ρ",
-        "L",
-        "Lq",
-        f"W ({unit})",
-        f"Wq ({unit})",
-        "utilization",
-        f"throughput (/{unit})",
-        "loss",
-        "method",
-    )
+    figures_of = metric_table.names("station")  # the theory's figures of a station
+    columns = ("station", "λ", "ρ", *(_unit(m, unit) for m in figures_of), "method")
     for column in columns:
         table.add_column(
             column,
@@ -271,27 +277,24 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
             f"{theory.offered_load[name]:.4g}",
         ]
         if station is None:
-            table.add_row(*head, *[""] * 7, Text(f"unavailable: {theory.reasons.get(name, '')}"))
+            blank = [""] * len(figures_of)
+            table.add_row(*head, *blank, Text(f"unavailable: {theory.reasons.get(name, '')}"))
             continue
-        figures = [f"{getattr(station, m):.4g}" for m in STATION_METRICS]
+        figures = [f"{getattr(station, m):.4g}" for m in figures_of]
         label = station.method + (" (exact)" if station.exact else "")
         table.add_row(*head, *figures, Text(label))
     table.add_section()
     system = theory.system
     if system is None:
-        table.add_row("system", "", "", *[""] * 7, Text(theory.reasons.get("system", "")))
+        blank = [""] * len(figures_of)
+        table.add_row("system", "", "", *blank, Text(theory.reasons.get("system", "")))
     else:
+        of_system = metric_table.names("system")
         table.add_row(
             "system",
             "",
             "",
-            f"{system.L:.4g}",
-            "",
-            f"{system.W:.4g}",
-            "",
-            "",
-            f"{system.throughput:.4g}",
-            f"{system.loss:.4g}",
+            *(f"{getattr(system, m):.4g}" if m in of_system else "" for m in figures_of),
             Text(system.method + (" (exact)" if system.exact else "")),
         )
     return table

@@ -1,15 +1,15 @@
 """What one replication measured: plain, immutable records shared by every engine (layer 4).
 
 Each engine returns a :class:`ReplicationResult`; the experiment layer combines
-replications into intervals. Metric names are those of the JSON contract:
-``L, Lq, W, Wq, utilization, throughput, loss`` per station and ``L, W,
-throughput`` for the system and for each event class.
+replications into intervals. The records' metric fields are named as in the one
+table of metrics (:mod:`eda_sim.metrics`), which says which are reported where;
+a member of a metric family (``W_p99``) is an entry of a record's ``extra``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -17,9 +17,6 @@ import numpy as np
 from eda_sim.stats import StationSnapshot, SystemSnapshot, mser
 
 __all__ = [
-    "BLOCKING_METRICS",
-    "STATION_METRICS",
-    "SYSTEM_METRICS",
     "ClassObservations",
     "ReplicationResult",
     "SamplePath",
@@ -31,12 +28,12 @@ __all__ = [
     "system_record",
 ]
 
-#: Per-station metrics, in report order.
-STATION_METRICS = ("L", "Lq", "W", "Wq", "utilization", "throughput", "loss")
-#: Reported as well for scenarios where a station can block its senders.
-BLOCKING_METRICS = ("blocked",)
-#: Whole-system (and per-class) metrics, in report order.
-SYSTEM_METRICS = ("L", "W", "throughput", "loss")
+
+def _metric(record: StationRecord | SystemRecord, name: str) -> float:
+    """A record's field called ``name``, else its ``extra`` entry (KeyError if neither)."""
+    if name != "extra" and name in record.__dataclass_fields__:
+        return float(getattr(record, name))
+    return float(record.extra[name])
 
 
 @dataclass(frozen=True)
@@ -62,10 +59,12 @@ class StationRecord:
     present_at_start: int
     present_at_end: int
     blocked: float = 0.0
+    extra: Mapping[str, float] = field(default_factory=dict, hash=False)
+    """Values of metric-family members (``W_p99``, ...), by metric name."""
 
     def metric(self, name: str) -> float:
-        """The value of one metric of :data:`STATION_METRICS`."""
-        return float(getattr(self, name))
+        """The value of the station metric ``name`` (:mod:`eda_sim.metrics`)."""
+        return _metric(self, name)
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,12 @@ class SystemRecord:
     copies_lost: int = 0
     copies_present_at_start: int = 0
     copies_present_at_end: int = 0
+    extra: Mapping[str, float] = field(default_factory=dict, hash=False)
+    """Values of metric-family members (``W_p99``, ...), by metric name."""
 
     def metric(self, name: str) -> float:
-        """The value of one metric of :data:`SYSTEM_METRICS`."""
-        return float(getattr(self, name))
+        """The value of the system (or class) metric ``name`` (:mod:`eda_sim.metrics`)."""
+        return _metric(self, name)
 
 
 @dataclass(frozen=True)

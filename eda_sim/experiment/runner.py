@@ -33,15 +33,11 @@ from itertools import islice
 from typing import Literal
 
 from eda_sim.engine.fast import check_supported, load_kernel, simulate_replication_fast
-from eda_sim.engine.records import (
-    BLOCKING_METRICS,
-    STATION_METRICS,
-    ReplicationResult,
-    mser_cut,
-)
+from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.engine.simpy import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.executors import open_executor
+from eda_sim.metrics import precision_metrics
 from eda_sim.results import (
     PrecisionReport,
     RunResult,
@@ -79,8 +75,8 @@ BATCH_COUNT = 20
 #: Level of the one-sided test of positive lag-1 autocorrelation between batch means.
 AUTOCORRELATION_ALPHA = 0.05
 #: The metrics a precision target applies to: per station, and for the system.
-PRECISION_STATION_METRICS = ("L", "W", "Wq")
-PRECISION_SYSTEM_METRICS = ("W",)
+PRECISION_STATION_METRICS = precision_metrics("station")
+PRECISION_SYSTEM_METRICS = precision_metrics("system")
 
 
 def _replicate(
@@ -182,9 +178,10 @@ def _autocorrelation_notes(batches: Sequence[ReplicationResult]) -> list[str]:
             r1 = lag1_autocorrelation(b.stations[station].metric(metric) for b in batches)
             if r1 > threshold:
                 flagged.append(f"{station}.{metric} (r1 = {r1:.2f})")
-    r1 = lag1_autocorrelation(b.system.W for b in batches)
-    if r1 > threshold:
-        flagged.append(f"system.W (r1 = {r1:.2f})")
+    for metric in PRECISION_SYSTEM_METRICS:
+        r1 = lag1_autocorrelation(b.system.metric(metric) for b in batches)
+        if r1 > threshold:
+            flagged.append(f"system.{metric} (r1 = {r1:.2f})")
     if not flagged:
         return []
     return [
@@ -343,8 +340,7 @@ def run(
                 confidence=settings.confidence,
                 requested=len(samples) if ci == "batch-means" else total,
                 class_names=() if scenario.single_class else scenario.class_names,
-                station_metrics=STATION_METRICS
-                + (BLOCKING_METRICS if scenario.has_blocking else ()),
+                features=scenario.features,
             )
             if target is None or interrupted:
                 break

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from eda_sim import metrics as metric_table
 from eda_sim.plots._common import (
     ARTICLE,
     AVERAGE,
@@ -44,25 +45,14 @@ __all__ = ["mmc_sojourn_cdf", "queue_length", "sim_vs_theory", "wait_distributio
 #: Theory methods whose waiting-time distribution is known (FIFO M/M/1, M/M/c).
 _EXPONENTIAL_METHODS = ("M/M/1", "M/M/c (Erlang C)")
 
-_METRIC_LABELS = {
-    "L": "L: mean number present",
-    "Lq": "Lq: mean number waiting",
-    "W": "W: mean time per visit",
-    "Wq": "Wq: mean wait before service",
-    "utilization": "utilisation",
-    "throughput": "throughput",
-    "loss": "share of arrivals lost",
-}
-
 
 def metric_label(metric: str, unit: str) -> str:
-    """Axis label of a station metric, with its unit."""
-    label = _METRIC_LABELS.get(metric, metric)
-    if metric in ("W", "Wq"):
-        return f"{label} ({unit})"
-    if metric == "throughput":
-        return f"{label} (per {unit})"
-    return label
+    """Axis label of a station metric, with its unit (from :mod:`eda_sim.metrics`)."""
+    try:
+        described = metric_table.lookup(metric)
+    except KeyError:
+        return metric
+    return f"{described.heading(unit, per='per ')}: {described.description}"
 
 
 def _require_station(document: Mapping[str, Any], station: str) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from eda_sim import metrics as metric_table
 from eda_sim.plots._common import (
     ARTICLE,
     SIMULATED,
@@ -224,7 +225,7 @@ def sweep_curves(source: Source, metric: str = "W", station: str | None = None) 
     figure = new_figure(max(6.5, 3.6 * columns), 2.9 * lines + 1.2)
     axes = figure.subplots(lines, columns, squeeze=False).ravel()
     param = str(document.get("param", "value"))
-    ylabel = f"{metric} ({unit})" if metric in ("W", "Wq") else metric
+    ylabel = metric_table.heading(metric, unit, per="per ")
     for ax, (scope, name) in zip(axes, panels, strict=False):
         _panel(ax, rows, scope, name, metric, articles.get(name, []), skipped)
         ax.set_xlabel(plain(param_label(param, unit)))

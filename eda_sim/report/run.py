@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from eda_sim import metrics as metric_table
 from eda_sim import plots
 from eda_sim.report._html import (
     Cell,
@@ -23,7 +24,6 @@ from eda_sim.report.scenario import scenario_section
 
 __all__ = ["render_run"]
 
-_STATION_METRICS = ("L", "Lq", "W", "Wq", "utilization", "throughput", "loss")
 _CHECK_NAMES = {
     "poisson_counts": "Poisson arrivals",
     "exponential_gaps": "Poisson arrivals",
@@ -39,11 +39,13 @@ def _method_text(entry: Mapping[str, Any]) -> str:
 
 
 def _unit(metric: str, unit: str) -> str:
-    if metric in ("W", "Wq", "blocked"):
-        return f"{metric} ({unit})"
-    if metric == "throughput":
-        return f"throughput (per {unit})"
-    return metric
+    return metric_table.heading(metric, unit, per="per ")
+
+
+def _shown_metrics(document: Mapping[str, Any]) -> list[str]:
+    """The metrics of the results table, stations' first, each once."""
+    shown = [name for values in (document.get("stations") or {}).values() for name in values]
+    return list(dict.fromkeys([*shown, *(document.get("system") or {})]))
 
 
 def _interval(metrics: Mapping[str, Any], metric: str) -> tuple[Any, Any, Any]:
@@ -152,10 +154,7 @@ def _results(document: Mapping[str, Any], unit: str) -> Html:
             headers,
             rows,
             caption="Simulated: mean over the replications ± the half-width of its confidence "
-            "interval. L: mean number present, Lq: mean number waiting, W: mean time per visit "
-            "(system: end to end), Wq: mean wait before service, utilization: busy share of the "
-            "servers, throughput: completions per time unit, loss: share of arrivals refused, "
-            "blocked: time per visit holding a server while the next station is full. "
+            f"interval. {metric_table.legend(_shown_metrics(document))}. "
             "rel. error = (simulated − theory) / theory; ✓/✗: an exact theoretical value inside "
             "or outside the interval. article: the source article's L and W (single-server "
             "stations, see below).",

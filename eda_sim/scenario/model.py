@@ -173,6 +173,23 @@ class Scenario:
         return any(c.arrivals.kind == "trace" for c in self.classes)
 
     @property
+    def features(self) -> frozenset[str]:
+        """The mechanisms the scenario uses, by name.
+
+        ``fanout``, ``blocking``, ``priorities``, ``trace`` and ``classes`` (more
+        than one event class). A metric of :mod:`eda_sim.metrics` whose
+        ``applies`` names one of them is reported only for such scenarios.
+        """
+        used = {
+            "fanout": self.has_fanout,
+            "blocking": self.has_blocking,
+            "priorities": self.has_priorities,
+            "trace": self.has_trace,
+            "classes": len(self.classes) > 1,
+        }
+        return frozenset(name for name, present in used.items() if present)
+
+    @property
     def single_class(self) -> bool:
         """True when the file used the one-class shorthand (top-level ``arrivals``)."""
         return self.document.classes is None

@@ -12,14 +12,16 @@ events (rate 1) enter at every station, and each service mean is set to
 ``0.5 / λ_i`` from the traffic equations, so that every ρ is 0.5. It is written as
 a YAML file, then timed, in a fresh process per N (so that one N's memory does not
 slow the next) that has first loaded and solved a small scenario (so that no stage
-pays for importing a module), stage by stage:
+pays for importing a module) and runs BLAS on one thread as the ``eda-sim`` command
+does (unless the environment sets ``OPENBLAS_NUM_THREADS`` etc.), stage by stage:
 
 * ``parse``: the YAML text to Python data (PyYAML, as ``load_scenario`` does);
 * ``validate``: schema, cross-references, routing checks, stability (``scenario_from_dict``);
 * ``load`` = parse + validate: what every ``run``, ``theory`` and ``validate`` pays;
 * ``replace``: one sweep point's ``Scenario.replace("arrivals.rate", 0.9)``;
 * ``theory``: ``eda_sim.solve(scenario)``, in its own process with a time limit
-  (``--theory-timeout``, default 300 s), reported as "> LIMIT" when it is reached;
+  (``--theory-timeout``, default 300 s, reported as "> LIMIT" when reached) and an
+  address-space limit (``--theory-memory``, default 8 GiB, reported as "memory");
 * ``replication``: one SimPy-engine replication of about ``--visits`` service visits
   (default 100,000), no theory, no checks: the "short replication" to compare with.
 
@@ -52,6 +54,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10, 100, 1_000, 10_000)
 LOAD = 0.5  # ρ at every station
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 TARGET_RATIO = 35.0  # time at 10·N over time at N (10^1.5 = 31.6, with some slack)
 
 
@@ -116,7 +119,12 @@ except ImportError:  # the engine as a package
 import scipy.sparse.linalg  # imported before timing: the traffic solve of large networks
 eda_sim.load_scenario(Path(sys.argv[4]))  # and every lazily imported module
 figures = {"parse": [], "validate": [], "replace": [], "replication": []}
-for _ in range(repeats):
+began = time.perf_counter()
+count = 0
+# At least `repeats` times, and for small networks until a second has passed (at most
+# 200 times), so that a median of microseconds is not one timer tick.
+while count < repeats or (time.perf_counter() - began < 1.0 and count < 200):
+    count += 1
     started = time.perf_counter()
     raw = _parse_yaml(path.read_text(encoding="utf-8"), str(path))
     parsed = time.perf_counter()
@@ -138,23 +146,33 @@ print(json.dumps(figures))
 """
 
 THEORY_CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
+limit = int(float(sys.argv[3]) * 2**30)  # address space, so that theory cannot take the machine
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 import eda_sim
 eda_sim.solve(eda_sim.load_scenario(Path(sys.argv[2])))  # imports, before timing
 scenario = eda_sim.load_scenario(Path(sys.argv[1]))
 started = time.perf_counter()
-eda_sim.solve(scenario)
-print(json.dumps({"theory": time.perf_counter() - started}))
+try:
+    eda_sim.solve(scenario)
+except MemoryError:
+    print(json.dumps({"theory": None, "memory": True}))
+else:
+    print(json.dumps({"theory": time.perf_counter() - started}))
 """
 
 
 def child(code: str, *args: str, timeout: float | None = None) -> dict[str, Any] | None:
     """Run a helper in a fresh interpreter; its last line of output as JSON (None: timed out)."""
+    env = {**os.environ}
+    for variable in BLAS_THREAD_VARIABLES:  # as the eda-sim command sets them
+        env.setdefault(variable, "1")
     try:
         completed = subprocess.run(
             [sys.executable, "-c", code, *args],
             cwd=ROOT,
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -192,14 +210,19 @@ def measure(size: int, folder: Path, args: argparse.Namespace) -> dict[str, Any]
     for name in ("parse", "validate", "replace", "replication"):
         figures[name] = statistics.median(stages[name])
     figures["load"] = figures["parse"] + figures["validate"]
-    theory = child(THEORY_CHILD, str(path), warm, timeout=args.theory_timeout)
+    theory = child(
+        THEORY_CHILD, str(path), warm, str(args.theory_memory), timeout=args.theory_timeout
+    )
     figures["theory"] = None if theory is None else theory["theory"]
+    figures["theory_out_of_memory"] = bool(theory and theory.get("memory"))
     return figures
 
 
-def show(value: float | None, limit: float) -> str:
-    """Seconds, or ``> LIMIT`` for a stage that reached its time limit."""
-    return f"> {limit:g}" if value is None else f"{value:.3f}"
+def show(row: dict[str, Any], limit: float) -> str:
+    """Theory's seconds, ``> LIMIT`` when it reached its time limit, ``memory`` its memory."""
+    if row["theory_out_of_memory"]:
+        return "memory"
+    return f"> {limit:g}" if row["theory"] is None else f"{row['theory']:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,12 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default=",".join(map(str, SIZES)), help="station counts, comma-separated"
     )
-    parser.add_argument("--repeats", type=int, default=3, help="timed loads per size (median)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed loads per size, at least (median)"
+    )
     parser.add_argument(
         "--visits", type=float, default=100_000, help="service visits in the replication"
     )
     parser.add_argument(
         "--theory-timeout", type=float, default=300.0, help="seconds theory may take per size"
+    )
+    parser.add_argument(
+        "--theory-memory", type=float, default=8.0, help="GiB of address space theory may use"
     )
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
@@ -238,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  {row['stations']:>7,} {row['file_mb']:6.2f} {row['parse']:8.3f} "
             f"{row['validate']:9.3f} {row['load']:8.3f} {row['replace']:8.3f} "
-            f"{show(row['theory'], limit):>9} {row['replication']:12.3f}"
+            f"{show(row, limit):>9} {row['replication']:12.3f}"
         )
     print("  growth at 10x the stations (target <= 35 for load + validate + theory):")
     for small, large in itertools.pairwise(rows):

@@ -11,6 +11,7 @@ not use one must not load it. How long each command takes is measured by
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,10 @@ except SystemExit as done:
     code = done.code
 else:
     code = 0
+import os
 with open(out, "w") as file:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, file)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS")
+    json.dump({"code": code, "modules": sorted(sys.modules), "blas": blas}, file)
 """
 
 #: Loaded by no command except the one that needs it.
@@ -143,3 +146,20 @@ def test_importing_the_package_loads_only_what_its_names_need() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
     )
     assert process.stdout.strip() == "[]", process.stdout + process.stderr
+
+
+def test_the_command_runs_blas_on_one_thread_unless_told(tmp_path: Path) -> None:
+    out = tmp_path / "modules.json"
+    for given, expected in ((None, "1"), ("2", "2")):
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+        if given is not None:
+            env["OPENBLAS_NUM_THREADS"] = given
+        subprocess.run(
+            [sys.executable, "-c", DRIVER, str(out), "validate", MM1],
+            capture_output=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=300,
+            check=True,
+        )
+        assert json.loads(out.read_text())["blas"] == expected

@@ -15,11 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from eda_sim import metrics as metric_table
-from eda_sim.stats import Interval
 
 if TYPE_CHECKING:  # `validate` prints a table without loading the results and theory layers
     from eda_sim.results import RunResult
     from eda_sim.scenario import Scenario
+    from eda_sim.stats import Interval
     from eda_sim.theory.scenario import ScenarioTheory
 
 __all__ = [

@@ -44,7 +44,6 @@ from eda_sim.scenario.routes import (
     routing_matrix,
     unknown_station,
 )
-from eda_sim.traces import read_trace
 
 __all__ = ["build_distribution", "build_scenario", "check_parts"]
 
@@ -141,6 +140,8 @@ def _arrival_process(
     if not file.is_absolute() and base_dir is not None:
         file = base_dir / file
     try:
+        from eda_sim.traces import read_trace  # only a scenario that replays a trace needs it
+
         trace = read_trace(file, time_column=spec.time_column, type_column=spec.type_column)
         wanted = spec.type
         if wanted is None and trace.types is not None and class_name in trace.types_present:

@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 
     from eda_sim.experiment import SweepResult, run
     from eda_sim.results import RunResult
-    from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
+    from eda_sim.scenario import Scenario, load_scenario, replace_value, scenario_from_dict
     from eda_sim.theory.scenario import solve
 
-__version__ = "0.1.0"
+from eda_sim.version import __version__
 
 # Every name below is imported on first use (PEP 562): ``eda-sim --help`` and the
 # engine's worker processes import this package, and neither should pay for what it
@@ -42,6 +42,7 @@ _LAZY = {
     "Scenario": "eda_sim.scenario",
     "load_scenario": "eda_sim.scenario",
     "scenario_from_dict": "eda_sim.scenario",
+    "replace_value": "eda_sim.scenario",
     "run": "eda_sim.experiment",
     "SweepResult": "eda_sim.experiment",
     "RunResult": "eda_sim.results",
@@ -88,6 +89,7 @@ __all__ = [
     "UnstableError",
     "__version__",
     "load_scenario",
+    "replace_value",
     "run",
     "scenario_from_dict",
     "solve",

@@ -9,7 +9,7 @@ random shapes, values and station names. :func:`scenario_from_dict` must then
 either accept the document or raise :class:`ScenarioError`, never a ``KeyError``,
 ``TypeError``, ``ZeroDivisionError`` or any other exception, and every fault it
 reports must be a one-line, non-empty message at a text path. The same holds for
-completely random nested data and for :meth:`Scenario.replace` with random paths
+completely random nested data and for :func:`replace_value` with random paths
 and values.
 
 Random *valid* networks (conservation, Little's law) are in
@@ -389,7 +389,7 @@ def test_random_nested_data_raises_scenario_error_only(raw: Any) -> None:
     assert_only_scenario_error(raw)
 
 
-# ---------------------------------------------------------------- Scenario.replace
+# ---------------------------------------------------------------- replace_value
 
 BASE_SCENARIOS = {name: scenario_from_dict(copy.deepcopy(raw)) for name, raw in BASES.items()}
 
@@ -438,7 +438,7 @@ def test_replace_with_random_paths_and_values_raises_scenario_error_only(
         st.one_of(BAD_NUMBERS, st.floats(0.01, 100), st.integers(0, 50), SCALARS), label="value"
     )
     try:
-        BASE_SCENARIOS[name].replace(path, value, allow_unstable=data.draw(st.booleans()))
+        replace_value(BASE_SCENARIOS[name], path, value, allow_unstable=data.draw(st.booleans()))
     except ScenarioError as error:
         assert_well_formed(error)
 

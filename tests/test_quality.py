@@ -6,6 +6,7 @@ import ast
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ PACKAGE = ROOT / "eda_sim"
 LAYERS = {
     "errors": 0,
     "metrics": 0,
+    "version": 0,
     "rng": 0,
     "distributions": 1,
     "traces": 1,
@@ -67,16 +69,68 @@ def _layer(module: str) -> int:
     return LAYERS[parts[1] if len(parts) > 1 else "__init__"]
 
 
-def test_modules_import_only_from_lower_layers() -> None:
-    offences = []
+def _module_names() -> dict[str, Path]:
+    """Every module of the package by dotted name (a package by its own name)."""
+    modules = {}
     for path in PACKAGE.rglob("*.py"):
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _imports(path: Path, modules: Mapping[str, Path]) -> set[str]:
+    """The package modules ``path`` imports, at its top or in a function.
+
+    ``from eda_sim.x import y`` imports ``eda_sim.x.y`` when that is a module, else
+    ``eda_sim.x``; imports under ``if TYPE_CHECKING:`` are left out (they never run).
+    """
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "eda_sim":
+            assert node.module is not None
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in modules else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "eda_sim")
+    return {name for name in found if name in modules}
+
+
+def test_modules_import_only_from_lower_layers() -> None:
+    modules = _module_names()
+    offences = []
+    for module, path in modules.items():
         own = _layer(module)
-        for node in ast.walk(ast.parse(path.read_text())):
-            imported = node.module if isinstance(node, ast.ImportFrom) else None
-            if imported and imported.startswith("eda_sim.") and _layer(imported) > own:
+        for imported in sorted(_imports(path, modules)):
+            if _layer(imported) > own:
                 offences.append(f"{module} (layer {own}) imports {imported}")
     assert not offences, "\n".join(offences)
+
+
+def test_no_import_cycles() -> None:
+    """DESIGN.md: no cycles, counting imports inside functions (they are cycles put off)."""
+    modules = _module_names()
+    graph = {module: _imports(path, modules) - {module} for module, path in modules.items()}
+    state: dict[str, str] = {}
+    cycles: list[list[str]] = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                cycles.append([*trail[trail.index(imported) :], imported])
+            elif imported not in state:
+                visit(imported, [*trail, imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not cycles, "\n".join(" -> ".join(cycle) for cycle in cycles)
 
 
 def _importers(package: str) -> list[str]:

@@ -20,7 +20,7 @@ import eda_sim.scenario.model as model_module
 import eda_sim.scenario.paths as paths_module
 from eda_sim.errors import ScenarioError, UnstableError
 from eda_sim.experiment import SweepResult, parse_values, sweep
-from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
+from eda_sim.scenario import Scenario, load_scenario, replace_value, scenario_from_dict
 
 sweep_module = importlib.import_module("eda_sim.experiment.sweeps")
 
@@ -73,7 +73,7 @@ def test_doctests_of_the_sweep_modules_pass() -> None:
 
 def test_replace_arrival_rate_of_the_one_class_shorthand() -> None:
     base = load_scenario(MM1)
-    variant = base.replace("arrivals.rate", 0.9)
+    variant = replace_value(base, "arrivals.rate", 0.9)
     assert variant.document.arrivals is not None
     assert variant.document.arrivals.model_dump()["rate"] == 0.9
     assert variant.classes[0].arrivals.rate == pytest.approx(0.9)
@@ -84,40 +84,46 @@ def test_replace_arrival_rate_of_the_one_class_shorthand() -> None:
 
 def test_replace_servers_is_a_whole_number() -> None:
     base = load_scenario(JACKSON)
-    assert base.replace("stations.enrich.servers", 3).stations[1].servers == 3
-    assert base.replace("stations.enrich.servers", 2.0).document.stations["enrich"].servers == 2
+    assert replace_value(base, "stations.enrich.servers", 3).stations[1].servers == 3
+    assert (
+        replace_value(base, "stations.enrich.servers", 2.0).document.stations["enrich"].servers == 2
+    )
     with pytest.raises(ScenarioError) as error:
-        base.replace("stations.enrich.servers", 2.5)
+        replace_value(base, "stations.enrich.servers", 2.5)
     assert messages(error) == ["param: stations.enrich.servers must be a whole number, got 2.5"]
-    assert base.replace("stations.store.capacity", 12).stations[2].capacity == 12
+    assert replace_value(base, "stations.store.capacity", 12).stations[2].capacity == 12
 
 
 def test_replace_mean_where_the_file_gave_rate_drops_rate_and_keeps_the_shape() -> None:
     base = load_scenario(JACKSON)
-    spec = base.replace("stations.store.service.mean", 0.3).document.stations["store"].service
+    spec = (
+        replace_value(base, "stations.store.service.mean", 0.3).document.stations["store"].service
+    )
     assert spec.model_dump(exclude_none=True) == {"dist": "exponential", "mean": 0.3}
-    back = base.replace("stations.store.service.rate", 5.0).document.stations["store"].service
+    back = (
+        replace_value(base, "stations.store.service.rate", 5.0).document.stations["store"].service
+    )
     assert back.model_dump(exclude_none=True) == {"dist": "exponential", "rate": 5.0}
     classes = two_classes()
-    erlang = classes.replace("stations.a.service.mean", 1.0)
+    erlang = replace_value(classes, "stations.a.service.mean", 1.0)
     assert erlang.document.stations["a"].service.model_dump(exclude_none=True) == {
         "dist": "erlang",
         "k": 2,
         "mean": 1.0,
     }
     assert erlang.stations[0].service.mean == pytest.approx(1.0)
-    gamma = classes.replace("stations.b.service.mean", 0.8)
+    gamma = replace_value(classes, "stations.b.service.mean", 0.8)
     assert gamma.stations[1].service.scv == pytest.approx(0.25)  # cv kept
     # cv on an Erlang given by k and rate: the mean is kept and k follows from cv
-    by_cv = classes.replace("stations.a.service.cv", 0.5)
+    by_cv = replace_value(classes, "stations.a.service.cv", 0.5)
     assert by_cv.stations[0].service.mean == pytest.approx(0.5)
     assert by_cv.stations[0].service.scv == pytest.approx(0.25)
     # a lognormal by mean and cv, addressed by mu: switched to mu and sigma, cv kept
     tandem = load_scenario(SCENARIOS / "tandem.yaml")
-    moved = tandem.replace("stations.persist.service.mu", 0.0)
+    moved = replace_value(tandem, "stations.persist.service.mu", 0.0)
     assert moved.stations[1].service.scv == pytest.approx(1.5**2)
     # deterministic: mean is its value
-    assert classes.replace("classes.batch.arrivals.interarrival.mean", 5.0).classes[
+    assert replace_value(classes, "classes.batch.arrivals.interarrival.mean", 5.0).classes[
         1
     ].arrivals.rate == pytest.approx(0.2)
 
@@ -125,40 +131,43 @@ def test_replace_mean_where_the_file_gave_rate_drops_rate_and_keeps_the_shape() 
 def test_replace_routing_mapping_entry_new_entry_new_row_and_no_routing_at_all() -> None:
     base = load_scenario(JACKSON)
     names = base.station_names
-    matrix = base.replace("routing.ingest.store", 0.35).classes[0].routing.matrix
+    matrix = replace_value(base, "routing.ingest.store", 0.35).classes[0].routing.matrix
     assert matrix[names.index("ingest"), names.index("store")] == 0.35
-    added = base.replace("routing.enrich.ingest", 0.1).classes[0].routing.matrix
+    added = replace_value(base, "routing.enrich.ingest", 0.1).classes[0].routing.matrix
     assert added[names.index("enrich"), names.index("ingest")] == 0.1
     assert added[names.index("enrich"), names.index("store")] == 0.5
     mm1 = load_scenario(MM1)  # no routing section: one is made
-    assert mm1.replace("routing.handler.handler", 0.2).classes[0].routing.matrix[0, 0] == 0.2
+    assert replace_value(mm1, "routing.handler.handler", 0.2).classes[0].routing.matrix[0, 0] == 0.2
 
 
 def test_replace_routing_matrix_by_station_names_and_indices() -> None:
     classes = two_classes()
-    by_name = classes.replace("classes.web.routing.a.b", 0.9)
+    by_name = replace_value(classes, "classes.web.routing.a.b", 0.9)
     assert by_name.document.classes is not None
     assert by_name.document.classes["web"].routing == [[0.0, 0.9], [0.0, 0.0]]
-    by_index = classes.replace("classes.web.routing[1][0]", 0.25)
+    by_index = replace_value(classes, "classes.web.routing[1][0]", 0.25)
     assert by_index.classes[0].routing.matrix[1, 0] == 0.25
     # a class without routing gets a mapping
-    batch = classes.replace("classes.batch.routing.b.a", 0.3)
+    batch = replace_value(classes, "classes.batch.routing.b.a", 0.3)
     assert batch.classes[1].routing.matrix[1, 0] == 0.3
 
 
 def test_replace_a_class_arrival_rate_poisson_and_renewal() -> None:
     classes = two_classes()
-    assert classes.replace("classes.web.arrivals.rate", 0.7).classes[0].arrivals.rate == 0.7
-    renewal = classes.replace("classes.batch.arrivals.rate", 0.5)  # gaps' mean = 1/rate
+    assert replace_value(classes, "classes.web.arrivals.rate", 0.7).classes[0].arrivals.rate == 0.7
+    renewal = replace_value(classes, "classes.batch.arrivals.rate", 0.5)  # gaps' mean = 1/rate
     assert renewal.classes[1].arrivals.rate == pytest.approx(0.5)
     assert renewal.classes[1].arrivals.interarrival.scv == 0.0  # still deterministic
-    assert classes.replace("classes.batch.service.a.mean", 0.1).classes[1].service[0].mean == 0.1
+    assert (
+        replace_value(classes, "classes.batch.service.a.mean", 0.1).classes[1].service[0].mean
+        == 0.1
+    )
 
 
 def test_replace_run_settings() -> None:
     base = load_scenario(MM1)
-    assert base.replace("run.horizon", 5000).run.horizon == 5000
-    assert base.replace("run.replications", 4).run.replications == 4
+    assert replace_value(base, "run.horizon", 5000).run.horizon == 5000
+    assert replace_value(base, "run.replications", 4).run.replications == 4
     auto = scenario_from_dict(
         {
             "stations": {"s": {"service": {"dist": "exponential", "rate": 1.0}}},
@@ -166,8 +175,8 @@ def test_replace_run_settings() -> None:
         }
     )
     assert auto.run.warmup == "auto"
-    assert auto.replace("run.warmup", 100).run.warmup_time == 100.0
-    assert auto.replace("run.precision", 0.05).run.precision == 0.05  # absent in the file
+    assert replace_value(auto, "run.warmup", 100).run.warmup_time == 100.0
+    assert replace_value(auto, "run.precision", 0.05).run.precision == 0.05  # absent in the file
 
 
 def test_unknown_paths_name_the_nearest_valid_one() -> None:
@@ -186,10 +195,10 @@ def test_unknown_paths_name_the_nearest_valid_one() -> None:
     }
     for path, expected in cases.items():
         with pytest.raises(ScenarioError) as error:
-            base.replace(path, 1.0)
+            replace_value(base, path, 1.0)
         assert messages(error) == [expected]
     with pytest.raises(ScenarioError) as error:
-        two_classes().replace("arrivals.rate", 1.0)
+        replace_value(two_classes(), "arrivals.rate", 1.0)
     assert "did you mean 'classes.web.arrivals.rate'?" in messages(error)[0]
 
 
@@ -205,7 +214,7 @@ def test_non_numeric_targets_are_refused() -> None:
     }
     for path, expected in cases.items():
         with pytest.raises(ScenarioError) as error:
-            base.replace(path, 1.0)
+            replace_value(base, path, 1.0)
         (fault,) = error.value.faults
         assert fault.path == "param" and fault.message.startswith(expected), fault
 
@@ -213,14 +222,14 @@ def test_non_numeric_targets_are_refused() -> None:
 def test_faults_of_the_rebuilt_scenario_come_back_unchanged() -> None:
     base = load_scenario(JACKSON)
     with pytest.raises(ScenarioError) as error:
-        base.replace("routing.ingest.store", 0.9)
+        replace_value(base, "routing.ingest.store", 0.9)
     assert messages(error) == ["routing.ingest: probabilities sum to 1.5 (> 1)"]
     with pytest.raises(ScenarioError) as error:
-        base.replace("arrivals.rate", -1)
+        replace_value(base, "arrivals.rate", -1)
     assert messages(error) == ["arrivals.rate: must be > 0, got -1"]
     with pytest.raises(UnstableError):
-        base.replace("arrivals.rate", 3.0)
-    assert base.replace("arrivals.rate", 3.0, allow_unstable=True).offered_load().max() > 1
+        replace_value(base, "arrivals.rate", 3.0)
+    assert replace_value(base, "arrivals.rate", 3.0, allow_unstable=True).offered_load().max() > 1
 
 
 # --------------------------------------------------------------------------- values

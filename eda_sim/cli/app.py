@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from eda_sim import __version__
+from eda_sim.cli.common import BadInputError, _fail, app
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.text import shorten
+from eda_sim.version import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -35,16 +36,6 @@ if TYPE_CHECKING:
 # tests/test_startup.py checks which modules each command loads.
 
 __all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="eda-sim",
-    help="Simulate event-driven systems (handler stations behind an event bus) "
-    "with confidence intervals, next to queueing theory.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
 
 #: Set to 1 by the command unless given: eda-sim's matrices are small, its replications
 #: run in one process per CPU, and a threaded BLAS on a busy machine spins: a 100 x 100
@@ -61,20 +52,6 @@ OFFLINE_WIDTH = 160
 
 #: Seconds a run may take before a progress bar appears.
 PROGRESS_DELAY = 1.0
-
-
-class BadInputError(Exception):
-    """Faults found in the command line or the scenario; printed one per line, exit 2."""
-
-    def __init__(self, source: str, error: ScenarioError) -> None:
-        super().__init__(str(error))
-        self.source = source
-        self.error = error
-
-
-def _fail(source: str, faults: list[Fault] | ScenarioError) -> BadInputError:
-    error = faults if isinstance(faults, ScenarioError) else ScenarioError(faults)
-    return BadInputError(source, error)
 
 
 #: Most faults printed one by one; the rest are counted in one more line.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from eda_sim.cli.app import _fail, app
+from eda_sim.cli.common import _fail, app
 from eda_sim.errors import Fault, ScenarioError
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap

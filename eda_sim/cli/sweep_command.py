@@ -31,12 +31,11 @@ from eda_sim.cli.app import (
     WorkersOption,
     _cli_fault_paths,
     _console,
-    _fail,
     _load,
-    app,
     folder_fault,
     run_option_faults,
 )
+from eda_sim.cli.common import _fail, app
 from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
 from eda_sim.errors import Fault, ScenarioError
 

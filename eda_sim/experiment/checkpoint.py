@@ -229,7 +229,7 @@ def fingerprint(
     allow_unstable: bool,
 ) -> tuple[str, str]:
     """The checkpoint's identity: (SHA-256 hex, the eda-sim version it includes)."""
-    from eda_sim import __version__  # at call time: the package is fully imported by then
+    from eda_sim.version import __version__
 
     identity = {
         "format": CHECKPOINT_FORMAT,

@@ -1,7 +1,7 @@
 """Parameter sweeps: one scenario run at several values of one number (layer 5).
 
 :func:`sweep` derives one variant of the scenario per value with
-:meth:`Scenario.replace <eda_sim.scenario.model.Scenario.replace>`, runs each with
+:func:`~eda_sim.scenario.paths.replace_value`, runs each with
 :func:`~eda_sim.experiment.runner.run`, and gathers the results into one tidy
 table (one row per value × scope × name × metric, with the confidence interval,
 the theory and its method beside each figure).
@@ -64,7 +64,7 @@ from eda_sim.experiment.executors import open_executor
 from eda_sim.experiment.runner import EngineName, run
 from eda_sim.results import RunResult, describe_scenario, json_clean
 from eda_sim.scenario import Scenario
-from eda_sim.scenario.paths import PARAM_FAULT_PATH
+from eda_sim.scenario.paths import PARAM_FAULT_PATH, replace_value
 
 if TYPE_CHECKING:  # pandas is imported by the frame itself, when asked for
     import pandas as pd
@@ -367,7 +367,7 @@ def _variants(
     faults: list[Fault] = []
     for index, value in enumerate(values):
         try:
-            variant = base.replace(param, value, allow_unstable=True)
+            variant = replace_value(base, param, value, allow_unstable=True)
         except ScenarioError as error:
             for fault in error.faults:
                 if fault.path != PARAM_FAULT_PATH:

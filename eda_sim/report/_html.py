@@ -16,8 +16,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from eda_sim import __version__
 from eda_sim.plots import figure_png
+from eda_sim.version import __version__
 
 if TYPE_CHECKING:
     from eda_sim.plots import Figure

@@ -10,6 +10,7 @@ from eda_sim.scenario.model import (
     Scenario,
     Station,
 )
+from eda_sim.scenario.paths import replace_value
 from eda_sim.scenario.schema import ScenarioDocument, json_schema
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "build_scenario",
     "json_schema",
     "load_scenario",
+    "replace_value",
     "scenario_from_dict",
     "scenario_to_yaml",
 ]

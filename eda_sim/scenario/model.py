@@ -127,7 +127,8 @@ class Scenario:
     """A validated scenario: stations, event classes and run settings, immutable.
 
     Build one with :func:`eda_sim.scenario.load_scenario` (from YAML) or
-    :func:`eda_sim.scenario.scenario_from_dict`.
+    :func:`eda_sim.scenario.scenario_from_dict`; :func:`eda_sim.scenario.replace_value`
+    gives a variant with one number changed, checked like a file.
     """
 
     name: str
@@ -241,35 +242,6 @@ class Scenario:
         """Expected visits offered to each station per external arrival, over all classes."""
         rates = self.arrival_rates().sum(axis=0)
         return np.asarray(rates / sum(c.arrivals.rate for c in self.classes))
-
-    def replace(self, path: str, value: float, *, allow_unstable: bool = False) -> Scenario:
-        """Return a variant with the number at the dotted ``path`` set to ``value``, re-checked.
-
-        ``path`` is as written in a scenario file: ``arrivals.rate``,
-        ``stations.NAME.servers``, ``stations.NAME.service.mean``, ``routing.FROM.TO``,
-        ``classes.NAME.arrivals.rate``, ``run.horizon``, ... (see
-        :func:`eda_sim.scenario.paths.replace_value`).
-
-        Raises
-        ------
-        ScenarioError
-            For a path that names no number (fault path ``param``), or whatever the
-            variant breaks (:class:`~eda_sim.errors.UnstableError` for ρ >= 1 unless
-            ``allow_unstable``).
-
-        Examples
-        --------
-        >>> from eda_sim.scenario import scenario_from_dict
-        >>> mm1 = scenario_from_dict({
-        ...     "stations": {"handler": {"service": {"dist": "exponential", "rate": 1.0}}},
-        ...     "arrivals": {"process": "poisson", "rate": 0.5},
-        ... })
-        >>> [round(float(rho), 3) for rho in mm1.replace("arrivals.rate", 0.9).offered_load()]
-        [0.9]
-        """
-        from eda_sim.scenario.paths import replace_value  # paths imports this module
-
-        return replace_value(self, path, value, allow_unstable=allow_unstable)
 
     def with_run(self, **changes: object) -> Scenario:
         """Return a copy with some run settings changed (checked like the file's).

@@ -1,7 +1,8 @@
 """Change one number of a scenario, addressed by a dotted path (layer 2).
 
-:func:`replace_value` is what parameter sweeps and :meth:`Scenario.replace
-<eda_sim.scenario.model.Scenario.replace>` use. It works on the scenario's
+:func:`replace_value` gives a variant of a scenario (parameter sweeps use it). It
+lives here, above the loader it rebuilds the variant with, and not as a method of
+the model, which the loader builds (so the modules import one way). It works on the scenario's
 document as plain data, sets the number at the path, and validates the result
 again from scratch, so a variant is checked exactly like a file.
 

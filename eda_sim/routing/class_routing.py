@@ -247,6 +247,40 @@ class Routing:
         )
         return self._order, cumulative, self._last_entry
 
+    @cached_property
+    def draw_rows(self) -> tuple[SparseRows, np.ndarray, np.ndarray]:
+        """The sparse tables :meth:`draw_next` and :meth:`draw_entry` invert their uniforms through.
+
+        For a compiled engine that reproduces those draws from the same uniforms
+        without a scan over all N stations (:attr:`draw_tables` is the dense form).
+
+        Returns
+        -------
+        hops : SparseRows
+            Row ``i``: the stations an event can go to after station ``i`` (as
+            ``columns``), in station-name order, with their cumulative
+            probabilities (as ``values``).
+        entry_targets, entry_cumulative : numpy.ndarray
+            The stations an external arrival can enter at, in station-name
+            order, with their cumulative probabilities.
+
+        Notes
+        -----
+        A uniform ``u`` picks ``p``, the number of cumulative values ``<= u``
+        (``numpy.searchsorted(values, u, side="right")``, e.g. by bisection).
+        After station ``i`` the event leaves when ``p`` is the row's length and
+        otherwise moves to ``columns[p]``; at entry it goes to
+        ``entry_targets[min(p, len(entry_targets) - 1)]``. These are the dense
+        table's picks: its zero entries add nothing to a cumulative sum, and
+        the first cumulative value above ``u`` is always that of a positive entry.
+        """
+        positive = np.flatnonzero(self.entry[self._order] > 0)
+        entry_targets = self._order[positive]
+        entry_cumulative = self._entry_cumulative[positive]
+        for array in (entry_targets, entry_cumulative):
+            array.setflags(write=False)
+        return self._hops, entry_targets, entry_cumulative
+
     def draw_next(self, station: int, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` independent next hops after ``station``; ``-1`` means leave.
 

@@ -1,21 +1,23 @@
 """The fast engine: one replication in a compiled event loop (layer 4; needs numba to run).
 
 ``engine="fast"`` (``--engine fast``) runs the same model as the SimPy engine
-(:mod:`eda_sim.engine.simpy`) for the Markov-network subset: event classes,
-``c`` FIFO servers per station, capacity with loss, every service and gap
-distribution, Poisson and renewal arrivals, warm-up (fixed or MSER-5). It draws
-from the *same* random streams (:mod:`eda_sim.rng`, same keys, same batches),
-consumed in the same order, and processes events in SimPy's order (time, then
-priority, then scheduling order), so it returns the same
-:class:`~eda_sim.engine.records.ReplicationResult` as the SimPy engine, sample
-path, observations and waits included, only sooner.
+(:mod:`eda_sim.engine.simpy`), every mechanism of it: event classes, ``c``
+servers per station, FIFO or non-preemptive priority lines, capacity with
+loss, blocking after service, publish–subscribe fan-out, every service and gap
+distribution, Poisson and renewal arrivals, trace replay, warm-up (fixed or
+MSER-5). It draws from the *same* random streams (:mod:`eda_sim.rng`, same
+keys, same batches), consumed in the same order, and processes events in
+SimPy's order (time, then priority, then scheduling order), so it returns the
+same :class:`~eda_sim.engine.records.ReplicationResult` as the SimPy engine,
+sample path, observations and waits included, only sooner.
 
-A scenario that uses what the compiled loop lacks (fan-out, blocking,
-priorities, trace replay) is refused with a :class:`~eda_sim.errors.ScenarioError`
-naming the feature and where it is set; without numba (the ``[fast]`` extra) it
-is refused the same way.
+A mechanism the SimPy engine gains before the compiled loop does is listed in
+:data:`~eda_sim.engine.fast.support.UNPORTED`, and a scenario that uses it is
+refused with a :class:`~eda_sim.errors.ScenarioError` naming the feature and
+where it is set (none is today); without numba (the ``[fast]`` extra) a
+scenario is refused the same way.
 
-The package:
+The package (one module per mechanism, mirroring :mod:`eda_sim.engine.simpy`):
 
 ==================  =====================================================  =========
 module              what                                                   numba
@@ -23,15 +25,20 @@ module              what                                                   numba
 ``driver``          :func:`simulate_replication_fast`: state, loop, result  no
 ``support``         :func:`check_supported`, :func:`load_kernel`            no
 ``state``           the named state arrays, one set per mechanism           no
+``tables``          the per-scenario tables (routing, servers, fan-out...)  no
 ``streams``         random-value buffers filled from the same streams       no
 ``kinds``           event kinds and return codes                            no
 ``kernel``          the event loop: a dispatcher over event kinds           compiled
 ``event_queue``     heap pop and push                                       step
 ``sources``         external arrivals: the arrival counter                  step
+``trace_replay``    arrivals at a trace's instants                          step
 ``draws``           reading buffers; routing draws (entry, next hop)        step
 ``capacity``        capacity and loss                                       step
-``servers``         servers and the FIFO line                               step
+``servers``         servers, FIFO and priority lines                        step
 ``service``         start of service                                        step
+``blocking``        blocking after service                                  step
+``fanout``          publish–subscribe copies                                step
+``lifecycle``       entering and leaving the system, journeys               step
 ``monitors``        station and system monitors, snapshots                  step
 ``jit``             how functions are compiled (``compiled``, ``step``)     —
 ==================  =====================================================  =========

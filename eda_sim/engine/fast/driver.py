@@ -18,19 +18,24 @@ from eda_sim.engine.fast.state import (
     ARRIVAL_COUNTER,
     CONTROL,
     EVENT,
-    LINE,
     SNAPSHOT_FIELDS,
     STATION_MONITOR,
     SYSTEM_MONITOR,
     ArrivalState,
     EventQueue,
     RecentWaits,
-    RouteTables,
     SamplePathState,
     grown,
 )
-from eda_sim.engine.fast.streams import open_streams
+from eda_sim.engine.fast.streams import open_streams, reads_per_event
 from eda_sim.engine.fast.support import Kernel, check_supported, load_kernel
+from eda_sim.engine.fast.tables import (
+    blocking_state,
+    fanout_tables,
+    route_tables,
+    server_state,
+    trace_state,
+)
 from eda_sim.engine.records import (
     ClassObservations,
     ReplicationResult,
@@ -62,18 +67,14 @@ class _Replication:
         stations, classes = scenario.stations, scenario.classes
         n_stations, n_classes = len(stations), len(classes)
         self.streams = open_streams(scenario, settings.seed, settings.replication)
-        tables = [c.routing.draw_tables for c in classes]
-        self.routes = RouteTables(
-            order=np.array([t[0] for t in tables], dtype=np.int64),
-            cumulative=np.array([t[1] for t in tables], dtype=np.float64),
-            last_entry=np.array([t[2] for t in tables], dtype=np.int64),
-        )
-        self.lines = np.zeros(n_stations, dtype=LINE)
-        self.lines["servers"] = [s.servers for s in stations]
-        self.lines["head"] = self.lines["tail"] = -1
+        self.routes = route_tables(scenario)
+        self.servers = server_state(scenario)
         self.capacity = np.array(
             [-1 if s.capacity is None else s.capacity for s in stations], dtype=np.int64
         )
+        self.blocking = blocking_state(scenario)
+        self.fanout = fanout_tables(scenario)
+        self.trace = trace_state(scenario, settings.horizon)
         self.monitors = np.zeros(n_stations, dtype=STATION_MONITOR)
         self.system = np.zeros(n_classes + 1, dtype=SYSTEM_MONITOR)
         grid = np.linspace(0.0, settings.horizon, PATH_INTERVALS + 1)
@@ -98,10 +99,10 @@ class _Replication:
         self.waits = RecentWaits(
             pairs=np.zeros((n_stations, keep, 2)), written=np.zeros(n_stations, dtype=np.int64)
         )
-        self.events = np.zeros(_INITIAL_SLOTS, dtype=EVENT)
-        self.events["event_class"] = self.events["station"] = self.events["next_in_line"] = -1
+        self.events = _new_events(_INITIAL_SLOTS)
         self.free = np.arange(_INITIAL_SLOTS - 1, -1, -1, dtype=np.int64)
-        heap_size = 64 + 4 * n_classes
+        reserve = reads_per_event(scenario)  # 2 + the most copies one service publishes
+        heap_size = 64 + 4 * n_classes + 2 * reserve
         self.queue = EventQueue(
             time=np.zeros(heap_size),
             order=np.zeros(heap_size, dtype=np.int64),
@@ -110,28 +111,37 @@ class _Replication:
         self.control = np.zeros(1, dtype=CONTROL)
         self.control["horizon"] = settings.horizon
         self.control["free_count"] = _INITIAL_SLOTS
+        self.control["reserve"] = reserve
 
     def snapshot(
         self, kernel: Kernel, now: float, stations: np.ndarray, system: np.ndarray
     ) -> None:
         """Snapshots of every monitor at ``now`` into the rows given."""
-        kernel.snapshot_all(self.monitors, self.lines, self.system, now, stations, system)
+        kernel.snapshot_all(self.monitors, self.servers.servers, self.system, now, stations, system)
 
     def schedule_first_events(self) -> None:
-        """SimPy's start: the warm-up's end, then each source's first gap, then the first tick.
+        """SimPy's start: the warm-up's end, then each source's first arrival, then the first tick.
 
         The warm-up timeout is scheduled before the run; then each source draws its
-        first gap and the ticker schedules its first tick, in that order.
+        first gap (or waits for its trace's first instant, if before the horizon)
+        and the ticker schedules its first tick, in that order.
         """
         first: list[tuple[float, int]] = []  # (time, payload), in scheduling order
         if self.settings.warmup > 0:
             first.append((0.0 + self.settings.warmup, kinds.WARMUP))
         values, pos, _ = self.streams.state
+        trace = self.trace
         for k in range(len(self.scenario.classes)):
+            payload = (k << kinds.KIND_BITS) + kinds.ARRIVAL
+            if trace.replayed[k]:
+                position = int(trace.next[k])
+                if position < trace.stop[k]:
+                    first.append((0.0 + (float(trace.times[position]) - 0.0), payload))
+                continue
             gap = values[k, 0]
             pos[k] = 1
             self.arrivals.counters[k]["gap"] = gap
-            first.append((0.0 + gap, (k << kinds.KIND_BITS) + kinds.ARRIVAL))
+            first.append((0.0 + gap, payload))
         grid = self.path.grid
         first.append((0.0 + (grid[1] - 0.0), (1 << kinds.KIND_BITS) + kinds.TICK))
         # Keyed (time, order) and sorted, the first events already form a binary heap.
@@ -147,9 +157,10 @@ class _Replication:
         control = self.control
         while True:
             status = kernel.run(
-                control, self.queue, self.events, self.free, self.lines, self.capacity,
-                self.monitors, self.system, self.path, self.arrivals, self.transitions,
-                self.streams.state, self.routes, self.waits,
+                control, self.queue, self.events, self.free, self.servers, self.capacity,
+                self.blocking, self.fanout, self.monitors, self.system, self.path,
+                self.arrivals, self.trace, self.transitions, self.streams.state,
+                self.routes, self.waits,
             )  # fmt: skip
             if status == kinds.DONE:
                 return
@@ -172,8 +183,7 @@ class _Replication:
     def _grow_slots(self) -> None:
         slots = len(self.events)
         count = int(self.control["free_count"][0])
-        events = np.zeros(2 * slots, dtype=EVENT)
-        events["event_class"] = events["station"] = events["next_in_line"] = -1
+        events = _new_events(2 * slots)
         events[:slots] = self.events
         self.events = events
         self.free = grown(self.free, 2 * slots)
@@ -256,6 +266,14 @@ class _Replication:
             ),
             waits=self.recent_waits(),
         )
+
+
+def _new_events(slots: int) -> np.ndarray:
+    """An event pool of ``slots`` free slots."""
+    events = np.zeros(slots, dtype=EVENT)
+    for name in ("event_class", "station", "next_station", "next_in_line", "journey"):
+        events[name] = -1
+    return events
 
 
 def _station_snapshot(row: np.ndarray) -> StationSnapshot:

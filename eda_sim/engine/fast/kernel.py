@@ -1,21 +1,25 @@
 """The fast engine's event loop: a dispatcher over event kinds (numba, compiled and cached).
 
 The loop reproduces, event for event, what the SimPy engine
-(:mod:`eda_sim.engine.simpy`) does on SimPy's event queue for the Markov-network
-subset (FIFO stations, capacity with loss; no fan-out, blocking, priorities or
-traces yet):
+(:mod:`eda_sim.engine.simpy`) does on SimPy's event queue, for every mechanism
+it has (FIFO or priority lines, capacity with loss, blocking after service,
+fan-out, renewal arrivals and trace replay):
 
 * the queue is a binary heap keyed by ``(time, order)`` (:mod:`~eda_sim.engine.fast.event_queue`),
-  as SimPy's is by ``(time, priority, event id)``, so events at equal times fire
-  in scheduling order. SimPy's only ``URGENT`` event in this subset, a new walk's
-  ``Initialize``, is always the next event after its arrival, and a server handed
-  over at ``now`` (a ``TURN``) is the next event when nothing else is scheduled
-  at ``now``: both are run where they are scheduled instead of going through the
-  heap (about a third of all events), with the same effect;
+  as SimPy's is by ``(time, priority, event id)``, so ``NORMAL`` events at equal
+  times fire in scheduling order. SimPy's only ``URGENT`` events, the
+  ``Initialize`` of a new walk (an external arrival's, or a fan-out copy's), fire
+  right after the event that started the walk, before any other event at that
+  instant, in the order started: the loop runs them there instead of going
+  through the heap. A server handed over at ``now`` (a ``TURN``) is run at the
+  end of the event too when nothing else is scheduled at ``now`` (it is then
+  the next event); otherwise it waits in the heap with the order key it got;
 * event times are computed with the same floating-point operations
-  (``now + delay``; the grid ticks as ``now + (grid[i] − now)``);
+  (``now + delay``; the grid ticks as ``now + (grid[i] − now)``, a trace's
+  instants as ``now + (instant − now)``);
 * the monitors' running totals are updated by the same operations in the same
-  order (:mod:`~eda_sim.engine.fast.monitors`).
+  order (:mod:`~eda_sim.engine.fast.monitors`), and every stream is read in the
+  order the SimPy engine draws from it.
 
 Each event passes the SimPy walk's hook points, each handled by a step of the
 mechanism's own module, which numba inlines here (:data:`~eda_sim.engine.fast.jit.step`):
@@ -23,30 +27,32 @@ mechanism's own module, which numba inlines here (:data:`~eda_sim.engine.fast.ji
 =====================  =====================================================
 point                  steps
 =====================  =====================================================
-external arrival       ``sources.count_arrival``, ``draws.entry_station``,
-                       ``monitors.system_enter``
-arrival at a station   ``capacity.full`` (then ``monitors.station_refuse``,
-                       ``monitors.system_lose``), ``monitors.station_arrive``,
-                       ``servers.join_line``
+external arrival       ``trace_replay.replay_instant``, ``sources.count_arrival``,
+                       ``draws.entry_station``, ``trace_replay.next_instant``,
+                       ``lifecycle.enter``
+arrival at a station   ``capacity.full`` (then ``monitors.station_refuse``),
+                       ``monitors.station_arrive``, ``servers.join_line``
 start of service       ``service.start_service``
-completion             ``draws.next_hop`` (routing)
+completion             ``draws.next_hop`` (routing), ``fanout.publish``,
+                       ``blocking.holds`` (then ``blocking.block``)
 departure              ``servers.hand_over``, ``monitors.station_depart``,
-                       ``monitors.keep_wait``
-leaving the system     ``monitors.system_leave``
+                       ``monitors.keep_wait``, ``blocking.oldest_sender``
+a copy's first step    ``lifecycle.start_copy``, then its arrival
+leaving the system     ``lifecycle.end_branch``, ``monitors.system_leave`` (the
+                       journey's last branch, done or lost)
 grid tick, warm-up     ``monitors.snapshot_all``
 =====================  =====================================================
 
 A new mechanism adds its steps in its own module and calls them here at its
-points (fan-out and blocking at the completion, priorities in ``servers``, a
-trace in ``sources``); one that schedules its own events adds a kind
+points; one that schedules its own events adds a kind
 (:mod:`~eda_sim.engine.fast.kinds`) and a branch of the dispatcher below.
 
 Random values are not drawn here: numba cannot run NumPy ``Generator`` s. The
 Python driver (:mod:`eda_sim.engine.fast.driver`) fills one buffer per stream;
 the loop returns :data:`~eda_sim.engine.fast.kinds.REFILL` after an event that
-emptied a buffer, a ``GROW_*`` code when its event pool, heap or histogram is
-nearly full, and is called again with the same state. It returns ``DONE`` at
-the horizon.
+reached a buffer's refill point, a ``GROW_*`` code when its event pool, heap or
+histogram is nearly full, and is called again with the same state. It returns
+``DONE`` at the horizon.
 
 numba caches the compiled loop keyed on this file only: :data:`SOURCES_DIGEST`
 is the digest of the modules it inlines (:data:`COMPILED_MODULES`), checked by
@@ -58,9 +64,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from eda_sim.engine.fast.blocking import block, holds, oldest_sender
 from eda_sim.engine.fast.capacity import full
 from eda_sim.engine.fast.draws import entry_station, next_hop, next_value
 from eda_sim.engine.fast.event_queue import pop_earliest, push
+from eda_sim.engine.fast.fanout import publish
 from eda_sim.engine.fast.jit import compiled, step
 from eda_sim.engine.fast.kinds import (
     ARRIVAL,
@@ -73,63 +81,79 @@ from eda_sim.engine.fast.kinds import (
     SERVICE_END,
     TICK,
     TURN,
+    WAKE,
 )
+from eda_sim.engine.fast.lifecycle import end_branch, enter, start_copy
 from eda_sim.engine.fast.monitors import (
     keep_wait,
     snapshot_all,
     station_arrive,
     station_depart,
     station_refuse,
-    system_enter,
     system_leave,
-    system_lose,
 )
 from eda_sim.engine.fast.servers import hand_over, join_line
 from eda_sim.engine.fast.service import service_row, start_service
 from eda_sim.engine.fast.sources import count_arrival
 from eda_sim.engine.fast.state import (
     ArrivalState,
+    BlockingState,
     EventQueue,
+    FanOutTables,
     RecentWaits,
     RouteTables,
     SamplePathState,
+    ServerState,
     StreamState,
+    TraceState,
 )
+from eda_sim.engine.fast.trace_replay import next_instant, replay_instant
 
 __all__ = ["COMPILED_MODULES", "SOURCES_DIGEST", "run_kernel", "snapshot_all"]
 
 #: The modules whose compiled code the loop contains (besides this one).
 COMPILED_MODULES = (
+    "blocking",
     "capacity",
     "draws",
     "event_queue",
+    "fanout",
     "jit",
     "kinds",
+    "lifecycle",
     "monitors",
     "servers",
     "service",
     "sources",
     "state",
+    "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "4c5da823330dcd915c87bb15e6db8737684100fbe0a37dbfb97c446cc4597b74"
+SOURCES_DIGEST = "cb25ddd816289b2077d5733a849c884ffe31ec04a85cf986b427fd0762f4d3f9"
 
 
 @step
 def _status(
-    queue: EventQueue, size: int, horizon: float, refill: int, n_free: int, hist_full: int
+    queue: EventQueue,
+    size: int,
+    horizon: float,
+    refill: int,
+    n_free: int,
+    hist_full: int,
+    reserve: int,
 ) -> int:
     """Whether the loop must return before the next event, and why (-1: go on).
 
-    Checked before an event, so that every return leaves a consistent state.
+    Checked before an event, so that every return leaves a consistent state. One
+    event takes at most ``reserve`` slots and pushes at most ``reserve + 1`` events.
     """
     if queue.time[0] >= horizon:  # SimPy's stop event: URGENT at the horizon, before any tie
         return DONE
     if refill:
         return REFILL
-    if n_free < 2:
+    if n_free < reserve:
         return GROW_SLOTS
-    if size + 4 > queue.time.shape[0]:
+    if size + reserve + 2 > queue.time.shape[0]:
         return GROW_HEAP
     if hist_full:
         return GROW_HIST
@@ -142,12 +166,15 @@ def run_kernel(
     queue: EventQueue,
     events: np.ndarray,
     free: np.ndarray,
-    lines: np.ndarray,
+    servers: ServerState,
     capacity: np.ndarray,
+    blocking: BlockingState,
+    fanout: FanOutTables,
     monitors: np.ndarray,
     system: np.ndarray,
     path: SamplePathState,
     arrivals: ArrivalState,
+    trace: TraceState,
     transitions: np.ndarray,
     streams: StreamState,
     routes: RouteTables,
@@ -160,15 +187,15 @@ def run_kernel(
     and written back whenever it returns.
     """
     ctl = control[0]
-    horizon = ctl.horizon
+    horizon, reserve = ctl.horizon, ctl.reserve
     n_classes = arrivals.counters.shape[0]
-    n_stations = lines.shape[0]
+    n_stations = monitors.shape[0]
     n_rows = streams.values.shape[0] // 2  # rows [0, n_rows): gaps and services; then uniforms
     last_tick = path.grid.shape[0] - 2
     seq, size, n_free = ctl.seq, ctl.heap_size, ctl.free_count
     refill, hist_full = ctl.need_refill, ctl.hist_full
     while True:
-        status = _status(queue, size, horizon, refill, n_free, hist_full)
+        status = _status(queue, size, horizon, refill, n_free, hist_full, reserve)
         if status >= 0:
             ctl.now = horizon if status == DONE else ctl.now
             ctl.seq, ctl.heap_size, ctl.free_count = seq, size, n_free
@@ -179,56 +206,51 @@ def run_kernel(
         kind = payload & 7
         index = payload >> KIND_BITS
 
-        station = -1  # the station the event in `slot` arrives at, if any
-        slot = -1
-        k = 0  # the class of `slot`
-        turn = -1  # the head of a line handed a server by a departure
+        k = 0  # the class of the event (and copies) this event is about
+        moving = -1  # a slot that arrives at `to` now (to < 0: it leaves the system)
+        to = -1
+        departing = -1  # a slot that departs its station now
+        journey = -1  # the journey of the copies published now
+        first_copy, n_copies = 0, 0
+        turn = -1  # the first in line, handed a server by the departure
         turn_order = 0
         turn_next = False
         if kind == ARRIVAL:  # external arrival: the class's source resumes
             k = index
-            hist_full = count_arrival(arrivals, k, now, hist_full)
-            u, refill = next_value(streams, n_rows + k, refill)
-            entry = entry_station(routes, k, u)
-            n_free -= 1
-            slot = free[n_free]
-            events[slot].event_class = k
-            gap, refill = next_value(streams, k, refill)
+            counted_at, gap = replay_instant(trace, k, now, arrivals.counters[k].gap)
             arrivals.counters[k].gap = gap
-            size = push(queue, size, now + gap, seq, (k << KIND_BITS) + ARRIVAL)
-            seq += 1
-            # The walk starts now. In SimPy its Initialize event is URGENT at `now`, and
-            # no other URGENT event can be pending while a NORMAL one (this arrival) is
-            # processed, so it is always the very next event: run it here.
-            events[slot].entered = now
-            system_enter(system, k, now)
-            station = entry
-        elif kind == SERVICE_END:
-            slot = index
-            k = events[slot].event_class
-            i = events[slot].station
-            # completion: the next hop
-            row = service_row(n_classes, n_stations, k, i)
-            u, refill = next_value(streams, n_rows + row, refill)
-            hop = next_hop(routes, k, i, u)
-            transitions[k, i, hop if hop >= 0 else n_stations] += 1
-            # departure: the server goes to the head of the line
-            turn = hand_over(lines, events, i)
-            if turn >= 0:
-                # Its TURN event (NORMAL, at `now`) is the next event when nothing is
-                # scheduled at `now` yet: everything this event schedules comes after it.
-                turn_order = seq
+            hist_full = count_arrival(arrivals, k, counted_at, hist_full)
+            u, refill = next_value(streams, n_rows + k, refill)
+            to = entry_station(routes, k, u)
+            due, at = next_instant(trace, k, now)  # (never due for a class without a trace)
+            if not trace.replayed[k]:  # a renewal source: its next gap
+                gap, refill = next_value(streams, k, refill)
+                arrivals.counters[k].gap = gap
+                due, at = True, now + gap
+            if due:
+                size = push(queue, size, at, seq, (k << KIND_BITS) + ARRIVAL)
                 seq += 1
-                turn_next = size == 0 or queue.time[0] > now
-            arrived, started = events[slot].arrived, events[slot].started
-            station_depart(monitors, lines[i].servers, i, now, started - arrived, now - arrived)
-            keep_wait(waits, i, started - arrived, now - arrived)
-            if hop < 0:  # leaving the system
-                system_leave(system, k, now, now - events[slot].entered)
-                free[n_free] = slot
-                n_free += 1
+            # The walk starts now (its Initialize is URGENT, the very next event).
+            n_free -= 1
+            moving = free[n_free]
+            enter(events, system, moving, k, now)
+        elif kind == SERVICE_END:  # completion: the next hop, the copies, maybe blocked
+            k = events[index].event_class
+            i = events[index].station
+            row = k * n_stations + i
+            u, refill = next_value(streams, n_rows + n_classes + row, refill)
+            hop = next_hop(routes, row, u)
+            transitions[k, i, hop if hop >= 0 else n_stations] += 1
+            events[index].ended = now
+            journey = events[index].journey
+            first_copy, n_copies = publish(fanout, events, system, k, row, journey)
+            if holds(blocking, capacity, monitors, hop):
+                block(blocking, events, index, hop)
             else:
-                station = hop
+                departing, to = index, hop
+        elif kind == WAKE:  # a blocked sender, let in at its next station, departs
+            k = events[index].event_class
+            departing, to = index, events[index].next_station
         elif kind == TURN:  # start of service: a departing event handed this one its server
             row = service_row(
                 n_classes, n_stations, events[index].event_class, events[index].station
@@ -239,7 +261,7 @@ def run_kernel(
         elif kind == TICK:
             snapshot_all(
                 monitors,
-                lines,
+                servers.servers,
                 system,
                 path.grid[index],
                 path.stations[:, index],
@@ -250,28 +272,79 @@ def run_kernel(
                 size = push(queue, size, tick, seq, ((index + 1) << KIND_BITS) + TICK)
                 seq += 1
         else:  # WARMUP
-            snapshot_all(monitors, lines, system, now, path.warm_stations, path.warm_system)
+            snapshot_all(
+                monitors, servers.servers, system, now, path.warm_stations, path.warm_system
+            )
 
-        if station >= 0:  # arrival at `station`
-            if full(capacity, monitors, station):  # refused: it leaves the system, lost
-                station_refuse(monitors, station)
-                system_lose(system, k, now)
-                free[n_free] = slot
-                n_free += 1
-            else:
-                servers = lines[station].servers
-                present = station_arrive(monitors, servers, station, now)
-                events[slot].station = station
-                events[slot].arrived = now
-                if present < servers:  # start of service at once
-                    row = service_row(n_classes, n_stations, k, station)
+        if departing >= 0:  # departure: the server goes to the first in line
+            i = events[departing].station
+            turn = hand_over(servers.lines, events, i)
+            if turn >= 0:
+                # Its TURN event (NORMAL, at `now`) is the next event when nothing is
+                # scheduled at `now` yet: everything this event schedules comes after it.
+                turn_order = seq
+                seq += 1
+                turn_next = size == 0 or queue.time[0] > now
+            arrived, started = events[departing].arrived, events[departing].started
+            wait, sojourn = started - arrived, now - arrived
+            blocked = now - events[departing].ended
+            station_depart(monitors, servers.servers[i], i, now, wait, sojourn, blocked)
+            keep_wait(waits, i, wait, sojourn)
+            if blocking.blocks[i]:  # let the oldest sender blocked on `i` in
+                sender = oldest_sender(blocking, events, i)
+                if sender >= 0:
+                    present = station_arrive(monitors, servers.servers[i], i, now)
+                    events[sender].admitted = present < servers.servers[i]
+                    if present >= servers.servers[i]:
+                        level = servers.levels[events[sender].event_class]
+                        join_line(servers.lines, events, i, level, sender)
+                    size = push(queue, size, now, seq, (sender << KIND_BITS) + WAKE)
+                    seq += 1
+            if kind == WAKE:  # on at `to`, where it was admitted when let in
+                events[departing].station = to
+                events[departing].arrived = now
+                if events[departing].admitted:
+                    row = service_row(n_classes, n_stations, k, to)
                     seq, size, refill = start_service(
-                        events, streams, queue, slot, now, row, seq, size, refill
+                        events, streams, queue, departing, now, row, seq, size, refill
+                    )
+            else:
+                moving = departing
+
+        # Arrivals: the moving event at `to`, then each copy just published at its
+        # station (each copy's walk starts with an URGENT Initialize, in order).
+        for a in range(0 if moving >= 0 else 1, n_copies + 1):
+            arriving, at = moving, to
+            if a > 0:
+                n_free -= 1
+                arriving = free[n_free]
+                at = fanout.targets[first_copy + a - 1]
+                start_copy(events, arriving, k, journey)
+            if at < 0 or full(capacity, monitors, at):  # leaving the system, done or lost
+                lost = 1 if at >= 0 else 0
+                if lost:
+                    station_refuse(monitors, at)
+                ended, remaining, any_lost = end_branch(events, system, arriving, k, lost)
+                if remaining == 0:  # the journey's last branch: the event leaves, done or lost
+                    system_leave(system, k, now, any_lost, now - events[ended].entered)
+                    free[n_free] = ended
+                    n_free += 1
+                if arriving != ended:  # a copy's own slot
+                    free[n_free] = arriving
+                    n_free += 1
+            else:  # admitted: a free server, or a place in line
+                present = station_arrive(monitors, servers.servers[at], at, now)
+                events[arriving].station = at
+                events[arriving].arrived = now
+                if present < servers.servers[at]:  # start of service at once
+                    row = service_row(n_classes, n_stations, k, at)
+                    seq, size, refill = start_service(
+                        events, streams, queue, arriving, now, row, seq, size, refill
                     )
                 else:
-                    join_line(lines, events, station, slot)
+                    join_line(servers.lines, events, at, servers.levels[k], arriving)
 
-        if turn >= 0:  # the head of the line starts now, or when its TURN comes
+        if turn >= 0:  # the first in line starts now, or when its TURN comes
             if turn_next:
                 row = service_row(
                     n_classes, n_stations, events[turn].event_class, events[turn].station

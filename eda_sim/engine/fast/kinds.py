@@ -19,6 +19,7 @@ __all__ = [
     "SERVICE_END",
     "TICK",
     "TURN",
+    "WAKE",
     "WARMUP",
 ]
 
@@ -28,6 +29,7 @@ SERVICE_END = 2  # index: the slot whose service ends
 TURN = 3  # index: the slot handed a server by a departure (SimPy: its line event fires)
 TICK = 4  # index: the grid point of a sample-path snapshot
 WARMUP = 5  # the warm-up's end
+WAKE = 6  # index: a blocked sender let into the station it waits for (SimPy: its wake-up fires)
 #: Bits of a payload that hold the kind.
 KIND_BITS = 3
 

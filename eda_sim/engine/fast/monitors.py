@@ -10,9 +10,10 @@ engines' totals are equal bit for bit. Snapshots write rows laid out as
 
 Hook points: :func:`station_arrive` (arrival, after admission),
 :func:`station_refuse` (arrival at a full station), :func:`station_depart`
-and :func:`keep_wait` (departure), :func:`system_enter` (entering), :func:`system_leave` and
-:func:`system_lose` (leaving the system); :func:`snapshot_all` at the grid
-ticks and the warm-up's end.
+and :func:`keep_wait` (departure), :func:`system_enter` (entering),
+:func:`system_leave` (leaving the system, done or lost),
+:func:`system_start_copies` and :func:`system_end_copy` (fan-out copies
+published and ended); :func:`snapshot_all` at the grid ticks and the warm-up's end.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ __all__ = [
     "station_arrive",
     "station_depart",
     "station_refuse",
+    "system_end_copy",
     "system_enter",
     "system_leave",
-    "system_lose",
+    "system_start_copies",
 ]
 
 
@@ -66,15 +68,27 @@ def station_refuse(monitors: np.ndarray, i: int) -> None:
 
 @step
 def station_depart(
-    monitors: np.ndarray, servers: int, i: int, now: float, wait: float, sojourn: float
+    monitors: np.ndarray,
+    servers: int,
+    i: int,
+    now: float,
+    wait: float,
+    sojourn: float,
+    blocked: float,
 ) -> None:
-    """``StationMonitor.depart``: an event leaves station ``i`` after ``wait`` and ``sojourn``."""
+    """``StationMonitor.depart``: an event leaves station ``i`` after ``wait`` and ``sojourn``.
+
+    ``blocked`` (the part of the sojourn spent blocked after service) is added
+    even when it is 0.0, which leaves the (never negative zero) sum unchanged, as
+    the SimPy monitor's skipping it does.
+    """
     _advance_station(monitors, servers, i, now)
     monitor = monitors[i]
     monitor.present -= 1
     monitor.completions += 1
     monitor.wait_sum += wait
     monitor.sojourn_sum += sojourn
+    monitor.blocked_sum += blocked
 
 
 @step
@@ -105,33 +119,46 @@ def system_enter(system: np.ndarray, event_class: int, now: float) -> None:
 
 
 @step
-def system_leave(system: np.ndarray, event_class: int, now: float, sojourn: float) -> None:
-    """``SystemMonitor.leave``: an event leaves after ``sojourn`` end to end."""
+def system_leave(
+    system: np.ndarray, event_class: int, now: float, lost: int, sojourn: float
+) -> None:
+    """``SystemMonitor.leave`` (after ``sojourn`` end to end) or, when ``lost``, ``.lose``.
+
+    One step for both, so that the loop calls it without a branch; a lost event
+    adds 0.0 to ``sojourn_sum`` (never a negative zero), which leaves it unchanged.
+    """
     for r in (0, 1 + event_class):
         _advance_system(system, r, now)
         system[r].present -= 1
-        system[r].completions += 1
-        system[r].sojourn_sum += sojourn
+        system[r].completions += 1 - lost
+        system[r].lost += lost
+        system[r].sojourn_sum += 0.0 if lost else sojourn
 
 
 @step
-def system_lose(system: np.ndarray, event_class: int, now: float) -> None:
-    """``SystemMonitor.lose``: an event is refused by a full station."""
+def system_start_copies(system: np.ndarray, event_class: int, count: int) -> None:
+    """``SystemMonitor.start_copy``, ``count`` times: fan-out copies are published."""
     for r in (0, 1 + event_class):
-        _advance_system(system, r, now)
-        system[r].present -= 1
-        system[r].lost += 1
+        system[r].copies += count
+
+
+@step
+def system_end_copy(system: np.ndarray, event_class: int, is_copy: int, lost: int) -> None:
+    """``SystemMonitor.end_copy`` when the branch that ended is a copy (adds 0 otherwise)."""
+    for r in (0, 1 + event_class):
+        system[r].copies_lost += is_copy & lost
+        system[r].copies_finished += is_copy & (1 - lost)
 
 
 @compiled
 def station_snapshot(
-    monitors: np.ndarray, lines: np.ndarray, i: int, now: float, out: np.ndarray
+    monitors: np.ndarray, servers_of: np.ndarray, i: int, now: float, out: np.ndarray
 ) -> None:
     """``StationMonitor.snapshot(now)`` of station ``i`` into the 10-vector ``out``."""
     monitor = monitors[i]
     elapsed = now - monitor.last
     present = monitor.present
-    servers = lines[i].servers
+    servers = servers_of[i]
     busy = present if present < servers else servers
     out[0] = now
     out[1] = monitor.area_busy + busy * elapsed
@@ -156,15 +183,15 @@ def system_snapshot(system: np.ndarray, r: int, now: float, out: np.ndarray) -> 
     out[4] = row.lost
     out[5] = row.sojourn_sum
     out[6] = row.present
-    out[7] = 0.0  # fan-out copies: not in the fast engine yet
-    out[8] = 0.0
-    out[9] = 0.0
+    out[7] = row.copies
+    out[8] = row.copies_finished
+    out[9] = row.copies_lost
 
 
 @compiled
 def snapshot_all(
     monitors: np.ndarray,
-    lines: np.ndarray,
+    servers: np.ndarray,
     system: np.ndarray,
     now: float,
     station_rows: np.ndarray,
@@ -172,6 +199,6 @@ def snapshot_all(
 ) -> None:
     """Snapshots of every station (``station_rows[i]``) and system row (``system_rows[r]``)."""
     for i in range(monitors.shape[0]):
-        station_snapshot(monitors, lines, i, now, station_rows[i])
+        station_snapshot(monitors, servers, i, now, station_rows[i])
     for r in range(system.shape[0]):
         system_snapshot(system, r, now, system_rows[r])

@@ -6,26 +6,32 @@ growing array is full; the driver (:mod:`eda_sim.engine.fast.driver`) refills or
 grows it and calls the loop again with the same state. Per-station, per-event
 and per-row records are structured arrays whose fields are named as the
 SimPy engine's objects are (:class:`~eda_sim.stats.StationMonitor`,
-:class:`~eda_sim.stats.SystemMonitor`, :class:`~eda_sim.stats.ArrivalCounter`),
-so that the loop reads like the engine it reproduces.
+:class:`~eda_sim.stats.SystemMonitor`, :class:`~eda_sim.stats.ArrivalCounter`,
+:class:`~eda_sim.engine.simpy.lifecycle.Journey`), so that the loop reads like
+the engine it reproduces.
 
-========================  ================================================================
-array                     holds
-========================  ================================================================
-``control`` (1 record)    the clock, the horizon, the loop's counters and return flags
-``queue`` (EventQueue)    the event heap: times, order keys, payloads (kind, index)
-``events``, ``free``      the event pool: one record per event present, the free slots
-``lines``                 servers and queue discipline: servers, FIFO line head and tail
-``capacity``              capacity and loss: the most events a station holds (-1: no limit)
-``monitors``              station monitors (running totals from time 0)
-``system``                system monitor (row 0) and one per event class (row 1 + k)
-``path`` (SamplePathState)  sample-path snapshots on the grid and at the warm-up's end
-``arrivals`` (ArrivalState) arrival counters per class, their histograms and gap samples
-``transitions``           hops of class k from station i to j (last column: exits)
-``streams`` (StreamState)   random-value buffers, read positions and ends
-``routes`` (RouteTables)    routing tables that turn uniforms into entries and hops
-``waits`` (RecentWaits)     the last (wait, time per visit) pairs per station
-========================  ================================================================
+==============================  ==========================================================
+array                           holds
+==============================  ==========================================================
+``control`` (1 record)          the clock, the horizon, the loop's counters and return flags
+``queue`` (EventQueue)          the event heap: times, order keys, payloads (kind, index)
+``events``, ``free``            the event pool: one record per branch present (and per
+                                journey whose own branch ended before its copies), free slots
+``servers`` (ServerState)       servers and queue discipline: servers per station, one FIFO
+                                line per priority level, each class's level
+``capacity``                    capacity and loss: the most events a station holds (-1: none)
+``blocking`` (BlockingState)    blocking after service: which stations block, their senders
+``fanout`` (FanOutTables)       publish–subscribe: the stations each row sends copies to
+``monitors``                    station monitors (running totals from time 0)
+``system``                      system monitor (row 0) and one per event class (row 1 + k)
+``path`` (SamplePathState)      sample-path snapshots on the grid and at the warm-up's end
+``arrivals`` (ArrivalState)     arrival counters per class, their histograms and gap samples
+``trace`` (TraceState)          trace replay: the recorded instants, each class's place in them
+``transitions``                 hops of class k from station i to j (last column: exits)
+``streams`` (StreamState)       random-value buffers, read positions and refill points
+``routes`` (RouteTables)        sparse routing rows that turn uniforms into entries and hops
+``waits`` (RecentWaits)         the last (wait, time per visit) pairs per station
+==============================  ==========================================================
 
 A new mechanism adds its own array (or fields) here, documented in this table,
 and takes it as an argument of the steps it owns.
@@ -46,11 +52,15 @@ __all__ = [
     "STATION_MONITOR",
     "SYSTEM_MONITOR",
     "ArrivalState",
+    "BlockingState",
     "EventQueue",
+    "FanOutTables",
     "RecentWaits",
     "RouteTables",
     "SamplePathState",
+    "ServerState",
     "StreamState",
+    "TraceState",
     "grown",
 ]
 
@@ -64,23 +74,38 @@ CONTROL = np.dtype(
         ("free_count", np.int64),  # free slots in the event pool
         ("need_refill", np.int64),  # a stream buffer is empty
         ("hist_full", np.int64),  # an arrival histogram needs more bins
+        # Free slots and heap room one event may need: 2 + the most copies one
+        # service publishes (see kernel._status).
+        ("reserve", np.int64),
     ]
 )
 
-#: One event present in the system (a slot of the event pool).
+#: One branch of an event present in the system (a slot of the event pool): the
+#: event itself or one of its fan-out copies. The slot of the event itself also
+#: holds its journey (``entered``, ``branches``, ``lost``), shared by its copies,
+#: and is kept until the journey's last branch ends.
 EVENT = np.dtype(
     [
         ("arrived", np.float64),  # at its current station
         ("started", np.float64),  # service there
-        ("entered", np.float64),  # the system
+        ("ended", np.float64),  # service there (it may then be blocked until it departs)
+        ("entered", np.float64),  # the system (journey)
         ("event_class", np.int64),
         ("station", np.int64),
-        ("next_in_line", np.int64),  # the slot behind it in its station's line, or -1
+        ("next_station", np.int64),  # where a blocked sender goes once let in
+        ("admitted", np.int64),  # a sender let in found a free server there (1) or waits (0)
+        # The slot behind it in its station's line, or in the line of senders
+        # blocked on a station (never both at once), or -1.
+        ("next_in_line", np.int64),
+        ("journey", np.int64),  # the slot that holds its journey (its own, for the event)
+        ("is_copy", np.int64),
+        ("branches", np.int64),  # journey: branches still in the system
+        ("lost", np.int64),  # journey: some branch was refused by a full station
     ]
 )
 
-#: Servers and queue discipline of one station: FIFO line as a linked list of slots.
-LINE = np.dtype([("servers", np.int64), ("head", np.int64), ("tail", np.int64)])
+#: One FIFO line: a linked list of event slots through ``events.next_in_line``.
+LINE = np.dtype([("head", np.int64), ("tail", np.int64)])
 
 #: Running totals of one station (:class:`~eda_sim.stats.StationMonitor`).
 STATION_MONITOR = np.dtype(
@@ -108,6 +133,9 @@ SYSTEM_MONITOR = np.dtype(
         ("entered", np.int64),
         ("completions", np.int64),
         ("lost", np.int64),
+        ("copies", np.int64),
+        ("copies_finished", np.int64),
+        ("copies_lost", np.int64),
     ]
 )
 
@@ -139,6 +167,43 @@ class EventQueue(NamedTuple):
     payload: np.ndarray
 
 
+class ServerState(NamedTuple):
+    """Servers and queue discipline (:mod:`eda_sim.engine.fast.servers`).
+
+    Non-preemptive priorities are one FIFO line per priority level, lowest
+    priority value first: the order ``(priority, arrival order)`` of the SimPy
+    engine's priority line. Without priorities there is one level.
+    """
+
+    servers: np.ndarray  # (stations,) servers per station
+    lines: np.ndarray  # (stations, levels) LINE
+    levels: np.ndarray  # (classes,) the priority level of each class
+
+
+class BlockingState(NamedTuple):
+    """Blocking after service (:mod:`eda_sim.engine.fast.blocking`)."""
+
+    blocks: np.ndarray  # (stations + 1,) 1 where a full station blocks its senders (last: exit)
+    senders: np.ndarray  # (stations, 1) LINE: senders blocked on each station, oldest first
+
+
+class FanOutTables(NamedTuple):
+    """Publish–subscribe targets by row ``k·N + i`` (:mod:`eda_sim.engine.fast.fanout`)."""
+
+    start: np.ndarray  # (K·N + 1,) offsets into targets
+    targets: np.ndarray  # the subscribers, in the listed order
+
+
+class TraceState(NamedTuple):
+    """Recorded instants of the replayed classes (:mod:`eda_sim.engine.fast.trace_replay`)."""
+
+    replayed: np.ndarray  # (classes,) 1 for a class whose arrivals replay a trace
+    times: np.ndarray  # every replayed class's instants, one after the other
+    next: np.ndarray  # (classes,) the position of its next instant in ``times``
+    stop: np.ndarray  # (classes,) the position of its first instant at or after the horizon
+    previous: np.ndarray  # (classes,) its last instant replayed (0 before the first)
+
+
 class SamplePathState(NamedTuple):
     """Snapshots (rows of :data:`SNAPSHOT_FIELDS`) on the grid and at the warm-up's end."""
 
@@ -159,19 +224,33 @@ class ArrivalState(NamedTuple):
 
 
 class StreamState(NamedTuple):
-    """Random-value buffers: one row per stream (see :mod:`eda_sim.engine.fast.streams`)."""
+    """Random-value buffers: one row per stream (see :mod:`eda_sim.engine.fast.streams`).
+
+    Reading the value at ``end[row]`` asks for a refill; the values from there on
+    are a reserve, so that the few reads one event makes never run past the row.
+    """
 
     values: np.ndarray  # (2 R, width): rows [0, R) values, [R, 2R) uniforms
     pos: np.ndarray  # (2 R,) the next value to read
-    end: np.ndarray  # (2 R,) valid values
+    end: np.ndarray  # (2 R,) the refill point
 
 
 class RouteTables(NamedTuple):
-    """Every class's :attr:`~eda_sim.routing.Routing.draw_tables`, stacked."""
+    """Every class's :attr:`~eda_sim.routing.Routing.draw_rows`, stacked.
 
-    order: np.ndarray  # (classes, stations)
-    cumulative: np.ndarray  # (classes, stations + 1, stations)
-    last_entry: np.ndarray  # (classes,)
+    Hops after station ``i`` for class ``k``: row ``k·N + i`` of the hop arrays;
+    entries of class ``k``: row ``k`` of the entry arrays. Each row holds the
+    stations a uniform can pick, with their cumulative probabilities in
+    station-name order; the target and cumulative arrays end with one padding
+    entry, so that the last entry before an empty row can always be read.
+    """
+
+    hop_start: np.ndarray  # (K·N + 1,)
+    hop_targets: np.ndarray
+    hop_cumulative: np.ndarray
+    entry_start: np.ndarray  # (K + 1,)
+    entry_targets: np.ndarray
+    entry_cumulative: np.ndarray
 
 
 class RecentWaits(NamedTuple):

@@ -8,9 +8,16 @@ Rows (``R = K + K·N`` for ``K`` classes and ``N`` stations): gaps of class
 ``k`` at row ``k`` and the uniforms of its entries at ``R + k``; service of
 class ``k`` at station ``i`` at row ``K + k·N + i`` and the uniforms of its next
 hops at ``R + K + k·N + i``. A station the class never reaches has no stream
-(as there). Rows ``[0, R)`` hold what the SimPy engine draws from a
-distribution; rows ``[R, 2R)`` the uniforms its routing draws invert, which the
-loop inverts itself (:mod:`eda_sim.engine.fast.draws`).
+(as there), nor has a class whose arrivals replay a trace any gaps. Rows
+``[0, R)`` hold what the SimPy engine draws from a distribution; rows
+``[R, 2R)`` the uniforms its routing draws invert, which the loop inverts
+itself (:mod:`eda_sim.engine.fast.draws`).
+
+One event reads at most :func:`reads_per_event` values of one row (a service
+at the station it arrives at, one per fan-out copy sent there, one for the
+event a departure hands the server to). Each row asks for a refill that many
+values before its last one (``state.end``), so that an event never reads past
+what was drawn; a refill keeps the values not yet read and appends new batches.
 """
 
 from __future__ import annotations
@@ -25,12 +32,22 @@ from eda_sim.engine.fast.state import StreamState
 from eda_sim.rng import DEFAULT_BATCH_SIZE, stream_generator
 from eda_sim.scenario import Scenario
 
-__all__ = ["Streams", "open_streams"]
+__all__ = ["Streams", "open_streams", "reads_per_event"]
 
 #: Batches of DEFAULT_BATCH_SIZE values drawn per refill of a stream, at most.
 _MAX_BATCHES = 32
 #: Upper bound on the stream buffers' size.
 _BUFFER_BYTES = 64 << 20
+#: The refill point of a row that is never read.
+_NEVER = np.iinfo(np.int64).max
+
+
+def reads_per_event(scenario: Scenario) -> int:
+    """The most values one event reads from one stream: 2 + the most copies one service sends."""
+    most_copies = max(
+        (len(targets) for c in scenario.classes for targets in c.routing.fanout), default=0
+    )
+    return 2 + most_copies
 
 
 @dataclass
@@ -39,28 +56,40 @@ class Streams:
 
     A refill appends whole batches of :data:`~eda_sim.rng.DEFAULT_BATCH_SIZE`
     values, each drawn by its own call, exactly as :func:`eda_sim.rng.batched`
-    draws them; the number of batches per refill doubles (up to
-    :data:`_MAX_BATCHES`) so that long runs return to Python rarely and short
-    ones draw little ahead. ``state.end[row]`` is the number of valid values.
+    draws them, after the values not yet read; the number of batches per refill
+    doubles (up to :data:`_MAX_BATCHES`) so that long runs return to Python
+    rarely and short ones draw little ahead. ``valid[row]`` is the number of
+    values drawn and not yet overwritten, ``state.end[row]`` the refill point,
+    ``reserve`` values before it.
     """
 
     state: StreamState
     draws: list[Callable[[int], np.ndarray] | None]
     batches: list[int]
+    valid: np.ndarray
+    reserve: int
 
     def refill(self) -> None:
-        """Draw the next batches of every exhausted stream."""
+        """Draw the next batches of every stream that reached its refill point."""
         batch = DEFAULT_BATCH_SIZE
         values, pos, end = self.state
-        for row in np.flatnonzero(pos == end).tolist():
+        width = values.shape[1]
+        for row in np.flatnonzero(pos >= end).tolist():
             draw = self.draws[row]
             if draw is None:  # a stream the scenario never uses
+                end[row] = _NEVER
                 continue
-            count = min(self.batches[row], values.shape[1] // batch)
+            left = int(self.valid[row] - pos[row])
+            values[row, :left] = values[row, pos[row] : self.valid[row]]
+            # Enough for the refill point to lie past the values kept (a reserve
+            # of more than one batch: a row that publishes thousands of copies).
+            needed = -(-(self.reserve + 1 - left) // batch)
+            count = max(min(self.batches[row], (width - left) // batch), needed)
             for part in range(count):
-                values[row, part * batch : (part + 1) * batch] = draw(batch)
+                values[row, left + part * batch : left + (part + 1) * batch] = draw(batch)
             pos[row] = 0
-            end[row] = count * batch
+            self.valid[row] = left + count * batch
+            end[row] = self.valid[row] - self.reserve
             self.batches[row] = 2 * count
 
 
@@ -68,8 +97,10 @@ def _bind_draw(distribution: Any, rng: np.random.Generator) -> Callable[[int], n
     return lambda size: np.asarray(distribution.draw(rng, size), dtype=np.float64)
 
 
-def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
-    """The streams of one replication, their first batches drawn."""
+def _stream_draws(
+    scenario: Scenario, seed: int, replication: int
+) -> list[Callable[[int], np.ndarray] | None]:
+    """How to draw each row's next batch (None: the row is never read)."""
     names = scenario.station_names
     n_classes, n_stations = len(scenario.classes), len(names)
     rows = n_classes + n_classes * n_stations
@@ -78,21 +109,30 @@ def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
         routing = event_class.routing
         draws[rows + k] = stream_generator(seed, replication, "entry", event_class.name).random
         interarrival = event_class.arrivals.interarrival
-        assert interarrival is not None  # traces are refused
-        gaps_rng = stream_generator(seed, replication, "arrivals", event_class.name)
-        draws[k] = _bind_draw(interarrival, gaps_rng)
-        reachable = routing.visit_ratios > 0
-        for i, name in enumerate(names):
-            if not reachable[i]:
-                continue
+        if interarrival is not None:  # (a replayed trace has no random gaps)
+            gaps_rng = stream_generator(seed, replication, "arrivals", event_class.name)
+            draws[k] = _bind_draw(interarrival, gaps_rng)
+        for i in np.flatnonzero(routing.reachable).tolist():
             row = n_classes + k * n_stations + i
+            name = names[i]
             service_rng = stream_generator(seed, replication, "service", name, event_class.name)
             routing_rng = stream_generator(seed, replication, "routing", name, event_class.name)
             draws[row] = _bind_draw(event_class.service[i], service_rng)
             draws[rows + row] = routing_rng.random
-    # At most about _BUFFER_BYTES in all (np.zeros does not touch what is never filled).
-    most = _BUFFER_BYTES // (16 * rows * DEFAULT_BATCH_SIZE)
-    width = DEFAULT_BATCH_SIZE * max(1, min(_MAX_BATCHES, most))
+    return draws
+
+
+def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
+    """The streams of one replication, their first batches drawn."""
+    draws = _stream_draws(scenario, seed, replication)
+    rows = len(draws) // 2
+    reserve = reads_per_event(scenario)
+    batch = DEFAULT_BATCH_SIZE
+    # At most about _BUFFER_BYTES in all (np.zeros does not touch what is never filled),
+    # and room for the values a refill keeps.
+    most = _BUFFER_BYTES // (16 * rows * batch)
+    kept = -(-reserve // batch)
+    width = batch * (max(1, min(_MAX_BATCHES, most)) + kept)
     streams = Streams(
         state=StreamState(
             values=np.zeros((2 * rows, width)),
@@ -101,6 +141,8 @@ def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
         ),
         draws=draws,
         batches=[1] * (2 * rows),
+        valid=np.zeros(2 * rows, dtype=np.int64),
+        reserve=reserve,
     )
     streams.refill()
     return streams

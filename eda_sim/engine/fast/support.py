@@ -1,10 +1,10 @@
 """What the fast engine supports, and loading its compiled loop (no numba needed to import).
 
 :func:`check_supported` refuses a scenario that uses a mechanism the compiled
-loop does not have yet, naming the feature and where it is set; the fast engine
-never falls back to SimPy silently. :func:`load_kernel` imports the loop, or
-refuses with a one-line message naming the ``[fast]`` extra when numba is
-missing.
+loop does not have yet (:data:`UNPORTED`: none today), naming the feature and
+where it is set; the fast engine never falls back to SimPy silently.
+:func:`load_kernel` imports the loop, or refuses with a one-line message naming
+the ``[fast]`` extra when numba is missing.
 
 numba caches the compiled loop on disk keyed on ``kernel.py`` alone, not on
 the modules whose steps it inlines. :func:`load_kernel` therefore compares their
@@ -27,7 +27,15 @@ from typing import Any, NamedTuple
 from eda_sim.errors import EdaSimWarning, Fault, ScenarioError
 from eda_sim.scenario import Scenario
 
-__all__ = ["MISSING_NUMBA", "Kernel", "check_supported", "load_kernel", "sources_digest"]
+__all__ = [
+    "MISSING_NUMBA",
+    "UNPORTED",
+    "FeatureFinder",
+    "Kernel",
+    "check_supported",
+    "load_kernel",
+    "sources_digest",
+]
 
 #: The message when numba is not installed.
 MISSING_NUMBA = "the fast engine needs numba: pip install 'eda-sim[fast]'"
@@ -85,32 +93,28 @@ def _fresh(kernel: Any) -> Kernel:
     return Kernel(numba.njit(kernel.run_kernel.py_func, **options), kernel.snapshot_all)
 
 
+#: Finds where a scenario uses one mechanism: the places (``classes.x.routing...``), or none.
+FeatureFinder = Callable[[Scenario], list[str]]
+
+#: The mechanisms of the SimPy engine the compiled loop does not have yet, by the
+#: name a refusal gives them, each with how to find where a scenario uses it. Empty:
+#: the loop has every mechanism (fan-out, blocking, priorities and trace replay
+#: included). A mechanism added to the SimPy engine first is listed here until
+#: its steps are in the loop, so that ``--engine fast`` refuses it by name rather
+#: than running a different model.
+UNPORTED: dict[str, FeatureFinder] = {}
+
+
 def check_supported(scenario: Scenario) -> None:
-    """Refuse a scenario that uses what the fast engine lacks, naming the feature.
+    """Refuse a scenario that uses what the fast engine lacks (:data:`UNPORTED`), naming it.
 
     Raises
     ------
     ScenarioError
-        One fault (path ``engine``, one line) naming each unsupported feature
-        (fan-out, blocking, priorities, trace replay) and where it is set.
+        One fault (path ``engine``, one line) naming each unsupported feature and
+        where it is set.
     """
-    prefix = {
-        c.name: "" if scenario.single_class else f"classes.{c.name}." for c in scenario.classes
-    }
-    found: dict[str, list[str]] = {}
-    for c in scenario.classes:
-        for index, targets in enumerate(c.routing.fanout):
-            if targets:
-                where = f"{prefix[c.name]}routing.{scenario.station_names[index]}.fanout"
-                found.setdefault("fan-out", []).append(where)
-    for station in scenario.stations:
-        if station.on_full == "block":
-            found.setdefault("blocking", []).append(f"stations.{station.name}.on_full")
-    if scenario.has_priorities:
-        found["priorities"] = [f"classes.{c.name}.priority" for c in scenario.classes]
-    for c in scenario.classes:
-        if c.arrivals.kind == "trace":
-            found.setdefault("trace replay", []).append(f"{prefix[c.name]}arrivals.process")
+    found = {feature: where for feature, finder in UNPORTED.items() if (where := finder(scenario))}
     if found:
         features = ", ".join(f"{feature} ({', '.join(where)})" for feature, where in found.items())
         raise ScenarioError(

@@ -30,6 +30,7 @@ from eda_sim.metrics import Scope, names
 from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval, t_interval
 from eda_sim.theory.scenario import ScenarioTheory
+from eda_sim.theory.scenario.figures import CLASS_METRICS
 
 if TYPE_CHECKING:  # pandas (~40 MB, ~0.2 s) is imported by the methods that make frames
     import pandas as pd
@@ -184,15 +185,22 @@ class RunResult:
             station = theory.stations.get(name)
             if station is None:
                 return math.nan, f"unavailable: {theory.reasons.get(name, '')}", False
-            if not hasattr(station, metric):
+            value = getattr(station, metric, None)
+            if value is None or metric in ("method", "exact", "reason"):
                 return math.nan, "", False
-            return float(getattr(station, metric)), station.method, station.exact
+            return float(value), station.method, station.exact
         if scope == "system" and theory.system is not None and metric in names("system"):
             system = theory.system
-            return float(getattr(system, metric)), system.method, system.exact
-        if scope == "class" and name in theory.classes and metric in theory.classes[name]:
-            exact = theory.system.exact if theory.system is not None else False
-            return theory.classes[name][metric], "per-station sum (Little)", exact
+            value = getattr(system, metric, None)
+            if value is None:
+                return math.nan, "", False
+            return float(value), system.method, system.exact
+        if scope == "class" and name in theory.classes:
+            figures = theory.classes[name]
+            if not figures.available:
+                return math.nan, f"unavailable: {figures.reason}", False
+            if metric in CLASS_METRICS:
+                return figures.value(metric), figures.method, figures.exact
         return math.nan, "", False
 
     @property

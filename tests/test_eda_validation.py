@@ -171,8 +171,8 @@ def test_fanout_throughputs_follow_the_copies_traffic_equations() -> None:
     equations give λ = (0.8, 1.2, 0.8, 0.8). Throughputs (completions per unit
     time) must match. S2 and S3 are each fed by exactly one copy of every departure
     of P, an M/M/1 station with Poisson input: by Burke's theorem that departure
-    stream is Poisson, so S2 and S3 are exactly M/M/1 on rate 0.8, although the
-    solver (which cannot know this in general) labels them approximate. S1 is not:
+    stream is Poisson, so S2 and S3 are exactly M/M/1 on rate 0.8, and the solver
+    (which finds this from the structure: one Poisson-departing feeder) says so. S1 is not:
     its copy and its probabilistic hop come in pairs at the same instant (batches),
     so its W is not checked against M/M/1.
     """
@@ -212,7 +212,7 @@ def test_fanout_throughputs_follow_the_copies_traffic_equations() -> None:
         formula = mm1(expected[name], 1 / means[name])
         solver = result.theory.stations[name]
         assert solver is not None
-        assert solver.exact is False  # labelled approximate; exact here by Burke
+        assert solver.exact is True  # by Burke: the departures of P are Poisson
         assert solver.W == pytest.approx(formula.W, rel=1e-9)
         for metric in ("W", "L"):
             checks.append(
@@ -361,16 +361,19 @@ def test_blocking_conserves_events_and_makes_the_sender_wait_longer() -> None:
     ]
     interval = t_interval(service, 1 - FAMILY_ALPHA / 2)
     assert interval.contains(0.6), interval
-    # The solver has no formula for blocking: nothing may be labelled exact; what it
-    # cannot give says why.
+    # No formula for blocking after service, but the network is Markovian and small:
+    # the CTMC solver gives every station exactly, blocked time included.
     theory = blocked.theory
     assert theory is not None
+    checks = []
     for name, station in theory.stations.items():
-        if station is None:
-            assert "block" in theory.reasons[name], name
-        else:
-            assert station.exact is False, (name, station.method)
-            assert "block" in station.method, (name, station.method)
+        assert station is not None and station.exact, (name, station)
+        assert station.method.startswith("CTMC"), station.method
+        for metric in ("L", "W", "blocked"):
+            exact = getattr(station, metric)
+            checks.append(Check(f"{name}.{metric}", station_values(blocked, name, metric),
+                                {"CTMC": exact}))  # fmt: skip
+    assert_inside(checks)
 
 
 def test_only_external_arrivals_are_lost_at_a_blocking_station() -> None:

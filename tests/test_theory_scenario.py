@@ -56,6 +56,8 @@ def test_unstable_scenario_gets_reasons_not_numbers() -> None:
         ("jackson3.yaml", "enrich", "M/M/1", True),
         ("tandem.yaml", "validate", "M/M/1", True),
         ("tandem.yaml", "persist", "M/M/c/K on mean service time (approx.)", False),
+        ("sync_vs_async.yaml", "handler_lossy", "M/M/c/c (Erlang B)", True),
+        ("pubsub.yaml", "email", "M/G/1 (Pollaczek-Khinchine)", True),
     ],
 )
 def test_method_chosen_per_station(file: str, station: str, method: str, exact: bool) -> None:
@@ -100,13 +102,23 @@ def test_class_figures_follow_littles_law_per_station() -> None:
 def test_a_formula_outside_its_domain_gives_a_reason_not_a_crash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import eda_sim.theory.scenario as solver
+    import eda_sim.theory.scenario.dispatch as solver
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise ValueError("the traffic-variability equations are singular")
 
-    monkeypatch.setattr(solver, "qna", refuse)
-    theory = solve(load_scenario(SCENARIOS / "tandem.yaml"))  # not Markovian: QNA
+    monkeypatch.setattr(solver, "arrival_scv", refuse)
+    scenario = scenario_from_dict(  # b is fed by a lognormal server: QNA's variability
+        {
+            "stations": {
+                "a": {"service": {"dist": "lognormal", "mean": 0.5, "cv": 2.0}},
+                "b": {"service": {"dist": "exponential", "mean": 0.5}},
+            },
+            "arrivals": {"process": "poisson", "rate": 1.0, "to": "a"},
+            "routing": {"a": {"b": 1.0}},
+        }
+    )
+    theory = solve(scenario)
     assert theory.system is None
     assert all(station is None for station in theory.stations.values())
     assert "singular" in theory.reasons["system"]

@@ -12,10 +12,9 @@ import time
 import numpy as np
 import pytest
 
-from eda_sim import traffic
 from eda_sim.errors import UnstableError
 from eda_sim.scenario import scenario_from_dict
-from eda_sim.traffic import erlang_b, mmck_figures, mmck_loss, network_traffic
+from eda_sim.traffic import equations, erlang_b, mmck_figures, mmck_loss, network_traffic
 
 
 def recursion(servers: int, load: float) -> float:
@@ -154,7 +153,7 @@ def test_sparse_and_dense_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
                          for j, x in enumerate(total)])  # fmt: skip
 
     dense = network_traffic(gamma, [copies, copies.T / 2], loss_model)
-    monkeypatch.setattr(traffic, "DENSE_LIMIT", 10)
+    monkeypatch.setattr(equations, "DENSE_LIMIT", 10)
     sparse = network_traffic(gamma, [copies, copies.T / 2], loss_model)
     assert sparse.offered == pytest.approx(dense.offered, rel=1e-10)
     assert sparse.loss == pytest.approx(dense.loss, rel=1e-10)

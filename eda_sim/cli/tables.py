@@ -168,15 +168,18 @@ def classes_table(result: RunResult, time_unit: str) -> Table:
     for metric in shown:
         table.add_column(_unit(metric, time_unit), justify="right", no_wrap=True)
         table.add_column("theory", justify="right", no_wrap=True)
+    table.add_column("method")
     for name, metrics in result.classes.items():
         cells: list[str] = []
+        label = ""
         for metric in shown:
-            theory, _, _ = result.theory_value("class", name, metric)
+            theory, method, exact = result.theory_value("class", name, metric)
+            label = label or method + (" (exact)" if exact else "")
             cells += [
                 format_estimate(metrics[metric]),
                 "" if math.isnan(theory) else f"{theory:.4g}",
             ]
-        table.add_row(Text(name), *cells)
+        table.add_row(Text(name), *cells, Text(label))
     return table
 
 
@@ -296,6 +299,23 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
             "",
             *(f"{getattr(system, m):.4g}" if m in of_system else "" for m in figures_of),
             Text(system.method + (" (exact)" if system.exact else "")),
+        )
+    for name, per_class in theory.classes.items():  # end to end, per event class
+        if not per_class.available:
+            table.add_row(Text(f"class {name}"), "", "", *[""] * 7, Text(per_class.reason))
+            continue
+        table.add_row(
+            Text(f"class {name}"),
+            "",
+            "",
+            f"{per_class.L:.4g}",
+            "",
+            f"{per_class.W:.4g}",
+            "",
+            "",
+            f"{per_class.throughput:.4g}",
+            f"{per_class.loss:.4g}",
+            Text(per_class.method + (" (exact)" if per_class.exact else "")),
         )
     return table
 

@@ -1,10 +1,13 @@
-"""Finite-capacity Markovian stations: M/M/c/K, M/M/1/K and the Erlang loss system.
+"""Finite-capacity stations: M/M/c/K, M/M/1/K, the Erlang loss system, and M/G/1/K.
 
 See D. Gross, J. F. Shortle, J. M. Thompson and C. M. Harris, *Fundamentals of
 Queueing Theory*, 4th ed. (Wiley, 2008), chapter "Simple Markovian Queueing
 Models" (finite queues, Erlang's loss formula), and L. Kleinrock, *Queueing
-Systems, Volume 1: Theory* (Wiley, 1975), ch. 3. The state probabilities are
-formed in log-space, so large capacities and many servers are fine.
+Systems, Volume 1: Theory* (Wiley, 1975), ch. 3. :func:`mmck` is in closed form
+(:func:`eda_sim.traffic.mmck_figures`), O(1) in the number of servers and in the
+capacity; :func:`mmck_state_probabilities` lists every state and so refuses more
+than ``STATE_LIST_LIMIT`` of them. :func:`mg1k` solves the embedded Markov chain of
+M/G/1/K at departures (exact for any service law) up to ``MG1K_LIMIT`` places.
 """
 
 from __future__ import annotations
@@ -22,8 +25,14 @@ from eda_sim.theory._checks import (
     check_servers,
 )
 from eda_sim.theory.results import StationTheory
+from eda_sim.traffic import mmck_figures
 
-__all__ = ["mm1k", "mmck", "mmck_state_probabilities"]
+__all__ = ["MG1K_LIMIT", "STATE_LIST_LIMIT", "mg1k", "mm1k", "mmck", "mmck_state_probabilities"]
+
+#: :func:`mmck_state_probabilities` lists at most this many states.
+STATE_LIST_LIMIT = 10_000_000
+#: :func:`mg1k` solves its embedded chain (O(K²)) up to this capacity.
+MG1K_LIMIT = 5_000
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -58,7 +67,8 @@ def mmck_state_probabilities(
     Raises
     ------
     ValueError
-        For bad arguments.
+        For bad arguments, or more than ``STATE_LIST_LIMIT`` states (use
+        :func:`mmck` for the figures: it does not list the states).
 
     Notes
     -----
@@ -69,6 +79,11 @@ def mmck_state_probabilities(
     mu = check_positive("service_rate", service_rate)
     c = check_servers(servers)
     k = check_capacity(capacity, c)
+    if k >= STATE_LIST_LIMIT:
+        raise ValueError(
+            f"capacity {k} would list more than {STATE_LIST_LIMIT} states; mmck() gives the "
+            "figures in closed form"
+        )
     p = np.zeros(k + 1, dtype=np.float64)
     if lam == 0.0:
         p[0] = 1.0
@@ -87,7 +102,7 @@ def mmck_state_probabilities(
 def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) -> StationTheory:
     """M/M/c/K queue: ``c`` exponential servers, at most ``K`` present.
 
-    From the state probabilities ``p_n`` (:func:`mmck_state_probabilities`):
+    From the state probabilities ``p_n`` (in closed form, O(1) in ``c`` and ``K``):
     ``loss = p_K``, throughput ``lambda (1 - p_K)``, ``L = sum n p_n``,
     ``Lq = sum (n - c)+ p_n``, utilisation ``sum min(n, c) p_n / c``, and
     ``W = L / throughput``, ``Wq = Lq / throughput`` by Little's law.
@@ -120,16 +135,11 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
     Source: Gross et al., *Fundamentals of Queueing Theory*, 4th ed.
     (M/M/1/K, M/M/c/K and M/M/c/c); Kleinrock, *Queueing Systems*, vol. 1, ch. 3.
     """
-    p = mmck_state_probabilities(arrival_rate, service_rate, servers, capacity)
-    lam = float(arrival_rate)
-    mu = float(service_rate)
-    c = int(servers)
-    k = p.size - 1
-    n = np.arange(k + 1, dtype=np.float64)
-    big_l = float(n @ p)
-    big_lq = float(np.maximum(n - c, 0.0) @ p)
-    busy = float(np.minimum(n, c) @ p)
-    loss = float(p[k])
+    lam = check_nonnegative("arrival_rate", arrival_rate)
+    mu = check_positive("service_rate", service_rate)
+    c = check_servers(servers)
+    k = check_capacity(capacity, c)
+    loss, big_l, big_lq, busy = mmck_figures(lam, mu, c, k)
     throughput = lam * (1.0 - loss)
     if throughput > 0.0:
         w = big_l / throughput
@@ -184,3 +194,92 @@ def mm1k(arrival_rate: float, service_rate: float, capacity: int) -> StationTheo
     Source: Gross et al., *Fundamentals of Queueing Theory*, 4th ed. (M/M/1/K).
     """
     return mmck(arrival_rate, service_rate, 1, capacity)
+
+
+def _departure_epochs(a: np.ndarray, capacity: int) -> np.ndarray:
+    """Departure-epoch probabilities ``π_0 .. π_{K-1}`` of M/G/1/K from ``a_k``.
+
+    Level crossing between ``{<= n-1}`` and ``{>= n}``:
+    ``π_n a_0 = π_0 ā_{n-1} + Σ_{i=1}^{n-1} π_i ā_{n-i}`` with ``ā_m = P(A > m)``,
+    a recursion of positive terms (numerically stable); the capacity only caps the
+    top state, so the same recursion holds up to ``K - 1``.
+    """
+    tail = np.maximum(1.0 - np.cumsum(a), 0.0)  # ā_m = P(A > m), m = 0..
+    pi = np.zeros(capacity)
+    pi[0] = 1.0
+    for n in range(1, capacity):
+        pi[n] = (pi[0] * tail[n - 1] + pi[1:n] @ tail[n - 1 : 0 : -1]) / a[0]
+        if pi[n] > 1e250:  # rescale: only ratios matter
+            pi[: n + 1] /= pi[n]
+    return np.asarray(pi / pi.sum(), dtype=np.float64)
+
+
+def mg1k(
+    arrival_rate: float, service_mean: float, arrivals: npt.ArrayLike, capacity: int
+) -> StationTheory:
+    """M/G/1/K: Poisson arrivals, one server with any service law, at most ``K`` present.
+
+    Solved exactly by the embedded Markov chain at departure epochs: ``a_k`` is the
+    probability of ``k`` arrivals during one service (:func:`eda_sim.theory.families.
+    arrivals_during`). With departure-epoch probabilities ``π_n`` (``n < K``) and
+    ``ρ = λ E[S]``, the time-average probabilities are ``p_n = π_n / (π_0 + ρ)`` for
+    ``n < K`` and ``p_K = 1 - 1 / (π_0 + ρ)``; loss ``= p_K`` (PASTA), throughput
+    ``λ (1 - p_K)``, utilisation ``1 - p_0``, ``W = L / throughput`` (Little). Any load
+    is allowed.
+
+    Parameters
+    ----------
+    arrival_rate : float
+        ``λ`` (> 0).
+    service_mean : float
+        ``E[S]`` (> 0).
+    arrivals : array_like
+        ``a_0, a_1, ...``, at least ``K`` values (a probability distribution).
+    capacity : int
+        ``K`` (1 to ``MG1K_LIMIT``).
+
+    Returns
+    -------
+    StationTheory
+        Exact figures, method ``"M/G/1/K (embedded chain)"``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments or a capacity above ``MG1K_LIMIT``.
+
+    Notes
+    -----
+    Source: Gross et al., *Fundamentals of Queueing Theory*, 4th ed., §5.1.10
+    (M/G/1/K); H. Takagi, *Queueing Analysis*, vol. 2 (North-Holland, 1993), §2.2;
+    the relation of the two distributions is in Tijms, *A First Course in
+    Stochastic Models* (Wiley, 2003), §2.4.
+    """
+    lam = check_positive("arrival_rate", arrival_rate)
+    s = check_positive("service_mean", service_mean)
+    k = check_capacity(capacity, 1)
+    if k > MG1K_LIMIT:
+        raise ValueError(f"M/G/1/K is solved exactly up to capacity {MG1K_LIMIT}, got {k}")
+    a = np.asarray(arrivals, dtype=np.float64)
+    if a.size < k or not a[0] > 0.0:
+        raise ValueError(f"need a_0 > 0 and at least {k} arrival probabilities, got {a.size}")
+    rho = lam * s
+    pi = _departure_epochs(a, k)
+    scale = 1.0 / (pi[0] + rho)
+    p = np.append(pi * scale, 1.0 - scale)
+    n = np.arange(k + 1, dtype=np.float64)
+    big_l = float(n @ p)
+    busy = 1.0 - float(p[0])
+    loss = float(p[k])
+    throughput = lam * (1.0 - loss)
+    return StationTheory(
+        L=big_l,
+        Lq=big_l - busy,
+        W=big_l / throughput,
+        Wq=(big_l - busy) / throughput,
+        utilization=busy,
+        throughput=throughput,
+        loss=loss,
+        method="M/G/1/K (embedded chain)",
+        exact=True,
+    )

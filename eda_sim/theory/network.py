@@ -21,26 +21,23 @@ from eda_sim.errors import EdaSimWarning, Fault, UnstableError
 from eda_sim.theory._checks import unstable_message
 from eda_sim.theory.finite import mmck
 from eda_sim.theory.results import NetworkTheory, StationTheory, SystemTheory
-from eda_sim.theory.single import _erlang_c, mm1, mmc
+from eda_sim.theory.single import mm1, mmc
 from eda_sim.theory.traffic import (
     class_matrix,
-    class_rates,
     prepare_capacity,
     prepare_flows,
     prepare_servers,
     reachable,
     traffic_rates,
 )
+from eda_sim.traffic import network_traffic
 
-__all__ = ["jackson", "qna", "traffic_rates"]
+__all__ = ["assemble", "jackson", "mix_weights", "raise_unstable", "traffic_rates"]
 
 FloatArray = npt.NDArray[np.float64]
 
-_MAX_ITER = 10_000
-_TOL = 1e-12
 
-
-def _mix_weights(lam_kn: FloatArray) -> tuple[FloatArray, FloatArray]:
+def mix_weights(lam_kn: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Return total rates ``lambda_i`` and class shares ``p_k,i`` (uniform if idle)."""
     lam = lam_kn.sum(axis=0)
     k = lam_kn.shape[0]
@@ -49,7 +46,8 @@ def _mix_weights(lam_kn: FloatArray) -> tuple[FloatArray, FloatArray]:
     return lam, share
 
 
-def _raise_unstable(rho: FloatArray, unlimited: Sequence[bool]) -> None:
+def raise_unstable(rho: FloatArray, unlimited: Sequence[bool]) -> None:
+    """Raise UnstableError listing every unlimited station with load >= 1."""
     faults = [
         Fault(f"station {i}", unstable_message(float(r)))
         for i, r in enumerate(rho)
@@ -59,7 +57,7 @@ def _raise_unstable(rho: FloatArray, unlimited: Sequence[bool]) -> None:
         raise UnstableError(faults)
 
 
-def _assemble(
+def assemble(
     stations: list[StationTheory],
     lam_kn: FloatArray,
     gamma: FloatArray,
@@ -172,32 +170,10 @@ def jackson(
     c = prepare_servers(servers, n)
     cap = prepare_capacity(capacity, c)
     finite = [x is not None for x in cap]
-
-    admit = np.ones(n, dtype=np.float64)
-    for _ in range(_MAX_ITER if any(finite) else 1):
-        lam_kn = class_rates(gamma, p, admit)
-        lam, share = _mix_weights(lam_kn)
-        mean = (share * s_kn).sum(axis=0)
-        target = np.ones(n, dtype=np.float64)
-        for i in range(n):
-            cap_i = cap[i]
-            if cap_i is not None:
-                target[i] = 1.0 - mmck(lam[i], 1.0 / mean[i], c[i], cap_i).loss
-        if np.max(np.abs(target - admit)) <= _TOL:
-            admit = target
-            break
-        admit = 0.5 * (admit + target)
-    else:
-        if any(finite):
-            warnings.warn(
-                "jackson: the loss fixed point did not converge; figures are rough",
-                EdaSimWarning,
-                stacklevel=2,
-            )
-    lam_kn = class_rates(gamma, p, admit)
-    lam, share = _mix_weights(lam_kn)
+    lam_kn, admit = _loss_traffic(gamma, p, s_kn, c, cap)
+    lam, share = mix_weights(lam_kn)
     mean = (share * s_kn).sum(axis=0)
-    _raise_unstable(lam * mean / np.asarray(c, dtype=np.float64), [not f for f in finite])
+    raise_unstable(lam * mean / np.asarray(c, dtype=np.float64), [not f for f in finite])
 
     # Which stations break product form, and whom they feed.
     present = lam_kn > 0.0
@@ -208,25 +184,19 @@ def jackson(
     flow = ((lam_kn * admit)[:, :, None] * p).sum(axis=0) > 0.0
     downstream_of_bad = reachable(flow[bad].any(axis=0), flow)
     on_cycle = [bool(reachable(flow[i], flow)[i]) for i in range(n)]
-
-    stations: list[StationTheory] = []
-    for i in range(n):
-        cap_i = cap[i]
-        mu = 1.0 / mean[i]
-        if cap_i is not None:
-            res = mmck(lam[i], mu, c[i], cap_i)
-            if mixed[i] or downstream_of_bad[i] or on_cycle[i]:
-                res = replace(res, method="M/M/c/K on offered rate (approx.)", exact=False)
-        else:
-            res = mm1(lam[i], mu) if c[i] == 1 else mmc(lam[i], mu, c[i])
-            if mixed[i]:
-                res = replace(
-                    res, method=f"{res.method} on mixed service mean (approx.)", exact=False
-                )
-            elif downstream_of_bad[i]:
-                res = replace(res, method=f"{res.method} (approx.)", exact=False)
-        stations.append(res)
-    return _assemble(
+    stations = [
+        _station(
+            lam[i],
+            1.0 / mean[i],
+            c[i],
+            cap[i],
+            bool(mixed[i]),
+            bool(downstream_of_bad[i]),
+            on_cycle[i],
+        )
+        for i in range(n)
+    ]
+    return assemble(
         stations,
         lam_kn,
         gamma,
@@ -236,140 +206,44 @@ def jackson(
     )
 
 
-def qna(
-    external_rates: npt.ArrayLike,
-    external_scv: npt.ArrayLike,
-    routing: npt.ArrayLike,
-    service_mean: npt.ArrayLike,
-    service_scv: npt.ArrayLike,
-    servers: npt.ArrayLike,
-) -> NetworkTheory:
-    r"""Whitt's Queueing Network Analyzer for an open network of GI/G/c stations.
+def _loss_traffic(
+    gamma: FloatArray, p: FloatArray, s_kn: FloatArray, c: list[int], cap: list[int | None]
+) -> tuple[FloatArray, FloatArray]:
+    """Offered rates and admitted shares: the traffic equations with M/M/c/K losses."""
+    finite = [i for i, x in enumerate(cap) if x is not None]
 
-    1. Rates: per-class traffic equations, ``lambda_i = sum_k lambda_k,i``.
-    2. Classes are aggregated per station: mean ``s_i = sum_k p_k E[S_k,i]`` and
-       SCV ``cs_i^2 = sum_k p_k E[S_k,i^2] / s_i^2 - 1`` with
-       ``E[S^2] = E[S]^2 (1 + c^2)`` and ``p_k = lambda_k,i / lambda_i``; routing is
-       aggregated to ``q_ij = sum_k lambda_k,i P_k,ij / lambda_i``; the external
-       stream into ``j`` has rate ``lambda_0j = sum_k gamma_k,j`` and the
-       rate-weighted SCV of the class streams.
-    3. Traffic-variability equations (linear in the arrival SCVs ``ca_j^2``):
+    def loss_model(offered: FloatArray) -> FloatArray:
+        lam, share = mix_weights(offered)
+        mean = (share * s_kn).sum(axis=0)
+        loss = np.zeros(len(cap))
+        for i in finite:
+            cap_i = cap[i]
+            assert cap_i is not None
+            loss[i] = mmck(lam[i], 1.0 / mean[i], c[i], cap_i).loss
+        return loss
 
-       * departures: ``cd_i^2 = 1 + (1 - rho_i^2)(ca_i^2 - 1)
-         + rho_i^2 (cs_i^2 - 1) / sqrt(c_i)`` (no floor is put on ``cs_i^2``);
-       * splitting: the stream ``i -> j`` has SCV ``q_ij cd_i^2 + 1 - q_ij``;
-       * superposition (Whitt's hybrid):
-         ``ca_j^2 = w_j sum_i (lambda_ij / lambda_j) c_ij^2 + 1 - w_j``, the sum
-         over the external stream and every ``i -> j`` stream, with
-         ``w_j = 1 / (1 + 4 (1 - rho_j)^2 (v_j - 1))`` and
-         ``v_j = 1 / sum_i (lambda_ij / lambda_j)^2``.
-
-       Substituting gives ``(I - B) ca^2 = a`` with
-       ``B_ji = w_j p_ij q_ij (1 - rho_i^2)``, solved by ``numpy.linalg.solve``.
-    4. Node delays (Kingman for ``c = 1``, Allen-Cunneen otherwise):
-       ``Wq_j = Wq(M/M/c_j; lambda_j, s_j) * (ca_j^2 + cs_j^2) / 2``, with
-       ``W = Wq + s``, ``L = lambda W`` and ``Lq = lambda Wq``. Whitt's QNA refines
-       the single-server delay for ``ca^2 < 1`` by the Kraemer and
-       Langenbach-Belz factor; this implementation does not.
-
-    When every SCV is 1 and the classes at a station share one mean, every
-    ``ca_j^2`` is 1 and the figures are those of :func:`jackson`. Results are
-    always marked ``exact=False``.
-
-    Parameters
-    ----------
-    external_rates : array_like, shape (K, N) or (N,)
-        External arrival rate of each class into each station (>= 0).
-    external_scv : array_like, shape (K, N), (N,) or scalar
-        SCV of the external inter-arrival times (1 for Poisson).
-    routing : array_like, shape (K, N, N) or (N, N)
-        Routing matrix of each class.
-    service_mean : array_like, shape (K, N), (N,) or scalar
-        Mean service time of each class at each station (> 0).
-    service_scv : array_like, shape (K, N), (N,) or scalar
-        SCV of the service time of each class at each station (>= 0).
-    servers : array_like, shape (N,)
-        Number of servers per station (whole, >= 1).
-
-    Returns
-    -------
-    NetworkTheory
-        As :func:`jackson`, with ``arrival_scv`` holding each ``ca_j^2``.
-
-    Raises
-    ------
-    ValueError
-        For bad shapes or values, or a routing loop no event can leave;
-        :class:`eda_sim.errors.UnstableError` (a ValueError) listing every station
-        whose load is >= 1.
-
-    Notes
-    -----
-    Source: W. Whitt, "The Queueing Network Analyzer", *Bell System Technical
-    Journal* 62(9) (1983) 2779-2815; node delays after J. F. C. Kingman (1961) and
-    A. O. Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed. (1990).
-    """
-    gamma, p = prepare_flows(external_rates, routing)
-    k, n = gamma.shape
-    ca0_kn = class_matrix("external_scv", external_scv, k, n, positive=False)
-    s_kn = class_matrix("service_mean", service_mean, k, n, positive=True)
-    cs_kn = class_matrix("service_scv", service_scv, k, n, positive=False)
-    c = prepare_servers(servers, n)
-    cf = np.asarray(c, dtype=np.float64)
-
-    lam_kn = class_rates(gamma, p, np.ones(n, dtype=np.float64))
-    lam, share = _mix_weights(lam_kn)
-    mean = (share * s_kn).sum(axis=0)
-    rho = lam * mean / cf
-    _raise_unstable(rho, [True] * n)
-    second = (share * s_kn**2 * (1.0 + cs_kn)).sum(axis=0)
-    cs2 = np.maximum(second / mean**2 - 1.0, 0.0)
-
-    flows = (lam_kn[:, :, None] * p).sum(axis=0)  # lambda_ij, aggregated over classes
-    safe_lam = np.where(lam > 0.0, lam, 1.0)
-    q = flows / safe_lam[:, None]
-    gamma0 = gamma.sum(axis=0)
-    ca0 = np.where(
-        gamma0 > 0.0, (gamma * ca0_kn).sum(axis=0) / np.where(gamma0 > 0, gamma0, 1.0), 1.0
-    )
-    active = lam > 0.0
-    p_in = flows / safe_lam[None, :]  # p_ij = lambda_ij / lambda_j
-    p0 = gamma0 / safe_lam
-    concentration = p0**2 + (p_in**2).sum(axis=0)
-    v = np.where(active, 1.0 / np.where(active, concentration, 1.0), 1.0)
-    w = 1.0 / (1.0 + 4.0 * (1.0 - rho) ** 2 * (v - 1.0))
-    x = 1.0 + (cs2 - 1.0) / np.sqrt(cf)  # departure term: cd^2 = (1 - rho^2) ca^2 + rho^2 x
-
-    b = (w[:, None] * (p_in * q).T) * (1.0 - rho**2)[None, :]  # B[j, i]
-    a = 1.0 - w + w * (p0 * ca0 + (p_in * (1.0 - q + q * (rho**2 * x)[:, None])).sum(axis=0))
-    ca2 = np.ones(n, dtype=np.float64)
-    idx = np.flatnonzero(active)
-    sub = np.eye(idx.size) - b[np.ix_(idx, idx)]
-    try:
-        ca2[idx] = np.linalg.solve(sub, a[idx])
-    except np.linalg.LinAlgError as exc:  # pragma: no cover - guarded by traffic_rates
-        raise ValueError(f"QNA traffic-variability equations are singular: {exc}") from exc
-    ca2 = np.maximum(ca2, 0.0)
-
-    stations: list[StationTheory] = []
-    for i in range(n):
-        wq = _erlang_c(c[i], lam[i] * mean[i]) * mean[i] / (c[i] * (1.0 - rho[i]))
-        wq *= (ca2[i] + cs2[i]) / 2.0
-        w_i = wq + mean[i]
-        stations.append(
-            StationTheory(
-                L=lam[i] * w_i,
-                Lq=lam[i] * wq,
-                W=w_i,
-                Wq=wq,
-                utilization=rho[i],
-                throughput=lam[i],
-                loss=0.0,
-                method="QNA (Whitt 1983) + " + ("Kingman" if c[i] == 1 else "Allen-Cunneen"),
-                exact=False,
-            )
+    flows = network_traffic(gamma, list(p), loss_model if finite else None)
+    if not flows.converged:
+        warnings.warn(
+            "jackson: the loss fixed point did not converge; figures are rough",
+            EdaSimWarning,
+            stacklevel=3,
         )
-    ones = np.ones(n, dtype=np.float64)
-    return _assemble(
-        stations, lam_kn, gamma, ones, s_kn, ("QNA (Whitt 1983)",) * 2, arrival_scv=ca2
-    )
+    return np.array(flows.offered), 1.0 - flows.loss
+
+
+def _station(
+    lam: float, mu: float, servers: int, cap: int | None, mixed: bool, behind_bad: bool, cycle: bool
+) -> StationTheory:
+    """One Jackson station: M/M/c (or M/M/c/K), labelled approximate where product form fails."""
+    if cap is not None:
+        res = mmck(lam, mu, servers, cap)
+        if mixed or behind_bad or cycle:
+            res = replace(res, method="M/M/c/K on offered rate (approx.)", exact=False)
+        return res
+    res = mm1(lam, mu) if servers == 1 else mmc(lam, mu, servers)
+    if mixed:
+        return replace(res, method=f"{res.method} on mixed service mean (approx.)", exact=False)
+    if behind_bad:
+        return replace(res, method=f"{res.method} (approx.)", exact=False)
+    return res

@@ -55,6 +55,12 @@ class StationTheory:
         The formula used, e.g. ``"M/M/c (Erlang C)"``.
     exact : bool
         True when the formula is exact for the model, False for an approximation.
+    reason : str, optional
+        Why the value is approximate (and why no exact method was used), or a
+        note on an exact one (e.g. a truncated state space's tail-mass bound).
+    blocked : float or None, optional
+        Mean time per visit spent holding a server while blocked by a full next
+        station (``on_full: block``); None where the station cannot be blocked.
     """
 
     L: float
@@ -66,11 +72,15 @@ class StationTheory:
     loss: float
     method: str
     exact: bool
+    reason: str = ""
+    blocked: float | None = None
 
     def __post_init__(self) -> None:
         for name in _STATION_METRICS:
             object.__setattr__(self, name, float(getattr(self, name)))
         object.__setattr__(self, "exact", bool(self.exact))
+        if self.blocked is not None:
+            object.__setattr__(self, "blocked", float(self.blocked))
 
     @classmethod
     def from_waits(
@@ -90,12 +100,16 @@ class StationTheory:
         )
 
     def to_dict(self) -> dict[str, float | str | bool]:
-        """Return the metrics, ``method`` and ``exact`` as a JSON-ready dict."""
+        """Return the metrics, ``method``, ``exact`` (and ``reason``, ``blocked`` if set)."""
         out: dict[str, float | str | bool] = {
             name: float(getattr(self, name)) for name in _STATION_METRICS
         }
         out["method"] = self.method
         out["exact"] = self.exact
+        if self.blocked is not None:
+            out["blocked"] = float(self.blocked)
+        if self.reason:
+            out["reason"] = self.reason
         return out
 
 
@@ -117,6 +131,8 @@ class SystemTheory:
         True when every station's figure is exact.
     loss : float
         Share of external events refused by some full station (0 without capacities).
+    reason : str, optional
+        Why the figures are approximate, or a note on exact ones.
     """
 
     L: float
@@ -125,6 +141,7 @@ class SystemTheory:
     method: str
     exact: bool
     loss: float = 0.0
+    reason: str = ""
 
     def __post_init__(self) -> None:
         for name in _SYSTEM_METRICS:
@@ -138,6 +155,8 @@ class SystemTheory:
         }
         out["method"] = self.method
         out["exact"] = self.exact
+        if self.reason:
+            out["reason"] = self.reason
         return out
 
 

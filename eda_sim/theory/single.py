@@ -21,6 +21,7 @@ from eda_sim.theory._checks import (
     check_stable,
 )
 from eda_sim.theory.results import StationTheory
+from eda_sim.traffic import erlang_b as erlang_b_bounded
 
 __all__ = [
     "erlang_b",
@@ -35,12 +36,9 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _erlang_b(servers: int, offered_load: float) -> float:
-    # B(0) = 1, B(n) = a B(n-1) / (n + a B(n-1)); every step stays in [0, 1].
-    b = 1.0
-    for n in range(1, servers + 1):
-        ab = offered_load * b
-        b = ab / (n + ab)
-    return b
+    # The recursion B(n) = a B(n-1) / (n + a B(n-1)) for few servers, O(1) forms for
+    # many (eda_sim.traffic.erlang_b): bounded time for servers = 1e20.
+    return erlang_b_bounded(servers, offered_load)
 
 
 def _erlang_c(servers: int, offered_load: float) -> float:

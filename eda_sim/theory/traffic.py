@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from eda_sim.theory._checks import check_capacity, check_servers
+from eda_sim.traffic import network_traffic, reachable_from
 
 __all__ = ["traffic_rates"]
 
@@ -45,22 +46,13 @@ def _check_routing(routing: FloatArray, where: str = "") -> None:
         raise ValueError(f"{where}routing row {i} sums to {sums[i]:.6g} (> 1)")
 
 
-def reachable(sources: BoolArray, adjacency: BoolArray) -> BoolArray:
-    """Return the stations reachable (in >= 0 hops) from ``sources`` along ``adjacency``."""
-    seen = sources.copy()
-    frontier = sources.copy()
-    while frontier.any():
-        nxt = adjacency[frontier].any(axis=0) & ~seen
-        seen |= nxt
-        frontier = nxt
-    return seen
-
-
 def traffic_rates(external_rates: npt.ArrayLike, routing: npt.ArrayLike) -> FloatArray:
     """Solve the traffic equations ``lambda = gamma + P^T lambda`` of one class.
 
     Only stations reachable from a station with external arrivals are solved for
-    (the others get 0), by :func:`numpy.linalg.solve` on ``(I - P^T)``.
+    (the others get 0), by :func:`eda_sim.traffic.network_traffic` (dense for small
+    networks, sparse for large ones; no eigenvalues are computed: a loop no event
+    leaves shows as a singular or negative solution).
 
     Parameters
     ----------
@@ -103,22 +95,7 @@ def traffic_rates(external_rates: npt.ArrayLike, routing: npt.ArrayLike) -> Floa
     if not np.all(np.isfinite(gamma) & (gamma >= 0.0)):
         bad = gamma[~(np.isfinite(gamma) & (gamma >= 0.0))][0]
         raise ValueError(f"external_rates must be finite and >= 0, got {float(bad)!r}")
-    lam = np.zeros(n, dtype=np.float64)
-    live = reachable(gamma > 0.0, p > 0.0)
-    if not live.any():
-        return lam
-    sub = p[np.ix_(live, live)]
-    radius = float(np.max(np.abs(np.linalg.eigvals(sub))))
-    if radius >= 1.0 - 1e-10:
-        raise ValueError(
-            "traffic equations are singular: a routing loop that no event can leave "
-            f"(spectral radius of the routing matrix = {radius:.6g})"
-        )
-    try:
-        lam[live] = np.linalg.solve(np.eye(sub.shape[0]) - sub.T, gamma[live])
-    except np.linalg.LinAlgError as exc:  # pragma: no cover - guarded by the radius check
-        raise ValueError(f"traffic equations are singular: {exc}") from exc
-    return np.maximum(lam, 0.0)
+    return np.asarray(network_traffic(gamma[np.newaxis, :], [p]).offered[0], dtype=np.float64)
 
 
 def class_matrix(name: str, value: npt.ArrayLike, k: int, n: int, *, positive: bool) -> FloatArray:
@@ -211,3 +188,8 @@ def class_rates(gamma: FloatArray, routing: FloatArray, admit: FloatArray) -> Fl
                 raise
             raise ValueError(f"class {cls}: {exc}") from exc
     return out
+
+
+def reachable(sources: BoolArray, adjacency: BoolArray) -> BoolArray:
+    """Return the stations reachable (in >= 0 hops) from ``sources`` along ``adjacency``."""
+    return reachable_from(sources, adjacency)

@@ -1,0 +1,399 @@
+"""A scenario as the formulas see it: arrays, traffic with losses, and what is Poisson.
+
+:func:`scenario_inputs` gathers, once per scenario, the per-class and per-station
+arrays the solvers need, solves the traffic equations with losses
+(:func:`eda_sim.traffic.network_traffic`, the one place that does) with the
+theory's best loss formula per station, and decides *structurally* which
+stations have Poisson input, so that exactness never rests on a moment:
+
+* **product form** (Jackson 1963; Baskett, Chandy, Muntz & Palacios 1975): a
+  station none of whose upstream stations breaks product form (a capacity, a
+  non-exponential or class-dependent service law, priorities, fan-out,
+  blocking, non-Poisson external arrivals) has the M/M/c marginal law, on a
+  cycle or not;
+* **Poisson input**, (1) Kelly's theorem: the flows leaving an open Jackson
+  network are independent Poisson processes (F. P. Kelly, *Reversibility and
+  Stochastic Networks*, Wiley 1979, Thm 2.3 and §3.2; B. Melamed, *Adv. Appl.
+  Prob.* 11 (1979) 422-438), so a station that lies on no cycle and whose
+  upstream part is such a network receives Poisson traffic, whatever its own
+  service law; (2) Burke's theorem: the departures of an M/M/c station without
+  losses, on no cycle, fed by Poisson traffic, are Poisson (P. J. Burke,
+  *Operations Research* 4 (1956) 699-704), so a station fed by one such station
+  only (by routing or by fan-out copies, not both) receives Poisson traffic;
+* **renewal input**: a station fed only by one class's renewal stream (thinned
+  by the entry probabilities, which keeps it renewal) is a GI queue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from eda_sim import distributions as dists
+from eda_sim.routing import Routing
+from eda_sim.scenario import Scenario
+from eda_sim.scenario.load import copies_matrix, external_rates, service_means
+from eda_sim.theory.families import (
+    arrivals_during,
+    laplace_transform,
+    mixture_exponential_rate,
+)
+from eda_sim.theory.finite import MG1K_LIMIT, mg1k
+from eda_sim.traffic import DENSE_LIMIT, Traffic, mmck_loss, network_traffic, reachable_from
+
+__all__ = ["ScenarioInputs", "routing_entry", "routing_rows", "scenario_inputs"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Transform = Callable[[float], float]
+
+
+def routing_entry(routing: Routing, i: int, j: int) -> float:
+    """``P[i, j]`` of one class, read from its sparse rows (no ``(N, N)`` array)."""
+    columns, values = routing.transitions.row(i)
+    hit = np.flatnonzero(columns == j)
+    return float(values[hit[0]]) if hit.size else 0.0
+
+
+def routing_rows(routing: Routing, members: list[int] | None = None) -> Any:
+    """``P`` of one class: dense (optionally restricted to ``members``) or CSR when large."""
+    n = routing.transitions.size
+    if members is not None:
+        out = np.zeros((len(members), len(members)))
+        position = {j: a for a, j in enumerate(members)}
+        for a, i in enumerate(members):
+            for column, value in zip(*routing.transitions.row(i), strict=True):
+                if int(column) in position:
+                    out[a, position[int(column)]] = value
+        return out
+    if n <= DENSE_LIMIT:
+        return np.asarray(routing.matrix)
+    from scipy.sparse import csr_matrix
+
+    rows = routing.transitions
+    return csr_matrix((rows.values, rows.columns, rows.indptr), shape=(n, n), dtype=np.float64)
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioInputs:
+    """Everything the per-situation solvers read, computed once.
+
+    Arrays are ``(K, N)`` per class and station unless said otherwise.
+    """
+
+    scenario: Scenario
+    gamma: FloatArray
+    copies: list[Any]  # M_k = P_k + F_k, dense (small) or CSR (large)
+    laws: tuple[tuple[dists.Distribution, ...], ...]
+    means: FloatArray
+    scvs: FloatArray
+    servers: FloatArray  # (N,) as floats (whole numbers; 1e20 servers fit)
+    capacity: tuple[int | None, ...]
+    blocking: BoolArray  # (N,) on_full: block
+    senders: BoolArray  # (N,) stations that route to a blocking station
+    traffic: Traffic
+    flow: Any  # (N, N) bool: events go from i to j
+    on_cycle: BoolArray  # (N,)
+    product_form: BoolArray  # (N,)
+    poisson_input: BoolArray  # (N,)
+    renewal_gaps: dict[int, Transform]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Station names in order."""
+        return self.scenario.station_names
+
+    def laws_at(self, j: int) -> list[dists.Distribution]:
+        """The service laws of the classes that reach station ``j``."""
+        return [self.laws[k][j] for k in range(len(self.laws)) if self.traffic.offered[k, j] > 0]
+
+    def levels_at(self, j: int) -> list[float]:
+        """The distinct priorities of the classes that reach station ``j``, served first first."""
+        classes = self.scenario.classes
+        return sorted(
+            {classes[k].priority for k in range(len(classes)) if self.traffic.offered[k, j] > 0}
+        )
+
+    def mixture(self, j: int) -> tuple[float, float]:
+        """Mean and SCV of the service time of a random arrival at ``j`` (classes mixed by rate)."""
+        rates = self.traffic.offered[:, j]
+        if rates.sum() <= 0:
+            return float(self.means[0, j]), float(self.scvs[0, j])
+        weights = rates / rates.sum()
+        mean = float(weights @ self.means[:, j])
+        second = float(weights @ (self.means[:, j] ** 2 * (1 + self.scvs[:, j])))
+        return mean, second / mean**2 - 1.0
+
+
+def _mixture_arrivals(
+    laws: list[dists.Distribution], weights: FloatArray, rate: float, count: int
+) -> FloatArray:
+    return np.asarray(
+        sum(w * arrivals_during(law, rate, count) for w, law in zip(weights, laws, strict=True))
+    )
+
+
+def station_loss(
+    rates: FloatArray,
+    laws: list[dists.Distribution],
+    means: FloatArray,
+    servers: int,
+    capacity: int,
+) -> float:
+    """The best loss probability of a finite station offered Poisson ``rates`` per class.
+
+    Erlang B for ``capacity == servers`` (any service: insensitive); M/M/c/K for a
+    common exponential law; M/G/1/K by its embedded chain for one server; M/M/c/K
+    on the mean service time otherwise (an approximation).
+    """
+    total = float(rates.sum())
+    if total <= 0.0:
+        return 0.0
+    weights = rates / total
+    mean = float(weights @ means)
+    rate = mixture_exponential_rate(laws)
+    if capacity == servers or rate is not None or servers > 1 or capacity > MG1K_LIMIT:
+        return mmck_loss(total, 1.0 / mean if rate is None else rate, servers, capacity)
+    return mg1k(total, mean, _mixture_arrivals(laws, weights, total, capacity), capacity).loss
+
+
+def _traffic(
+    scenario: Scenario, means: FloatArray, copies: list[Any], fixed: dict[int, float]
+) -> Traffic:
+    stations = scenario.stations
+    finite = [j for j, station in enumerate(stations) if station.capacity is not None]
+
+    def loss_model(offered: FloatArray) -> FloatArray:
+        loss = np.zeros(len(stations))
+        for j in finite:
+            capacity = stations[j].capacity
+            assert capacity is not None
+            if j in fixed:
+                loss[j] = fixed[j]
+                continue
+            used = offered[:, j] > 0
+            laws = [c.service[j] for k, c in enumerate(scenario.classes) if used[k]]
+            loss[j] = station_loss(
+                offered[used, j], laws, means[used, j], stations[j].servers, capacity
+            )
+        return loss
+
+    return network_traffic(
+        external_rates(scenario),
+        copies,
+        loss_model if finite else None,
+        blocking=[station.on_full == "block" for station in stations],
+    )
+
+
+def _flow(traffic: Traffic, copies: list[Any], n: int) -> Any:
+    """``flow[i, j]``: some class sends admitted events (or copies) from ``i`` to ``j``."""
+    if n <= DENSE_LIMIT:
+        total = sum(traffic.carried[k][:, None] * np.asarray(m) for k, m in enumerate(copies))
+        return np.asarray(total) > 0
+    from scipy.sparse import diags
+
+    total = sum(diags(traffic.carried[k]) @ m for k, m in enumerate(copies))
+    return (total > 0).tocsr()
+
+
+def _on_cycle(flow: Any, n: int) -> BoolArray:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = csr_matrix(flow, dtype=np.int8)
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(labels, minlength=n)
+    return np.asarray((sizes[labels] > 1) | (graph.diagonal() > 0))
+
+
+def _jackson_type(inputs: dict[str, Any], scenario: Scenario, fanout_ok: bool) -> BoolArray:
+    """Stations whose own behaviour keeps product form: M/M/c, one level, no loss or blocking."""
+    n = len(scenario.stations)
+    offered = inputs["traffic"].offered
+    out = np.zeros(n, dtype=bool)
+    for j, station in enumerate(scenario.stations):
+        used = [k for k in range(len(scenario.classes)) if offered[k, j] > 0]
+        laws = [scenario.classes[k].service[j] for k in used]
+        out[j] = (
+            station.capacity is None
+            and not inputs["blocking"][j]
+            and not inputs["senders"][j]
+            and (not laws or mixture_exponential_rate(laws) is not None)
+            and len({scenario.classes[k].priority for k in used}) <= 1
+            and (fanout_ok or not any(scenario.classes[k].routing.fanout[j] for k in used))
+        )
+    return out
+
+
+def _successors(flow: Any, j: int) -> list[int]:
+    if isinstance(flow, np.ndarray):
+        return [int(t) for t in np.flatnonzero(flow[j]) if t != j]
+    row = flow.indices[flow.indptr[j] : flow.indptr[j + 1]]
+    return [int(t) for t in row if t != j]
+
+
+def _burke_fed(
+    scenario: Scenario,
+    flow: Any,
+    on_cycle: BoolArray,
+    poisson: BoolArray,
+    departs_poisson: BoolArray,
+) -> BoolArray:
+    """Poisson input by Burke: fed by one M/M/c with Poisson departures (topological order)."""
+    n = len(scenario.stations)
+    incoming: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for t in _successors(flow, i):
+            incoming[t].append(i)
+    indegree = [sum(1 for i in incoming[j] if not on_cycle[i]) for j in range(n)]
+    order = deque(j for j in range(n) if not on_cycle[j] and indegree[j] == 0)
+    result = poisson.copy()
+    while order:
+        j = order.popleft()
+        if not result[j] and len(incoming[j]) == 1:
+            (i,) = incoming[j]
+            both = any(
+                j in c.routing.fanout[i] and routing_entry(c.routing, i, j) > 0
+                for c in scenario.classes
+            )
+            result[j] = bool(result[i] and departs_poisson[i] and not on_cycle[i] and not both)
+        for t in _successors(flow, j):
+            if not on_cycle[t]:
+                indegree[t] -= 1
+                if indegree[t] == 0:
+                    order.append(t)
+    return result
+
+
+def _thinned(gaps: dists.Distribution, share: float) -> Transform:
+    """A renewal stream kept with probability ``share`` per event: a geometric sum of gaps."""
+
+    def transform(s: float) -> float:
+        value = laplace_transform(gaps, s)
+        return share * value / (1.0 - (1.0 - share) * value)
+
+    return transform
+
+
+def _loss_departures(scenario: Scenario, offered: FloatArray, i: int, j: int) -> Transform | None:
+    """The stream from a one-place loss station ``i`` (M/G/1/1, Poisson input) to ``j``.
+
+    After each departure ``i`` is empty; the next departs after an exponential
+    idle time and one service, so its departures are a renewal process with gap
+    ``Exp(λ) + S`` (class ``k`` with probability ``w_k``); keeping each with its
+    class's probability of going to ``j`` is still renewal:
+    ``F(s) / (1 - G(s))`` with ``F = Σ w_k p_k λ/(λ+s) S_k*(s)``, ``G`` the same with
+    ``1 - p_k``. None when some class both copies and routes from ``i`` to ``j``.
+    """
+    used = [k for k in range(len(scenario.classes)) if offered[k, i] > 0]
+    lam = float(offered[used, i].sum())
+    parts = []
+    for k in used:
+        routing = scenario.classes[k].routing
+        copied = j in routing.fanout[i]
+        routed = routing_entry(routing, i, j)
+        if copied and routed > 0:
+            return None
+        parts.append(
+            (float(offered[k, i]) / lam, 1.0 if copied else routed, scenario.classes[k].service[i])
+        )
+
+    def transform(s: float) -> float:
+        idle = lam / (lam + s)
+        kept = math.fsum(w * p * idle * laplace_transform(law, s) for w, p, law in parts)
+        dropped = math.fsum(w * (1 - p) * idle * laplace_transform(law, s) for w, p, law in parts)
+        return kept / (1.0 - dropped)
+
+    return transform
+
+
+def _renewal_gaps(
+    scenario: Scenario, gamma: FloatArray, flow: Any, offered: FloatArray, poisson: BoolArray
+) -> dict[int, Transform]:
+    """Stations fed by one renewal stream only: a class's own, or a one-place loss station's."""
+    n = len(scenario.stations)
+    incoming: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for t in _successors(flow, i):
+            incoming[t].append(i)
+    out: dict[int, Transform] = {}
+    for j in range(n):
+        sources = np.flatnonzero(gamma[:, j] > 0)
+        if not incoming[j] and sources.size == 1:
+            cls = scenario.classes[int(sources[0])]
+            gaps = cls.arrivals.interarrival
+            if cls.arrivals.kind == "renewal" and gaps is not None:
+                out[j] = _thinned(gaps, float(cls.routing.entry[j]))
+        elif sources.size == 0 and len(incoming[j]) == 1:
+            (i,) = incoming[j]
+            station = scenario.stations[i]
+            if (
+                station.capacity == station.servers == 1
+                and poisson[i]
+                and station.on_full == "lose"
+            ):
+                transform = _loss_departures(scenario, offered, i, j)
+                if transform is not None:
+                    out[j] = transform
+    return out
+
+
+def scenario_inputs(scenario: Scenario, losses: dict[int, float] | None = None) -> ScenarioInputs:
+    """Gather the arrays, solve the traffic with losses, decide the structure (see module doc).
+
+    ``losses`` fixes the loss of some stations (their exact figures, found by a
+    first pass) in the traffic equations instead of the loss model's.
+    """
+    stations = scenario.stations
+    n = len(stations)
+    means = service_means(scenario)
+    copies = [copies_matrix(c.routing) for c in scenario.classes]
+    blocking = np.array([s.on_full == "block" for s in stations])
+    senders = np.zeros(n, dtype=bool)
+    for c in scenario.classes if blocking.any() else ():
+        rows = c.routing.transitions
+        hits = blocking[rows.columns] & (rows.values > 0)
+        senders[rows.row_of_entry[hits]] = True
+    traffic = _traffic(scenario, means, copies, losses or {})
+    gamma = external_rates(scenario)
+    flow = _flow(traffic, copies, n)
+    on_cycle = _on_cycle(flow, n)
+    parts = {"traffic": traffic, "blocking": blocking, "senders": senders}
+    poisson_classes = np.array([c.arrivals.kind == "poisson" for c in scenario.classes])
+    external_poisson = ~((gamma > 0) & ~poisson_classes[:, None]).any(axis=0)
+    keeps = _jackson_type(parts, scenario, fanout_ok=False)
+    tainted = ~(keeps & external_poisson) & (traffic.offered.sum(axis=0) > 0)
+    tainted_rows = flow[tainted] if isinstance(flow, np.ndarray) else flow[np.flatnonzero(tainted)]
+    after = np.asarray(tainted_rows.sum(axis=0)).ravel() > 0
+    downstream = reachable_from(after, flow) if after.any() else np.zeros(n, dtype=bool)
+    product_form = ~downstream & external_poisson
+    kelly = product_form & ~on_cycle
+    departs = _jackson_type(parts, scenario, fanout_ok=True)
+    poisson = _burke_fed(scenario, flow, on_cycle, kelly & external_poisson, departs)
+    return ScenarioInputs(
+        scenario=scenario,
+        gamma=gamma,
+        copies=copies,
+        laws=tuple(tuple(c.service) for c in scenario.classes),
+        means=means,
+        scvs=np.array([[d.scv for d in c.service] for c in scenario.classes]),
+        servers=np.array([float(s.servers) for s in stations]),
+        capacity=tuple(s.capacity for s in stations),
+        blocking=blocking,
+        senders=senders,
+        traffic=traffic,
+        flow=flow,
+        on_cycle=on_cycle,
+        product_form=product_form,
+        poisson_input=poisson & external_poisson,
+        renewal_gaps=_renewal_gaps(
+            scenario, gamma, flow, traffic.offered, poisson & external_poisson
+        ),
+    )

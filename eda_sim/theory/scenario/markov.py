@@ -1,0 +1,339 @@
+"""The exact CTMC solver applied to a scenario: one station, or the whole network.
+
+* :func:`station_ctmc` solves one station with Poisson input (the offered rates):
+  the classes of one priority level are merged into one phase-type mixture (with
+  Poisson arrivals a waiting event's class matters only when its service starts,
+  so it can be drawn then), and an unlimited buffer is truncated.
+* :func:`network_ctmc` solves a whole Markovian scenario (Poisson arrivals,
+  phase-type service) exactly: blocking after service, priorities with buffers,
+  losses anywhere, feedback.
+
+An unlimited buffer is truncated at a level chosen from its load; after the
+solve, the tail beyond it is estimated from the geometric decay of the top two
+levels, ``P(top) r / (1 - r)`` with ``r = P(top) / P(top - 1)``, and the level is
+doubled until that is below ``TAIL_TARGET`` (or the state space would pass its
+limit, when the solver refuses, saying so). The figures then carry the
+truncation and its tail bound in their ``reason``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from eda_sim.theory.ctmc import (
+    STATE_LIMIT,
+    MarkovClass,
+    MarkovNetwork,
+    MarkovStation,
+    build_chain,
+    state_bound,
+    stationary,
+)
+from eda_sim.theory.ctmc_metrics import ChainFigures, chain_figures
+from eda_sim.theory.families import phase_type
+from eda_sim.theory.results import StationTheory
+from eda_sim.theory.scenario.inputs import ScenarioInputs, routing_rows
+from eda_sim.theory.scenario.stations import StationSolution
+
+__all__ = ["TAIL_TARGET", "NetworkSolution", "components", "network_ctmc", "station_ctmc"]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: With three or more truncated buffers the chain is a lattice whose LU fills in: its limit.
+LATTICE_LIMIT = 20_000
+#: A truncated buffer is deepened until the estimated tail mass beyond it is below this.
+TAIL_TARGET = 1e-10
+_MAX_DOUBLINGS = 6
+
+
+def _loss(carried: float, offered: float) -> float:
+    """``1 - carried / offered``, with rounding below 1e-12 shown as no loss."""
+    share = 1.0 - carried / offered if offered > 0 else 0.0
+    return share if share > 1e-12 else 0.0
+
+
+def _first_depth(rho: float, scv: float) -> int:
+    """Waiting places to keep so that a geometric tail of the load's decay is ~1e-13."""
+    if rho <= 0.0:
+        return 4
+    decay = max(rho, math.exp(-2.0 * (1.0 - rho) / (1.0 + max(scv, 0.0))))
+    return max(8, min(100_000, math.ceil(math.log(1e-13) / math.log(decay)) + 4))
+
+
+def _mixture(
+    laws: list[tuple[FloatArray, FloatArray]], weights: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """The phase-type law of 'law i with probability weights[i]' (block-diagonal)."""
+    alpha = np.concatenate([w * a for w, (a, _) in zip(weights, laws, strict=True)])
+    size = alpha.size
+    generator = np.zeros((size, size))
+    start = 0
+    for _, t in laws:
+        generator[start : start + t.shape[0], start : start + t.shape[0]] = t
+        start += t.shape[0]
+    return alpha, generator
+
+
+def _tail(figures: ChainFigures) -> float:
+    worst = 0.0
+    for j, top in figures.boundary.items():
+        r = figures.decay[j]
+        worst = max(worst, math.inf if r >= 1.0 else top * r / (1.0 - r) + top)
+    return worst
+
+
+def _solve_truncated(
+    build: object, depths: dict[int, int]
+) -> tuple[ChainFigures, dict[int, int], float] | str:
+    """Solve, deepening the truncated buffers until the tail is small; or why not."""
+    assert callable(build)
+    for _ in range(_MAX_DOUBLINGS):
+        network = build(depths)
+        bound = state_bound(network)
+        if bound > STATE_LIMIT:
+            return f"state space above the limit of {STATE_LIMIT:,} states"
+        if len(depths) >= 3 and bound > LATTICE_LIMIT:
+            return (
+                f"{len(depths)} unlimited buffers to truncate at once: a chain of "
+                f"{bound:,} states that a sparse LU cannot solve in seconds (limit "
+                f"{LATTICE_LIMIT:,} states with three or more)"
+            )
+        try:
+            chain = build_chain(network)
+            figures = chain_figures(chain, stationary(chain))
+        except ValueError as error:
+            return str(error)
+        tail = _tail(figures)
+        if tail <= TAIL_TARGET:
+            return figures, depths, tail
+        depths = {j: 2 * d for j, d in depths.items()}
+    return f"the truncated buffers' tail stayed above {TAIL_TARGET:g}"
+
+
+def _note(
+    states: int, names: list[str], depths: dict[int, int], limits: dict[int, int], tail: float
+) -> str:
+    if not depths:
+        return f"exact numerical solution of the {states}-state CTMC"
+    where = ", ".join(f"{names[j]} at {limits[j]}" for j in depths)
+    return (
+        f"CTMC truncated ({where} present at most); the tail cut off, estimated from "
+        f"the geometric decay of the top levels, is below {max(tail, 1e-300):.1g}"
+    )
+
+
+def station_ctmc(inputs: ScenarioInputs, j: int) -> StationSolution | str:
+    """Station ``j`` alone, Poisson input at its offered rates; or the reason it cannot."""
+    scenario = inputs.scenario
+    rates = inputs.traffic.offered[:, j]
+    levels = inputs.levels_at(j)
+    groups = [
+        [k for k, c in enumerate(scenario.classes) if c.priority == lv and rates[k] > 0]
+        for lv in levels
+    ]
+    classes = []
+    for rank, group in enumerate(groups):
+        laws = [phase_type(scenario.classes[k].service[j]) for k in group]
+        if any(law is None for law in laws):
+            return "a service law here is not phase-type"
+        weights = rates[group] / rates[group].sum()
+        law = _mixture([x for x in laws if x is not None], weights)
+        classes.append(
+            MarkovClass(
+                f"level {rank}",
+                np.array([rates[group].sum()]),
+                np.zeros((1, 1)),
+                ((),),
+                (law,),
+                rank,
+            )
+        )
+    station = scenario.stations[j]
+    servers, capacity = station.servers, station.capacity
+    mean, scv = inputs.mixture(j)
+
+    def build(depths: dict[int, int]) -> MarkovNetwork:
+        limit = capacity if capacity is not None else servers + depths[0]
+        return MarkovNetwork(
+            (MarkovStation(station.name, servers, limit, truncated=capacity is None),),
+            tuple(classes),
+        )
+
+    depths = (
+        {} if capacity is not None else {0: _first_depth(float(rates.sum()) * mean / servers, scv)}
+    )
+    solved = _solve_truncated(build, depths)
+    if isinstance(solved, str):
+        return solved
+    figures, depths, tail = solved
+    thr = float(figures.throughput.sum())
+    offered = float(rates.sum())
+    lq, big_l = float(figures.Lq.sum()), float(figures.L.sum())
+    note = _note(
+        figures.states, [station.name], depths, {0: servers + depths[0]} if depths else {}, tail
+    )
+    result = StationTheory(
+        L=big_l,
+        Lq=lq,
+        W=big_l / thr,
+        Wq=lq / thr,
+        utilization=float(figures.busy[0]) / servers,
+        throughput=thr if capacity is not None else offered,
+        loss=_loss(thr, offered) if capacity is not None else 0.0,
+        method=f"CTMC ({figures.states} states)",
+        exact=True,
+        reason=note,
+    )
+    waits = np.full(len(scenario.classes), math.nan)
+    for rank, group in enumerate(groups):
+        waits[group] = figures.Lq[rank, 0] / figures.throughput[rank, 0]
+    return StationSolution(result, waits)
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkSolution:
+    """A part of the network (``members``, station indices) solved by one CTMC."""
+
+    members: list[int]
+    stations: list[StationSolution]  # in the order of members
+    throughput: FloatArray  # (K, len(members)) completions per class
+    states: int
+    note: str
+
+
+def components(inputs: ScenarioInputs) -> list[list[int]]:
+    """Groups of stations that exchange events (weakly connected); independent of each other.
+
+    Poisson streams split at entry are independent, so stations that no event
+    travels between evolve independently and each group has its own CTMC.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    count, labels = connected_components(
+        csr_matrix(inputs.flow, dtype=np.int8), directed=True, connection="weak"
+    )
+    return [np.flatnonzero(labels == label).tolist() for label in range(count)]
+
+
+def markovian_reason(inputs: ScenarioInputs, members: list[int]) -> str | None:
+    """Why these stations are not a Markovian network the CTMC takes (None if they are)."""
+    scenario = inputs.scenario
+    offered = inputs.traffic.offered
+    for k, c in enumerate(scenario.classes):
+        if c.arrivals.kind != "poisson" and (inputs.gamma[k, members] > 0).any():
+            return f"{c.arrivals.kind} arrivals of class {c.name} are not Poisson"
+        for j in members:
+            law = c.service[j]
+            if offered[k, j] > 0 and phase_type(law) is None:
+                where = f"{scenario.station_names[j]} ({law.describe()})"
+                return f"the service at {where} is not phase-type"
+    return None
+
+
+def _classes(inputs: ScenarioInputs, members: list[int]) -> tuple[MarkovClass, ...]:
+    scenario = inputs.scenario
+    position = {j: i for i, j in enumerate(members)}
+    ranks = {p: r for r, p in enumerate(sorted({c.priority for c in scenario.classes}))}
+    offered = inputs.traffic.offered
+    classes = []
+    for k, c in enumerate(scenario.classes):
+        routing = routing_rows(c.routing, members)
+        fanout = tuple(
+            tuple(position[t] for t in c.routing.fanout[j] if t in position) for j in members
+        )
+        service = tuple(phase_type(c.service[j]) if offered[k, j] > 0 else None for j in members)
+        classes.append(
+            MarkovClass(
+                c.name, inputs.gamma[k, members], routing, fanout, service, ranks[c.priority]
+            )
+        )
+    return tuple(classes)
+
+
+def network_ctmc(
+    inputs: ScenarioInputs, arrival_scv: FloatArray | None, members: list[int]
+) -> NetworkSolution | str:
+    """The stations ``members`` (a component of the network) as one CTMC, or why not."""
+    reason = markovian_reason(inputs, members)
+    if reason is not None:
+        return reason
+    scenario = inputs.scenario
+    if len(members) > 64:
+        return f"{len(members)} connected stations: the joint state space is far above the limit"
+    classes = _classes(inputs, members)
+    loads = inputs.traffic.loads(inputs.means, inputs.servers)[1]
+
+    def depth(j: int) -> int:
+        ca2 = 1.0 if arrival_scv is None else float(arrival_scv[j])
+        # heavy-traffic decay exp(-2 (1 - ρ) / (ca² + cs²)): _first_depth takes 1 + scv
+        return _first_depth(float(loads[j]), ca2 + inputs.mixture(j)[1] - 1.0)
+
+    def build(depths: dict[int, int]) -> MarkovNetwork:
+        stations = []
+        for i, j in enumerate(members):
+            s = scenario.stations[j]
+            limit = s.capacity if s.capacity is not None else s.servers + depths[i]
+            stations.append(
+                MarkovStation(s.name, s.servers, limit, s.on_full == "block", s.capacity is None)
+            )
+        return MarkovNetwork(tuple(stations), classes)
+
+    unlimited = {
+        i: depth(j) for i, j in enumerate(members) if scenario.stations[j].capacity is None
+    }
+    solved = _solve_truncated(build, unlimited)
+    if isinstance(solved, str):
+        return solved
+    figures, depths, tail = solved
+    names = [scenario.station_names[j] for j in members]
+    limits = {i: scenario.stations[members[i]].servers + d for i, d in depths.items()}
+    note = _note(figures.states, names, depths, limits, tail)
+    return NetworkSolution(
+        members, _stations(inputs, figures, note, members), figures.throughput, figures.states, note
+    )
+
+
+def _stations(
+    inputs: ScenarioInputs, figures: ChainFigures, note: str, members: list[int]
+) -> list[StationSolution]:
+    scenario = inputs.scenario
+    out = []
+    blocking_scenario = scenario.has_blocking
+    for i, global_j in enumerate(members):
+        station = scenario.stations[global_j]
+        thr = float(figures.throughput[:, i].sum())
+        offered = float(figures.offered[:, i].sum())
+        big_l, lq = float(figures.L[:, i].sum()), float(figures.Lq[:, i].sum())
+        blocked = float(figures.blocked[:, i].sum())
+        servers = station.servers
+        mean = inputs.mixture(global_j)[0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            class_wq = np.where(
+                figures.throughput[:, i] > 0, figures.Lq[:, i] / figures.throughput[:, i], math.nan
+            )
+            class_blocked = np.where(
+                figures.throughput[:, i] > 0,
+                figures.blocked[:, i] / figures.throughput[:, i],
+                math.nan,
+            )
+        finite = station.capacity is not None
+        result = StationTheory(
+            L=big_l,
+            Lq=lq,
+            W=big_l / thr if thr > 0 else mean,
+            Wq=lq / thr if thr > 0 else 0.0,
+            utilization=float(figures.busy[i]) / servers,
+            throughput=thr,
+            loss=_loss(thr, offered) if finite else 0.0,
+            method=f"CTMC ({figures.states} states)",
+            exact=True,
+            reason=note,
+            blocked=(blocked / thr if thr > 0 else 0.0) if blocking_scenario else None,
+        )
+        out.append(StationSolution(result, class_wq, class_blocked if blocking_scenario else None))
+    return out

@@ -37,8 +37,10 @@ from eda_sim.engine.records import ReplicationResult
 from eda_sim.engine.simpy_engine import simulate_replication
 from eda_sim.errors import ScenarioError
 from eda_sim.experiment import run
+from eda_sim.experiment.engines import AUTO_FAST_FROM, SIMPY_SECONDS_PER_VISIT, choose_engine
 from eda_sim.experiment.sweeps import sweep
 from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict
+from eda_sim.scenario.budgets import expected_visits
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -528,8 +530,100 @@ def test_engines_agree_within_joint_99_percent_intervals() -> None:
 
 
 def test_unknown_engine_is_refused() -> None:
-    with pytest.raises(ScenarioError, match="engine: must be simpy or fast"):
+    with pytest.raises(ScenarioError, match="engine: must be auto, simpy or fast"):
         run(SUPPORTED["mmc"](), engine="numba")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------
+# engine="auto": the fast engine when numba is installed and the run is long enough
+# --------------------------------------------------------------------------------------
+
+
+def test_auto_runs_the_fast_engine_on_a_long_run_and_the_simpy_engine_on_a_short_one() -> None:
+    scenario = SUPPORTED["shopping_cart"]()  # ~100,000 visits per replication: ~0.5 s each
+    long = choose_engine("auto", scenario)
+    assert (long.name, long.describe()) == ("fast", "fast (auto)")
+    assert expected_visits(scenario) * 10 * SIMPY_SECONDS_PER_VISIT >= AUTO_FAST_FROM
+    short = choose_engine("auto", scenario.with_run(horizon=20.0))
+    assert (short.name, short.describe()) == ("simpy", "simpy (auto: a short run)")
+    assert choose_engine("simpy", scenario).describe() == "simpy"
+    assert choose_engine("fast", scenario.with_run(horizon=20.0)).describe() == "fast"
+    # The default of run() is auto, and the result says which engine ran.
+    small = run(scenario, replications=2, horizon=200.0, warmup="none")  # ~40,000 visits
+    assert small.engine == "simpy"  # ~0.2 s on the SimPy engine
+    large = run(scenario.with_run(replications=3, horizon=1000.0, warmup="none"))
+    assert large.engine == "fast"  # ~300,000 visits: ~1.5 s on the SimPy engine
+
+
+def test_a_sweep_chooses_one_engine_from_all_its_points() -> None:
+    scenario = SUPPORTED["mmc"]()
+    options: dict[str, Any] = {"replications": 2, "warmup": 100.0}
+    short = sweep(scenario, "arrivals.rate", "2.0,2.4", horizon=1000.0, **options)
+    assert short.engine == "simpy" and short.to_dict()["engine"] == "simpy"
+    points = ",".join(f"{rate:.2f}" for rate in np.linspace(1.0, 2.6, 9))
+    long = sweep(scenario, "arrivals.rate", points, horizon=20000.0, **options)
+    assert long.engine == "fast"  # 9 points x 2 x ~40,000 visits: ~3 s on the SimPy engine
+
+
+def test_auto_without_numba_or_with_an_unported_mechanism_runs_the_simpy_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eda_sim.engine.fast import support
+    from eda_sim.experiment import engines
+
+    scenario = SUPPORTED["shopping_cart"]()
+    monkeypatch.setitem(support.UNPORTED, "retries", lambda _: ["stations.cart.retry"])
+    assert choose_engine("auto", scenario).describe() == (
+        "simpy (auto: the fast engine does not support retries (stations.cart.retry))"
+    )
+    with pytest.raises(ScenarioError, match="does not support retries"):
+        choose_engine("fast", scenario)
+    monkeypatch.setitem(support.UNPORTED, "retries", lambda _: [])
+    monkeypatch.setattr(engines, "numba_installed", lambda: False)
+    assert choose_engine("auto", scenario).describe() == "simpy (auto: numba is not installed)"
+    with pytest.raises(ScenarioError, match=r"eda-sim\[fast\]"):
+        choose_engine("fast", scenario)
+
+
+def test_cli_header_and_json_say_which_engine_ran() -> None:
+    short = _cli("run", "scenarios/mm1.yaml", "--horizon", "2000", "--replications", "2")
+    assert short.returncode == 0, short.stderr
+    assert "engine simpy (auto: a short run)" in " ".join(short.stdout.split())
+    common = ["run", "scenarios/shopping_cart.yaml", "--replications", "3", "--workers", "1"]
+    chosen = _cli(*common, "--json", "-")
+    assert chosen.returncode == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["engine"] == "fast"
+    header = _cli(*common, "--horizon", "300", "--engine", "fast")
+    assert header.returncode == 0, header.stderr
+    assert "engine fast;" in " ".join(header.stdout.split())
+    assert "compil" not in header.stderr  # the loop is cached: nothing said about it
+
+
+_FIRST_USE = """
+import sys
+from eda_sim.experiment.engines import choose_engine, compiled_note, prepare_engine
+from eda_sim.scenario import load_scenario
+choice = choose_engine("fast", load_scenario("scenarios/mm1.yaml"))
+seconds = prepare_engine(choice, notify=lambda message: print("NOTICE", message))
+print("COMPILED" if seconds is not None else "LOADED", seconds)
+"""
+
+
+@pytest.mark.slow
+def test_the_compile_time_is_shown_only_when_the_loop_is_compiled(tmp_path: Path) -> None:
+    """A fresh numba cache: the first process compiles (and says so), the second loads."""
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", _FIRST_USE], capture_output=True, text=True, cwd=ROOT,
+            env=environment, check=True, timeout=600,
+        ).stdout
+        for _ in range(2)
+    ]  # fmt: skip
+    first, second = outputs
+    assert "NOTICE compiling the fast engine's loop" in first
+    assert "COMPILED" in first and float(first.split()[-1]) > 0
+    assert "NOTICE" not in second and "LOADED None" in second
 
 
 def test_sweep_on_the_fast_engine_matches_simpy() -> None:

@@ -26,9 +26,12 @@ from eda_sim.text import shorten
 from eda_sim.version import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from eda_sim.experiment.engines import EngineChoice
     from eda_sim.scenario import Scenario
 
 # Each command imports what it uses when it runs: ``--help`` needs none of it, and
@@ -101,6 +104,26 @@ def folder_fault(option: str, target: str | Path | None) -> Fault | None:
     return None
 
 
+def ready_engine(
+    engine: str, scenarios: Scenario | Sequence[Scenario], replications: int | None = None
+) -> EngineChoice:
+    """The engine that runs (auto's choice), its compiled loop loaded or, the first time, compiled.
+
+    A compilation is announced on stderr while it runs and its time said after
+    (only then: a later run loads the cached loop at once).
+    """
+    from eda_sim.experiment.engines import choose_engine, prepare_engine
+
+    def notify(message: str) -> None:
+        sys.stderr.write(message + "\n")
+
+    choice = choose_engine(engine, scenarios, replications)
+    compiled = prepare_engine(choice, notify)
+    if compiled is not None:
+        sys.stderr.write(f"compiled the fast engine's loop in {compiled:.1f} s\n")
+    return choice
+
+
 def run_option_faults(
     workers: int | None, engine: str, warmup: str | None
 ) -> tuple[list[Fault], str | float | None]:
@@ -108,8 +131,8 @@ def run_option_faults(
     faults: list[Fault] = []
     if workers is not None and workers < 1:
         faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
-    if engine not in ("simpy", "fast"):
-        faults.append(Fault("--engine", f"must be simpy or fast, got {engine!r}"))
+    if engine not in ("auto", "simpy", "fast"):
+        faults.append(Fault("--engine", f"must be auto, simpy or fast, got {engine!r}"))
     setting: str | float | None = warmup
     if warmup is not None and warmup not in ("auto", "none"):
         try:
@@ -187,8 +210,10 @@ SchedulerOption = Annotated[
 EngineOption = Annotated[
     str,
     typer.Option(
-        metavar="simpy|fast",
-        help="simulation engine: simpy (default) or fast (compiled; needs eda-sim[fast])",
+        metavar="auto|simpy|fast",
+        help="simulation engine: fast (compiled; needs eda-sim[fast]) or simpy, the same "
+        "results either way; auto (default) runs fast when numba is installed and the run "
+        "is long enough for it to pay",
     ),
 ]
 
@@ -221,7 +246,7 @@ def run_command(
     allow_unstable: Annotated[
         bool, typer.Option(help="run stations with unlimited capacity and load >= 1 anyway")
     ] = False,
-    engine: EngineOption = "simpy",
+    engine: EngineOption = "auto",
     report_dir: Annotated[
         Path | None,
         typer.Option(
@@ -284,6 +309,7 @@ def run_command(
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr)
     try:
+        choice = ready_engine(engine, scenario, 1 if ci == "batch-means" else None)
         result = run_experiment(
             scenario,
             workers=workers,
@@ -291,7 +317,7 @@ def run_command(
             ci="batch-means" if ci == "batch-means" else "replications",
             max_replications=max_replications,
             progress=progress,
-            engine="fast" if engine == "fast" else "simpy",
+            engine=choice.name,
         )
     except ScenarioError as error:
         raise _fail(
@@ -316,7 +342,7 @@ def run_command(
     else:
         if json_path is not None:
             atomic_write_text(json_path, result.to_json() + "\n")
-        stdout.print(tables.comparison_table(result, scenario.time_unit))
+        stdout.print(tables.comparison_table(result, scenario.time_unit, choice.describe()))
         if result.classes:
             stdout.print(tables.classes_table(result, scenario.time_unit))
         for extra in (

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -33,6 +33,7 @@ from eda_sim.cli.app import (
     _console,
     _load,
     folder_fault,
+    ready_engine,
     run_option_faults,
 )
 from eda_sim.cli.common import _fail, app
@@ -77,7 +78,7 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
     title = (
         f"{result.scenario}: {result.param} over {len(result.points)} values; "
         f"{result.replications} replications of {result.horizon:g} {time_unit} "
-        f"(warm-up {warmup}), seed {result.seed} at every point; "
+        f"(warm-up {warmup}), seed {result.seed} at every point; engine {result.engine}; "
         f"simulated = mean ± {result.confidence:.0%} half-width"
         + (" — PARTIAL (interrupted)" if result.partial else "")
     )
@@ -190,7 +191,7 @@ def sweep_command(
         bool,
         typer.Option(help="run points where a station of unlimited capacity has load >= 1"),
     ] = False,
-    engine: EngineOption = "simpy",
+    engine: EngineOption = "auto",
     report_dir: Annotated[
         Path | None,
         typer.Option(
@@ -245,6 +246,7 @@ def sweep_command(
         "warmup": warmup_setting,
     }
     count = default_workers() if workers is None else workers
+    auto_or_simpy: Literal["auto", "simpy"] = "simpy" if engine == "simpy" else "auto"
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr, "sweep points")
     try:
@@ -262,7 +264,8 @@ def sweep_command(
             checkpoint=checkpoint,
             resume=resume,
             progress=progress,
-            engine="fast" if engine == "fast" else "simpy",
+            # auto is chosen by the sweep from all its points; fast is readied here.
+            engine=ready_engine(engine, scenario).name if engine == "fast" else auto_or_simpy,
         )
     except ScenarioError as error:
         progress.close()

@@ -108,11 +108,16 @@ def _shown_metrics(result: RunResult) -> list[str]:
     return list(dict.fromkeys([*shown, *result.system]))
 
 
-def comparison_table(result: RunResult, time_unit: str) -> Table:
-    """Every metric of every station and of the system: simulated, theory, error, method."""
+def comparison_table(result: RunResult, time_unit: str, engine: str | None = None) -> Table:
+    """Every metric of every station and of the system: simulated, theory, error, method.
+
+    The title names the engine that ran (``engine``, e.g. ``simpy (auto: a short
+    run)``; default: ``result.engine``).
+    """
     title = (
         f"{result.scenario}: {result.replications} replications of {result.horizon:g} "
         f"{time_unit} (warm-up {result.warmup:g}), seed {result.seed}; "
+        f"engine {engine or result.engine}; "
         f"simulated = mean ± {result.confidence:.0%} half-width"
         + (" — PARTIAL (interrupted)" if result.partial else "")
     )

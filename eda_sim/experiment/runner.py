@@ -32,10 +32,17 @@ from dataclasses import replace
 from itertools import islice
 from typing import Literal
 
-from eda_sim.engine.fast import check_supported, load_kernel, simulate_replication_fast
+from eda_sim.engine.fast import simulate_replication_fast
 from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.engine.simpy import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment.engines import (
+    ENGINES,
+    EngineName,
+    choose_engine,
+    compiled_note,
+    prepare_engine,
+)
 from eda_sim.experiment.executors import open_executor
 from eda_sim.metrics import precision_metrics
 from eda_sim.results import (
@@ -62,7 +69,6 @@ __all__ = [
 #: Called as ``progress(finished, total)`` after each replication (total may grow).
 ProgressCallback = Callable[[int, int], None]
 CiMethod = Literal["replications", "batch-means"]
-EngineName = Literal["simpy", "fast"]
 
 #: Waits kept per station from replication 0, for waiting-time plots.
 WAIT_SAMPLE = 1000
@@ -85,7 +91,7 @@ def _replicate(
     horizon: float,
     warmup: float,
     seed: int,
-    engine: EngineName = "simpy",
+    engine: str = "simpy",
 ) -> ReplicationResult:
     """Run one replication (top-level so that worker processes can unpickle it).
 
@@ -207,7 +213,7 @@ def run(
     executor: Executor | None = None,
     scheduler: str | None = None,
     progress: ProgressCallback | None = None,
-    engine: EngineName = "simpy",
+    engine: EngineName = "auto",
 ) -> RunResult:
     """Simulate ``scenario`` and summarise it with confidence intervals beside theory.
 
@@ -231,10 +237,12 @@ def run(
         Address of a Dask scheduler to run replications on.
     progress : callable, optional
         ``progress(finished, total)`` after each replication.
-    engine : {"simpy", "fast"}
-        The SimPy engine (default) or the compiled one
-        (:mod:`eda_sim.engine.fast`: needs numba, refuses fan-out, blocking,
-        priorities and traces; same streams and the same results).
+    engine : {"auto", "simpy", "fast"}
+        The SimPy engine or the compiled one (:mod:`eda_sim.engine.fast`: needs
+        numba; the same streams and the same results, bit for bit); ``"auto"``
+        (default) runs the compiled one when numba is installed and the run is
+        long enough for it to pay (:func:`~eda_sim.experiment.engines.choose_engine`).
+        ``RunResult.engine`` says which ran.
 
     Returns
     -------
@@ -250,11 +258,8 @@ def run(
     """
     if ci not in ("replications", "batch-means"):
         raise ScenarioError(Fault("ci", f"must be replications or batch-means, got {ci!r}"))
-    if engine not in ("simpy", "fast"):
-        raise ScenarioError(Fault("engine", f"must be simpy or fast, got {engine!r}"))
-    if engine == "fast":  # refuse before any worker starts
-        check_supported(scenario)
-        load_kernel()
+    if engine not in ENGINES:
+        raise ScenarioError(Fault("engine", f"must be auto, simpy or fast, got {engine!r}"))
     scenario = scenario.with_run(
         replications=replications,
         horizon=horizon,
@@ -263,6 +268,10 @@ def run(
         confidence=confidence,
         precision=precision,
     )
+    # Chosen, and the compiled loop loaded (or compiled), before any worker starts.
+    choice = choose_engine(engine, scenario, 1 if ci == "batch-means" else None)
+    compiled_in = prepare_engine(choice)
+    engine = choice.name
     settings = scenario.run
     target = settings.precision
     cap = (
@@ -317,6 +326,8 @@ def run(
     with open_executor(workers, scheduler, executor) as pool:
         while True:
             notes: list[str] = []  # about this round's replications
+            if compiled_in is not None:
+                notes.append(compiled_note(compiled_in))
             try:
                 collect(pool, total)
             except KeyboardInterrupt:

@@ -47,7 +47,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eda_sim.engine.fast import check_supported, load_kernel
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.checkpoint import (
     CHECKPOINT_FORMAT,
@@ -60,8 +59,15 @@ from eda_sim.experiment.checkpoint import (
     fingerprint,
     read_checkpoint,
 )
+from eda_sim.experiment.engines import (
+    ENGINES,
+    EngineName,
+    choose_engine,
+    compiled_note,
+    prepare_engine,
+)
 from eda_sim.experiment.executors import open_executor
-from eda_sim.experiment.runner import EngineName, run
+from eda_sim.experiment.runner import run
 from eda_sim.results import RunResult, describe_scenario, json_clean
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.paths import PARAM_FAULT_PATH, replace_value
@@ -252,6 +258,8 @@ class SweepResult:
         The run settings every point used (unless the sweep changes one of them).
     time_unit : str
         The scenario's time unit.
+    engine : {"simpy", "fast"}
+        The engine every point ran on.
     model : dict or None
         The swept scenario as reports draw it
         (:func:`~eda_sim.results.describe_scenario`), before any swept value is
@@ -271,6 +279,7 @@ class SweepResult:
     confidence: float
     time_unit: str = "s"
     model: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    engine: str = "simpy"
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -311,6 +320,7 @@ class SweepResult:
             "rows": [json_clean(dict(row)) for row in self.rows],
             "time_unit": self.time_unit,
             "model": self.model,
+            "engine": self.engine,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -406,7 +416,7 @@ def sweep(
     checkpoint: str | os.PathLike[str] | None = None,
     resume: bool = False,
     progress: SweepProgress | None = None,
-    engine: EngineName = "simpy",
+    engine: EngineName = "auto",
 ) -> SweepResult:
     """Run ``scenario`` once per value of the number at ``param``; one tidy table of results.
 
@@ -438,8 +448,9 @@ def sweep(
         and the result is identical to an uninterrupted sweep.
     progress : callable, optional
         ``progress(finished, total)`` before the first point and after each one.
-    engine : {"simpy", "fast"}
-        The engine every point runs on (see :func:`~eda_sim.experiment.runner.run`).
+    engine : {"auto", "simpy", "fast"}
+        The engine every point runs on (see :func:`~eda_sim.experiment.runner.run`);
+        ``"auto"`` (default) chooses one for the whole sweep from its total work.
 
     Returns
     -------
@@ -481,12 +492,13 @@ def sweep(
         "confidence": confidence,
     }
     base = scenario.with_run(**overrides)
-    if engine not in ("simpy", "fast"):
-        raise ScenarioError(Fault("engine", f"must be simpy or fast, got {engine!r}"))
-    if engine == "fast":  # refuse before any point runs
-        check_supported(base)
-        load_kernel()
+    if engine not in ENGINES:
+        raise ScenarioError(Fault("engine", f"must be auto, simpy or fast, got {engine!r}"))
     variants, skipped = _variants(base, param, numbers, allow_unstable)
+    # One engine for every point, chosen from the whole sweep's work, and ready
+    # before any point runs (the compile note goes with the first point run).
+    choice = choose_engine(engine, [base, *variants.values()])
+    compiled_in = prepare_engine(choice)
 
     path = Path(checkpoint) if checkpoint is not None else None
     header_line: str | None = None
@@ -525,13 +537,16 @@ def sweep(
             for index, variant in variants.items():
                 if index in finished:
                     continue
-                result = run(variant, workers=1, executor=pool, engine=engine)
+                result = run(variant, workers=1, executor=pool, engine=choice.name)
                 if result.partial:  # interrupted part-way: the point is not finished
                     interrupted = True
                     break
                 rows = _run_rows(result)
-                finished[index] = (rows, result.notes)  # first: a Ctrl-C while writing keeps it
-                append(encode_point(index, numbers[index], rows, result.notes))
+                notes = result.notes
+                if compiled_in is not None:
+                    notes, compiled_in = (compiled_note(compiled_in), *notes), None
+                finished[index] = (rows, notes)  # first: a Ctrl-C while writing keeps it
+                append(encode_point(index, numbers[index], rows, notes))
                 if progress is not None:
                     progress(len(finished), total)
     except KeyboardInterrupt:
@@ -568,4 +583,5 @@ def sweep(
         confidence=settings.confidence,
         time_unit=scenario.time_unit,
         model=describe_scenario(scenario),
+        engine=choice.name,
     )

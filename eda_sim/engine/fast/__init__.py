@@ -47,7 +47,7 @@ Importing this package does not import numba: the compiled modules are loaded
 by :func:`load_kernel` on first use, compiled once and cached on disk.
 """
 
-from eda_sim.engine.fast.driver import simulate_replication_fast
+from eda_sim.engine.fast.driver import simulate_replication_fast, warm_kernel
 from eda_sim.engine.fast.support import MISSING_NUMBA, check_supported, load_kernel
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "check_supported",
     "load_kernel",
     "simulate_replication_fast",
+    "warm_kernel",
 ]
 
 #: The name this engine reports in results.

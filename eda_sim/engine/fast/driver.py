@@ -11,6 +11,9 @@ as the SimPy engine's, sample path, observations and waits included.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 
 from eda_sim.engine.fast import kinds
@@ -50,10 +53,10 @@ from eda_sim.engine.settings import (
     ReplicationSettings,
     with_automatic_warmup,
 )
-from eda_sim.scenario import Scenario
+from eda_sim.scenario import Scenario, scenario_from_dict
 from eda_sim.stats import StationSnapshot, SystemSnapshot
 
-__all__ = ["simulate_replication_fast"]
+__all__ = ["simulate_replication_fast", "warm_kernel"]
 
 _INITIAL_SLOTS = 256
 _INITIAL_BINS = 64
@@ -343,3 +346,47 @@ def simulate_replication_fast(
     state.run(kernel)
     state.snapshot(kernel, settings.horizon, path.stations[:, -1], path.system[:, -1])
     return with_automatic_warmup(state.result(), settings)
+
+
+#: A tiny scenario whose replication types the loop as every scenario does (see warm_kernel).
+_WARM_UP = {
+    "stations": {
+        "a": {"servers": 1, "service": {"dist": "exponential", "mean": 0.5}},
+        "b": {"servers": 2, "service": {"dist": "exponential", "mean": 0.5}},
+    },
+    "arrivals": {"process": "poisson", "rate": 1.0, "to": "a"},
+    "routing": {"a": {"b": 0.5}},
+    "run": {"horizon": 20.0, "warmup": "none", "replications": 1},
+}
+
+
+def _loaded(function: Any) -> tuple[int, int]:
+    """A numba dispatcher's compiled signatures so far, and how many came from its disk cache."""
+    stats = getattr(function, "stats", None)
+    hits = getattr(stats, "cache_hits", None)
+    return len(function.signatures), sum(hits.values()) if hits is not None else 0
+
+
+@functools.cache
+def warm_kernel() -> bool:
+    """Have the compiled loop ready in this process; True if it had to be compiled.
+
+    Runs one replication of a tiny scenario, which types the loop (and the
+    snapshots the driver calls) for the argument types every scenario gives
+    it, so that numba loads them from its disk cache, or compiles them on their
+    first use on this machine (seconds), before a run starts its replications.
+
+    Raises
+    ------
+    ScenarioError
+        When numba is missing (as :func:`load_kernel`).
+    """
+    kernel = load_kernel()
+    before = [_loaded(function) for function in kernel]
+    simulate_replication_fast(scenario_from_dict(_WARM_UP, name="warm-up"))
+    after = [_loaded(function) for function in kernel]
+    # A signature that is new and did not come from the cache was compiled here.
+    return any(
+        (new - old) > (new_hits - old_hits)
+        for (old, old_hits), (new, new_hits) in zip(before, after, strict=True)
+    )

@@ -295,6 +295,10 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path) -> None:
             "50",
             "--replications",
             "100000",
+            # The SimPy engine: with auto, a fresh checkout compiles the fast loop first (13 s
+            # of CPU), and the signal would arrive before any replication has finished.
+            "--engine",
+            "simpy",
             "--json",
             str(target),
         ],

@@ -18,9 +18,10 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+from collections.abc import Sequence as _Sequence
+from typing import TYPE_CHECKING
+from typing import Any as _Any
 
 from eda_sim.errors import EdaSimError, EdaSimWarning, Fault, ScenarioError, UnstableError
 
@@ -50,14 +51,36 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+#: Subpackages a user reaches as ``eda_sim.NAME`` without importing them first.
+_SUBMODULES = (
+    "distributions",
+    "examples",
+    "experiment",
+    "metrics",
+    "plots",
+    "report",
+    "results",
+    "scenario",
+    "stats",
+    "theory",
+)
+
+
+def __getattr__(name: str) -> _Any:
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(_importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'eda_sim' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The public names, lazy ones included, so ``eda_sim.<TAB>`` offers them."""
+    return sorted({*__all__, *_SUBMODULES})
+
+
 def sweep(
-    scenario: Scenario, param: str, values: str | Sequence[float], **options: Any
+    scenario: Scenario, param: str, values: str | _Sequence[float], **options: _Any
 ) -> pd.DataFrame:
     """Run ``scenario`` at each value of the number at ``param``; return the tidy table.
 

@@ -2,9 +2,13 @@
 
 Each notebook has one code cell tagged ``parameters`` (``HORIZON = ...``,
 ``REPLICATIONS = ...``); the test rewrites those assignments with small values and
-executes the notebook in a fresh kernel whose working directory is the repository
-root, so a notebook that raises anywhere fails the suite. The saved files must
-carry no outputs and no execution counts (they are committed clean).
+executes the notebook in a fresh kernel whose working directory is ``notebooks/``,
+where Jupyter (``jupyter nbconvert --execute``, JupyterLab, VS Code) starts a
+notebook's kernel, so a notebook that raises anywhere -- or reads a path relative to
+the repository root -- fails the suite. Every cell that draws a figure must display
+it (an image in its outputs): ``plt.show()`` after a Figure that pyplot does not
+manage shows nothing. The saved files must carry no outputs and no execution counts
+(they are committed clean).
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ def test_notebook_runs(name: str) -> None:
         kernel_manager_class=NativeKernelManager,
         timeout=300,
         kernel_name=NATIVE_KERNEL_NAME,
-        resources={"metadata": {"path": str(ROOT)}},
+        resources={"metadata": {"path": str(NOTEBOOKS)}},  # Jupyter's working directory
     )
     started = time.perf_counter()
     try:
@@ -113,4 +117,33 @@ def test_notebook_runs(name: str) -> None:
         if output.output_type == "error"
     ]
     assert not errors, f"{name}: {errors[0].ename}: {errors[0].evalue}"
+    blank = [
+        cell.get("id")
+        for cell in nb.cells
+        if cell.cell_type == "code" and draws_a_figure(cell.source) and not shows_an_image(cell)
+    ]
+    assert not blank, f"{name}: figure cells that display nothing: {blank}"
     print(f"{name}: {elapsed:.1f} s")
+
+
+def draws_a_figure(source: str) -> bool:
+    """Whether a cell makes a figure: pyplot's, or one of ``eda_sim.plots``."""
+    return bool(re.search(r"plt\.(subplots|figure)\(|\bplots\.\w+\(", source))
+
+
+def shows_an_image(cell: nbformat.NotebookNode) -> bool:
+    return any("image/png" in output.get("data", {}) for output in cell.outputs)
+
+
+def test_notebooks_name_no_path_relative_to_the_repository() -> None:
+    """Scenario files come from ``eda_sim.examples``, found from any working directory."""
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                assert "scenarios/" not in cell.source, f"{path.name}: {cell.source[:80]!r}"
+
+
+def test_figure_detection_sees_both_kinds() -> None:
+    assert draws_a_figure("fig, ax = plt.subplots(figsize=(3, 2))")
+    assert draws_a_figure('display(plots.sim_vs_theory(result, "W"))')
+    assert not draws_a_figure("frame.plot_data()")

@@ -30,7 +30,13 @@ if TYPE_CHECKING:
 
     from eda_sim.experiment import SweepResult, run
     from eda_sim.results import RunResult
-    from eda_sim.scenario import Scenario, load_scenario, replace_value, scenario_from_dict
+    from eda_sim.scenario import (
+        Scenario,
+        ScenarioBuilder,
+        load_scenario,
+        replace_value,
+        scenario_from_dict,
+    )
     from eda_sim.theory.scenario import solve
 
 from eda_sim.version import __version__
@@ -41,6 +47,7 @@ from eda_sim.version import __version__
 # tests/test_startup.py checks which modules each command loads.
 _LAZY = {
     "Scenario": "eda_sim.scenario",
+    "ScenarioBuilder": "eda_sim.scenario",
     "load_scenario": "eda_sim.scenario",
     "scenario_from_dict": "eda_sim.scenario",
     "replace_value": "eda_sim.scenario",
@@ -107,6 +114,7 @@ __all__ = [
     "Fault",
     "RunResult",
     "Scenario",
+    "ScenarioBuilder",
     "ScenarioError",
     "SweepResult",
     "UnstableError",

@@ -250,21 +250,61 @@ class RunResult:
         return rows
 
     def replications_frame(self) -> pd.DataFrame:
-        """One row per (replication, station, metric): the raw replication means."""
+        """One row per replication × scope × name × metric: the raw replication means.
+
+        Columns ``replication, scope, name, metric, value``, with the scopes, names
+        and metrics of :meth:`to_frame` (stations, the system, and each class of a
+        scenario with several), so the two merge on ``scope, name, metric``. With
+        batch means a "replication" is one batch.
+        """
         import pandas as pd
 
-        rows = [
-            {
-                "replication": rep.replication,
-                "station": station,
-                "metric": metric,
-                "value": record.metric(metric),
-            }
-            for rep in self.replication_results
-            for station, record in rep.stations.items()
-            for metric in self.stations.get(station, {})
-        ]
-        return pd.DataFrame(rows)
+        from eda_sim.frames import replication_rows
+
+        rows = replication_rows(self.replication_results, self.stations, self.system, self.classes)
+        return pd.DataFrame(rows, columns=["replication", "scope", "name", "metric", "value"])
+
+    def checks_frame(self) -> pd.DataFrame:
+        """One row per test of the model's assumptions (the JSON ``checks``).
+
+        Columns ``check, subject, method, statistic, p_value, dof, n, alpha, passed,
+        note``: Poisson counts (chi-square) and exponential gaps (Kolmogorov–Smirnov)
+        per class, and each routing row's observed hops (chi-square).
+        """
+        import pandas as pd
+
+        from eda_sim.frames import check_rows
+
+        columns = ["check", "subject", "method", "statistic", "p_value", "dof", "n", "alpha"]
+        return pd.DataFrame(check_rows(self.checks), columns=[*columns, "passed", "note"])
+
+    def records_frame(self) -> pd.DataFrame:
+        """One row per visit of replication 0, from its trace (``run(..., trace=True)``).
+
+        The columns are those of Ciw's ``get_all_records``, in snake case:
+        ``id, class, station, record_type, arrival, wait, service_start,
+        service_time, service_end, blocked, departure, sojourn, destination,
+        present_at_arrival`` (:func:`eda_sim.frames.visit_rows` says what each is).
+        Every visit of the replication is there, the warm-up's too: keep
+        ``arrival >= result.warmup`` for the measured part.
+
+        Raises
+        ------
+        ValueError
+            If the run kept no trace (memory grows with a trace, so it is kept only
+            when asked for).
+        """
+        import pandas as pd
+
+        from eda_sim.frames import RECORD_COLUMNS, visit_rows
+
+        trace = self.sample.trace if self.sample is not None else None
+        if trace is None:
+            raise ValueError(
+                "this run kept no trace: run it with eda_sim.run(..., trace=True) "
+                "(replication 0 is traced; memory grows with the horizon)"
+            )
+        return pd.DataFrame(visit_rows(trace), columns=list(RECORD_COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of DESIGN.md (NaN as null)."""

@@ -17,6 +17,7 @@ PACKAGE = ROOT / "eda_sim"
 #: DESIGN.md's layers: a module may import only from its own layer or lower ones.
 LAYERS = {
     "errors": 0,
+    "frames": 5,
     "examples": 0,
     "metrics": 0,
     "version": 0,

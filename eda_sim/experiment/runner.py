@@ -92,11 +92,24 @@ def _replicate(
     warmup: float,
     seed: int,
     engine: str = "simpy",
+    trace: bool = False,
 ) -> ReplicationResult:
     """Run one replication (top-level so that worker processes can unpickle it).
 
-    Replication 0 also keeps a bounded sample of waits for the plots.
+    Replication 0 also keeps a bounded sample of waits for the plots, and with
+    ``trace`` its every arrival, start and departure; the trace is the SimPy
+    engine's (the two engines give identical results, so the replication is the same).
     """
+    if trace and replication == 0:
+        return simulate_replication(
+            scenario,
+            replication=0,
+            horizon=horizon,
+            warmup=warmup,
+            seed=seed,
+            keep_waits=WAIT_SAMPLE,
+            trace=True,
+        )
     simulate = simulate_replication_fast if engine == "fast" else simulate_replication
     return simulate(
         scenario,
@@ -214,6 +227,7 @@ def run(
     scheduler: str | None = None,
     progress: ProgressCallback | None = None,
     engine: EngineName = "auto",
+    trace: bool = False,
 ) -> RunResult:
     """Simulate ``scenario`` and summarise it with confidence intervals beside theory.
 
@@ -243,6 +257,10 @@ def run(
         (default) runs the compiled one when numba is installed and the run is
         long enough for it to pay (:func:`~eda_sim.experiment.engines.choose_engine`).
         ``RunResult.engine`` says which ran.
+    trace : bool
+        Keep every arrival, start and departure of replication 0, for
+        :meth:`~eda_sim.results.RunResult.records_frame` (memory grows with the
+        horizon: for short diagnostic runs).
 
     Returns
     -------
@@ -295,7 +313,7 @@ def run(
 
     def collect(pool: Executor | None, wanted: int) -> None:
         indices = [i for i in range(wanted) if i not in finished]
-        arguments = (settings.horizon, engine_warmup, settings.seed, engine)
+        arguments = (settings.horizon, engine_warmup, settings.seed, engine, trace)
         if pool is None:
             for index in indices:
                 finished[index] = _replicate(scenario, index, *arguments)

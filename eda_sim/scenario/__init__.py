@@ -1,6 +1,7 @@
 """Scenarios: the YAML contract, its validation, and the immutable model engines run (layer 2)."""
 
 from eda_sim.scenario.build import build_distribution, build_scenario
+from eda_sim.scenario.builder import ScenarioBuilder
 from eda_sim.scenario.loader import load_scenario, scenario_from_dict, scenario_to_yaml
 from eda_sim.scenario.model import (
     DEFAULT_CLASS,
@@ -19,6 +20,7 @@ __all__ = [
     "EventClass",
     "RunSettings",
     "Scenario",
+    "ScenarioBuilder",
     "ScenarioDocument",
     "Station",
     "build_distribution",

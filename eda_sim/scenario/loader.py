@@ -231,7 +231,14 @@ def scenario_from_dict(
         scenario = build_scenario(
             document, name=name, base_dir=base_dir, allow_unstable=allow_unstable
         )
-    return dataclasses.replace(scenario, inputs=tuple(inputs))
+    return dataclasses.replace(scenario, inputs=tuple(inputs), rebuild=_rebuild)
+
+
+def _rebuild(
+    raw: dict[str, Any], name: str, base_dir: Path | None, allow_unstable: bool
+) -> Scenario:
+    """What :meth:`Scenario.replace` validates a variant with: the same as a document."""
+    return scenario_from_dict(raw, name=name, base_dir=base_dir, allow_unstable=allow_unstable)
 
 
 def load_scenario(path: str | Path, *, allow_unstable: bool = False) -> Scenario:

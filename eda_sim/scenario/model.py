@@ -6,11 +6,12 @@ has checked it; they never hold an invalid one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from eda_sim.errors import Fault, ScenarioError
 from eda_sim.files import InputRecord
 from eda_sim.routing import Routing
 from eda_sim.scenario import schema
+from eda_sim.scenario.edit import edited_document
 from eda_sim.scenario.messages import describe_value, faults_from_validation
 from eda_sim.traffic import Traffic
 
@@ -36,6 +38,11 @@ __all__ = [
 DEFAULT_CLASS = "events"
 
 WarmupSetting = Literal["auto", "none"] | float
+
+#: Validates a plain document into a scenario: ``rebuild(raw, name, base_dir,
+#: allow_unstable)``. The loader, which this module cannot import, hands itself to
+#: each scenario it builds, so that :meth:`Scenario.replace` checks a variant like a file.
+Rebuild = Callable[[dict[str, Any], str, Path | None, bool], "Scenario"]
 
 
 @dataclass(frozen=True)
@@ -126,9 +133,11 @@ class RunSettings:
 class Scenario:
     """A validated scenario: stations, event classes and run settings, immutable.
 
-    Build one with :func:`eda_sim.scenario.load_scenario` (from YAML) or
-    :func:`eda_sim.scenario.scenario_from_dict`; :func:`eda_sim.scenario.replace_value`
-    gives a variant with one number changed, checked like a file.
+    Build one with :func:`eda_sim.scenario.load_scenario` (from YAML),
+    :func:`eda_sim.scenario.scenario_from_dict` (plain data) or
+    :class:`eda_sim.ScenarioBuilder` (Python calls); :meth:`replace` gives any
+    variant, checked like a file. :meth:`station` and :meth:`event_class` look parts
+    up by name.
     """
 
     name: str
@@ -142,6 +151,61 @@ class Scenario:
     #: Every file read to build it (the scenario file, traces, empirical data), with
     #: the SHA-256 of what was read: a checkpoint's fingerprint covers them.
     inputs: tuple[InputRecord, ...] = field(default=(), repr=False)
+    rebuild: Rebuild | None = field(default=None, repr=False)
+
+    def station(self, name: str) -> Station:
+        """The station called ``name`` (a ``KeyError`` names the nearest one)."""
+        return self.stations[_index_of(name, self.station_names, "station")]
+
+    def event_class(self, name: str) -> EventClass:
+        """The event class called ``name`` (``"events"`` in a one-class scenario)."""
+        return self.classes[_index_of(name, self.class_names, "event class")]
+
+    def replace(
+        self,
+        changes: str | Mapping[str, Any],
+        value: Any = None,
+        /,
+        *,
+        allow_unstable: bool = False,
+    ) -> Scenario:
+        """A variant of this scenario, validated again from scratch like a file.
+
+        Parameters
+        ----------
+        changes : str or mapping
+            One dotted path (then ``value`` is its new value) or ``{path: value}``
+            for several changes made together (validated once, after all of them).
+            Paths are those of the file: ``arrivals.rate``, ``stations.cart.servers``,
+            ``routing.cart.order``, ``classes.orders.service.order.mean``,
+            ``run.horizon``... (:mod:`eda_sim.scenario.edit` lists them).
+        value : object
+            A number; or a mapping, list or text that replaces the node at the path
+            whole (``stations.product`` = a new station); or None to remove the entry.
+        allow_unstable : bool
+            Accept a station of unlimited capacity with ρ >= 1.
+
+        Raises
+        ------
+        ScenarioError
+            At ``param`` for a path that names nothing (with the nearest valid one);
+            else the faults of the variant, exactly as the same file would get them.
+
+        Examples
+        --------
+        >>> from eda_sim import examples, load_scenario
+        >>> base = load_scenario(examples.path("jackson3"))
+        >>> base.replace("arrivals.rate", 1.2).event_class("events").arrivals.rate
+        1.2
+        >>> bigger = base.replace({"stations.store.servers": 3, "run.horizon": 5000})
+        >>> bigger.station("store").servers, bigger.run.horizon
+        (3, 5000.0)
+        """
+        if self.rebuild is None:
+            raise TypeError("this scenario was not built by eda_sim.scenario's loader")
+        edits = {changes: value} if isinstance(changes, str) else dict(changes)
+        raw = edited_document(self.document, edits)
+        return self.rebuild(raw, self.name, self.base_dir, allow_unstable)
 
     @property
     def station_names(self) -> tuple[str, ...]:
@@ -266,6 +330,14 @@ class Scenario:
         raise_if(check_run(run))
         document = self.document.model_copy(update={"run": run_spec})
         return replace(self, run=run, document=document)
+
+
+def _index_of(name: str, names: Sequence[str], kind: str) -> int:
+    if name in names:
+        return list(names).index(name)
+    close = difflib.get_close_matches(name, list(names), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (there are: {', '.join(names)})"
+    raise KeyError(f"no {kind} {name!r}{hint}")
 
 
 def raise_if(faults: Sequence[Fault], error: type[ScenarioError] = ScenarioError) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eda_sim.theory.article import ARTICLE_NOTE
 from eda_sim.theory.results import StationTheory, SystemTheory
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["CLASS_METRICS", "ArticleValues", "ClassTheory", "ScenarioTheory"]
 
@@ -139,6 +142,18 @@ class ScenarioTheory:
         if self.classes:
             document["classes"] = {name: c.to_dict() for name, c in self.classes.items()}
         return document
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table of the theory: one row per (scope, name, metric).
+
+        Columns ``scope, name, metric, theory, method, exact, available, reason``,
+        in the vocabulary of ``RunResult.to_frame()`` (:mod:`eda_sim.theory.frame`).
+        """
+        import pandas as pd
+
+        from eda_sim.theory.frame import THEORY_COLUMNS, theory_rows
+
+        return pd.DataFrame(theory_rows(self), columns=list(THEORY_COLUMNS))
 
     def article_dict(self) -> dict[str, Any]:
         """The ``article`` section of the JSON contract."""

@@ -29,14 +29,16 @@ __all__ = [
     "comparison_table",
     "format_estimate",
     "format_relative_error",
+    "plural",
     "run_summary",
+    "run_title",
     "theory_table",
     "validate_table",
 ]
 
 #: What the comparison table's columns mean, after the legend of its metrics.
 COLUMNS_LEGEND = (
-    "rel. error = (simulated − theory) / theory. "
+    "rel. error = (simulated − theory) / theory (Δ: the absolute difference, where theory is 0). "
     "✗: an exact theoretical value outside the confidence interval."
 )
 
@@ -68,21 +70,72 @@ def format_estimate(interval: Interval) -> str:
     return f"{mean:.{decimals}f} ± {half:.{decimals}f}"
 
 
+#: Below this magnitude a theoretical value is taken as zero: a relative error would
+#: divide by rounding noise (an M/M/c/K loss of 1e-22 against a simulated 0 is not
+#: "-100%"), so the absolute difference is shown instead.
+ZERO_THEORY = 1e-9
+
+
 def format_relative_error(simulated: float, theory: float) -> str:
-    """``(simulated − theory) / theory`` as a signed percentage; ``—`` when undefined.
+    """``(simulated − theory) / theory`` as a signed percentage; absolute when theory is ~0.
+
+    Where ``|theory| < ZERO_THEORY`` the relative error means nothing, and the
+    absolute difference is shown as ``Δ ...``; ``—`` when either value is missing.
 
     Examples
     --------
     >>> format_relative_error(1.05, 1.0)
     '+5.0%'
-    >>> format_relative_error(0.0, 0.0)
-    '0%'
+    >>> format_relative_error(0.0, 1e-22)
+    '0'
+    >>> format_relative_error(0.0031, 0.0)
+    'Δ +0.0031'
     """
     if math.isnan(simulated) or math.isnan(theory):
         return "—"
-    if theory == 0:
-        return "0%" if simulated == 0 else "—"
+    if abs(theory) < ZERO_THEORY:
+        difference = simulated - theory
+        return "0" if abs(difference) < ZERO_THEORY else f"Δ {difference:+.2g}"
     return f"{(simulated - theory) / abs(theory):+.1%}"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 replication``, ``3 replications`` (``many``: the plural when not word + s)."""
+    return f"{count} {word}" if count == 1 else f"{count} {many or word + 's'}"
+
+
+def run_title(result: RunResult, time_unit: str, engine: str | None = None) -> str:
+    """What was run and what a cell shows: the header of the results table.
+
+    Batch means say "one run of T in N batches" and the warm-up the batches start
+    after; one replication says that no interval can be given. ``engine`` names the
+    engine that ran (default: ``result.engine``).
+    """
+    unit = time_unit
+    ran = f"engine {engine or result.engine}"
+    interval = f"{ran}; simulated = mean ± {result.confidence:.0%} half-width"
+    if result.ci_method == "batch-means":
+        batches = len(result.replication_results)
+        start = result.replication_results[0].warmup if batches else result.warmup
+        length = (result.horizon - start) / batches if batches else math.nan
+        head = (
+            f"{result.scenario}: one run of {result.horizon:g} {unit} in "
+            f"{plural(batches, 'batch', 'batches')} "
+            f"of {length:.4g} {unit} after a warm-up of {start:g}, seed {result.seed}; "
+            f"{interval} over the batches"
+        )
+    elif result.replications == 1:
+        head = (
+            f"{result.scenario}: 1 replication of {result.horizon:g} {unit} "
+            f"(warm-up {result.warmup:g}), seed {result.seed}; {ran}; "
+            "simulated = its mean (no confidence interval from one replication)"
+        )
+    else:
+        head = (
+            f"{result.scenario}: {result.replications} replications of {result.horizon:g} "
+            f"{unit} (warm-up {result.warmup:g}), seed {result.seed}; {interval}"
+        )
+    return head + (" — PARTIAL (interrupted)" if result.partial else "")
 
 
 def _unit(metric: str, time_unit: str) -> str:
@@ -114,13 +167,7 @@ def comparison_table(result: RunResult, time_unit: str, engine: str | None = Non
     The title names the engine that ran (``engine``, e.g. ``simpy (auto: a short
     run)``; default: ``result.engine``).
     """
-    title = (
-        f"{result.scenario}: {result.replications} replications of {result.horizon:g} "
-        f"{time_unit} (warm-up {result.warmup:g}), seed {result.seed}; "
-        f"engine {engine or result.engine}; "
-        f"simulated = mean ± {result.confidence:.0%} half-width"
-        + (" — PARTIAL (interrupted)" if result.partial else "")
-    )
+    title = run_title(result, time_unit, engine)
     table = Table(
         title=Text(title),
         title_justify="left",
@@ -371,9 +418,20 @@ def run_summary(result: RunResult) -> Text:
         "none": "no warm-up",
     }.get(result.warmup_method, f"warm-up {result.warmup:g} (fixed)")
     if result.ci_method == "batch-means":
+        warmup = (
+            f"batches from {result.warmup:g} on: the warm-up "
+            f"({'MSER-5' if result.warmup_method == 'MSER-5' else result.warmup_method}), "
+            "rounded up to the sample-path grid so that equal batches fill the rest"
+        )
+    if result.ci_method == "batch-means":
         intervals = (
             f"{len(result.replication_results)} batch means of one run "
             f"(Student-t, {result.confidence:.0%})"
+        )
+    elif result.replications == 1:
+        intervals = (
+            "1 replication: no confidence interval (run 2 or more, "
+            "or --ci batch-means for one long run)"
         )
     else:
         intervals = (
@@ -382,10 +440,11 @@ def run_summary(result: RunResult) -> Text:
     parts = [warmup, intervals]
     report = result.precision
     if report is not None:
-        worst = max(report.achieved.values(), default=0.0)
+        worst_name, worst = max(report.achieved.items(), key=lambda item: item[1], default=("", 0))
         verdict = "met" if report.met else f"NOT met (cap {report.max_replications})"
         parts.append(
-            f"precision target {report.target:g}: {verdict}, worst relative half-width {worst:.3g}"
+            f"precision target {report.target:g}: {verdict}, worst relative half-width "
+            f"{worst:.3g} ({worst_name})"
         )
     if result.elapsed_seconds == result.elapsed_seconds:  # not NaN
         parts.append(f"{result.elapsed_seconds:.1f} s")

@@ -383,9 +383,10 @@ def run(
             total = min(cap, max(total + 1, min(math.ceil(needed), 2 * total)))
 
     if target is not None and report is not None and not report.met:
+        worst_name, worst = max(report.achieved.items(), key=lambda item: item[1])
         notes.append(
             f"precision {target:g} not met with {len(finished)} replications "
-            f"(cap {cap}); worst relative half-width {max(report.achieved.values()):.3g}"
+            f"(cap {cap}); worst relative half-width {worst:.3g} ({worst_name})"
         )
     kept = [r if r.replication == 0 else r.without_path() for r in measured]
     return replace(

@@ -66,5 +66,7 @@ def test_precision_summary_names_the_metric_that_missed() -> None:
     summary = next(line for line in done.stdout.splitlines() if "precision target" in line)
     assert "NOT met" in summary
     worst = summary.split("worst relative half-width")[1]
-    assert any(f"({name}." in worst or "(system." in worst for name in ("ingest", "enrich", "store"))
+    assert any(
+        f"({name}." in worst or "(system." in worst for name in ("ingest", "enrich", "store")
+    )
     assert "not met" in done.stderr and ")" in done.stderr.split("worst relative half-width")[1]

@@ -23,26 +23,34 @@ __all__ = ["entry_station", "next_hop", "next_value"]
 @step
 def next_value(streams: StreamState, row: int, refill: int) -> tuple[float, int]:
     """The next value of stream ``row``, and ``refill`` (1 once the row needs refilling)."""
-    value = streams.values[row, streams.pos[row]]
-    streams.pos[row] += 1
-    used_up = streams.pos[row] == streams.end[row]
+    pos = streams.cursor[row].pos
+    value = streams.values[row, pos]
+    streams.cursor[row].pos = pos + 1
+    used_up = pos + 1 == streams.cursor[row].end
     return value, 1 if used_up else refill
 
 
 @step
 def next_hop(routes: RouteTables, row: int, u: float) -> int:
-    """The station after hop row ``row`` (``k·N + i``) that the uniform ``u`` picks, or -1."""
-    low = routes.hop_start[row]
-    stop = routes.hop_start[row + 1]
+    """The station after hop row ``row`` (``k·N + i``) that the uniform ``u`` picks, or -1.
+
+    The hop is counted: on the entry taken, or as one of the row's exits.
+    """
+    low = routes.rows[row].start
+    stop = routes.rows[row].stop
     high = stop
     while low < high:  # low: the number of cumulative values <= u (searchsorted, right)
         middle = (low + high) >> 1
-        if routes.hop_cumulative[middle] <= u:
+        if routes.hops[middle].cumulative <= u:
             low = middle + 1
         else:
             high = middle
-    hop = routes.hop_targets[min(low, stop - 1)]  # the padding entry when the row is empty
-    return hop if low < stop else -1
+    leaves = 1 if low >= stop else 0
+    taken = min(low, stop - 1)  # the padding entry when the row is empty and first
+    hop = routes.hops[taken].target
+    routes.hops[taken].taken += 1 - leaves  # (an empty row's neighbour gets 0 added)
+    routes.rows[row].exits += leaves
+    return -1 if leaves else int(hop)
 
 
 @step

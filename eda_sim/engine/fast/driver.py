@@ -97,7 +97,6 @@ class _Replication:
             seen=np.zeros((n_classes, _INITIAL_BINS), dtype=np.int64),
             gaps=np.zeros((n_classes, MAX_GAP_SAMPLE)),
         )
-        self.transitions = np.zeros((n_classes, n_stations, n_stations + 1), dtype=np.int64)
         keep = max(int(keep_waits), 0)
         self.waits = RecentWaits(
             pairs=np.zeros((n_stations, keep, 2)), written=np.zeros(n_stations, dtype=np.int64)
@@ -132,7 +131,7 @@ class _Replication:
         first: list[tuple[float, int]] = []  # (time, payload), in scheduling order
         if self.settings.warmup > 0:
             first.append((0.0 + self.settings.warmup, kinds.WARMUP))
-        values, pos, _ = self.streams.state
+        values, cursor = self.streams.state
         trace = self.trace
         for k in range(len(self.scenario.classes)):
             payload = (k << kinds.KIND_BITS) + kinds.ARRIVAL
@@ -142,7 +141,7 @@ class _Replication:
                     first.append((0.0 + (float(trace.times[position]) - 0.0), payload))
                 continue
             gap = values[k, 0]
-            pos[k] = 1
+            cursor[k]["pos"] = 1
             self.arrivals.counters[k]["gap"] = gap
             first.append((0.0 + gap, payload))
         grid = self.path.grid
@@ -162,7 +161,7 @@ class _Replication:
             status = kernel.run(
                 control, self.queue, self.events, self.free, self.servers, self.capacity,
                 self.blocking, self.fanout, self.monitors, self.system, self.path,
-                self.arrivals, self.trace, self.transitions, self.streams.state,
+                self.arrivals, self.trace, self.streams.state,
                 self.routes, self.waits,
             )  # fmt: skip
             if status == kinds.DONE:
@@ -213,9 +212,20 @@ class _Replication:
                     arrivals.histogram[k], arrivals.seen[k, :distinct], current, count, complete
                 ),
                 gaps=tuple(arrivals.gaps[k, : int(counter["kept"])].tolist()),
-                transitions=tuple(tuple(row) for row in self.transitions[k].tolist()),
+                transitions=self.transitions(k),
             )
         return observations
+
+    def transitions(self, k: int) -> tuple[tuple[int, ...], ...]:
+        """Class ``k``'s hops from station ``i`` to ``j`` (last column: exits), from the counts."""
+        n = len(self.scenario.stations)
+        rows = self.routes.rows[k * n : (k + 1) * n]
+        first, last = int(rows["start"][0]), int(rows["stop"][-1])
+        hops = self.routes.hops[first:last]
+        dense = np.zeros((n, n + 1), dtype=np.int64)
+        dense[np.repeat(np.arange(n), rows["stop"] - rows["start"]), hops["target"]] = hops["taken"]
+        dense[:, n] = rows["exits"]
+        return tuple(map(tuple, dense.tolist()))
 
     def recent_waits(self) -> dict[str, tuple[tuple[float, float], ...]] | None:
         """Per station, the last (wait, time per visit) pairs, oldest first; None if none kept."""
@@ -236,6 +246,7 @@ class _Replication:
         stations, classes = scenario.stations, scenario.classes
         warm_st = path.stations[:, 0] if settings.warmup <= 0 else path.warm_stations
         warm_sys = path.system[:, 0] if settings.warmup <= 0 else path.warm_system
+        starts, ends = warm_st.tolist(), path.stations[:, -1].tolist()  # one call each, not N
         return ReplicationResult(
             replication=settings.replication,
             seed=settings.seed,
@@ -243,11 +254,9 @@ class _Replication:
             warmup=settings.warmup,
             stations={
                 station.name: station_record(
-                    _station_snapshot(warm_st[i]),
-                    _station_snapshot(path.stations[i, -1]),
-                    station.servers,
+                    _station_snapshot(start), _station_snapshot(end), station.servers
                 )
-                for i, station in enumerate(stations)
+                for station, start, end in zip(stations, starts, ends, strict=True)
             },
             system=system_record(
                 _system_snapshot(warm_sys[0]), _system_snapshot(path.system[0, -1])
@@ -279,8 +288,7 @@ def _new_events(slots: int) -> np.ndarray:
     return events
 
 
-def _station_snapshot(row: np.ndarray) -> StationSnapshot:
-    v = row.tolist()
+def _station_snapshot(v: list[float]) -> StationSnapshot:
     return StationSnapshot(
         v[0], v[1], v[2], int(v[3]), int(v[4]), int(v[5]), v[6], v[7], int(v[8]), v[9]
     )

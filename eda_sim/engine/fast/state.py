@@ -27,9 +27,9 @@ array                           holds
 ``path`` (SamplePathState)      sample-path snapshots on the grid and at the warm-up's end
 ``arrivals`` (ArrivalState)     arrival counters per class, their histograms and gap samples
 ``trace`` (TraceState)          trace replay: the recorded instants, each class's place in them
-``transitions``                 hops of class k from station i to j (last column: exits)
 ``streams`` (StreamState)       random-value buffers, read positions and refill points
-``routes`` (RouteTables)        sparse routing rows that turn uniforms into entries and hops
+``routes`` (RouteTables)        sparse routing rows that turn uniforms into entries and hops,
+                                and the hops taken along each entry (the transitions counted)
 ``waits`` (RecentWaits)         the last (wait, time per visit) pairs per station
 ==============================  ==========================================================
 
@@ -46,7 +46,10 @@ import numpy as np
 __all__ = [
     "ARRIVAL_COUNTER",
     "CONTROL",
+    "CURSOR",
     "EVENT",
+    "HOP",
+    "HOP_ROW",
     "LINE",
     "SNAPSHOT_FIELDS",
     "STATION_MONITOR",
@@ -152,6 +155,14 @@ ARRIVAL_COUNTER = np.dtype(
     ]
 )
 
+#: One routing row of a class at a station: its entries in ``RouteTables.hops``, its exits.
+HOP_ROW = np.dtype([("start", np.int64), ("stop", np.int64), ("exits", np.int64)])
+#: One routing entry: cumulative probability, target station, hops taken along it.
+HOP = np.dtype([("cumulative", np.float64), ("target", np.int64), ("taken", np.int64)])
+
+#: Where the loop reads one stream's buffer row (:class:`StreamState`).
+CURSOR = np.dtype([("pos", np.int64), ("end", np.int64)])
+
 #: Columns of a snapshot row: the fields of StationSnapshot / SystemSnapshot, in order.
 SNAPSHOT_FIELDS = 10
 
@@ -184,6 +195,7 @@ class BlockingState(NamedTuple):
     """Blocking after service (:mod:`eda_sim.engine.fast.blocking`)."""
 
     blocks: np.ndarray  # (stations + 1,) 1 where a full station blocks its senders (last: exit)
+    any: np.ndarray  # (1,) 1 when some station blocks
     senders: np.ndarray  # (stations, 1) LINE: senders blocked on each station, oldest first
 
 
@@ -226,28 +238,31 @@ class ArrivalState(NamedTuple):
 class StreamState(NamedTuple):
     """Random-value buffers: one row per stream (see :mod:`eda_sim.engine.fast.streams`).
 
-    Reading the value at ``end[row]`` asks for a refill; the values from there on
-    are a reserve, so that the few reads one event makes never run past the row.
+    Reading the value at a row's refill point (``cursor[row].end``) asks for a
+    refill; the values from there on are a reserve, so that the few reads one
+    event makes never run past the row. A row's read position and refill point
+    sit side by side (one cache line for both).
     """
 
     values: np.ndarray  # (2 R, width): rows [0, R) values, [R, 2R) uniforms
-    pos: np.ndarray  # (2 R,) the next value to read
-    end: np.ndarray  # (2 R,) the refill point
+    cursor: np.ndarray  # (2 R,) CURSOR: the next value to read, the refill point
 
 
 class RouteTables(NamedTuple):
-    """Every class's :attr:`~eda_sim.routing.Routing.draw_rows`, stacked.
+    """Every class's :attr:`~eda_sim.routing.Routing.draw_rows`, stacked, with the hops taken.
 
-    Hops after station ``i`` for class ``k``: row ``k·N + i`` of the hop arrays;
-    entries of class ``k``: row ``k`` of the entry arrays. Each row holds the
-    stations a uniform can pick, with their cumulative probabilities in
-    station-name order; the target and cumulative arrays end with one padding
-    entry, so that the last entry before an empty row can always be read.
+    Hops after station ``i`` for class ``k``: row ``k·N + i`` of ``rows``
+    (:data:`HOP_ROW`), which spans ``hops[start:stop]`` (:data:`HOP`): the stations
+    a uniform can pick, with their cumulative probabilities in station-name
+    order, and how often each was taken; the row counts its exits. Entry and
+    count of one hop share a cache line, so that a hop touches two lines,
+    whatever N. ``hops`` ends with one padding entry, so that the entry before a
+    row's end can always be read. Entries of class ``k``: ``entry_targets`` and
+    ``entry_cumulative`` from ``entry_start[k]`` to ``entry_start[k + 1]``.
     """
 
-    hop_start: np.ndarray  # (K·N + 1,)
-    hop_targets: np.ndarray
-    hop_cumulative: np.ndarray
+    rows: np.ndarray  # (K·N,) HOP_ROW
+    hops: np.ndarray  # (entries + 1,) HOP
     entry_start: np.ndarray  # (K + 1,)
     entry_targets: np.ndarray
     entry_cumulative: np.ndarray

@@ -16,7 +16,7 @@ itself (:mod:`eda_sim.engine.fast.draws`).
 One event reads at most :func:`reads_per_event` values of one row (a service
 at the station it arrives at, one per fan-out copy sent there, one for the
 event a departure hands the server to). Each row asks for a refill that many
-values before its last one (``state.end``), so that an event never reads past
+values before its last one (``state.cursor["end"]``), so that an event never reads past
 what was drawn; a refill keeps the values not yet read and appends new batches.
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from eda_sim.engine.fast.state import StreamState
+from eda_sim.engine.fast.state import CURSOR, StreamState
 from eda_sim.rng import DEFAULT_BATCH_SIZE, stream_generator
 from eda_sim.scenario import Scenario
 
@@ -59,7 +59,7 @@ class Streams:
     draws them, after the values not yet read; the number of batches per refill
     doubles (up to :data:`_MAX_BATCHES`) so that long runs return to Python
     rarely and short ones draw little ahead. ``valid[row]`` is the number of
-    values drawn and not yet overwritten, ``state.end[row]`` the refill point,
+    values drawn and not yet overwritten, ``state.cursor[row]["end"]`` the refill point,
     ``reserve`` values before it.
     """
 
@@ -72,7 +72,8 @@ class Streams:
     def refill(self) -> None:
         """Draw the next batches of every stream that reached its refill point."""
         batch = DEFAULT_BATCH_SIZE
-        values, pos, end = self.state
+        values, cursor = self.state
+        pos, end = cursor["pos"], cursor["end"]  # views: writing them writes the cursor
         width = values.shape[1]
         for row in np.flatnonzero(pos >= end).tolist():
             draw = self.draws[row]
@@ -136,8 +137,7 @@ def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
     streams = Streams(
         state=StreamState(
             values=np.zeros((2 * rows, width)),
-            pos=np.zeros(2 * rows, dtype=np.int64),
-            end=np.zeros(2 * rows, dtype=np.int64),
+            cursor=np.zeros(2 * rows, dtype=CURSOR),
         ),
         draws=draws,
         batches=[1] * (2 * rows),

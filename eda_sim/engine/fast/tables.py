@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from eda_sim.engine.fast.state import (
+    HOP,
+    HOP_ROW,
     LINE,
     BlockingState,
     FanOutTables,
@@ -32,25 +34,34 @@ def _offsets(lengths: list[int]) -> np.ndarray:
 
 
 def route_tables(scenario: Scenario) -> RouteTables:
-    """Every class's :attr:`~eda_sim.routing.Routing.draw_rows`, stacked by class.
+    """Every class's :attr:`~eda_sim.routing.Routing.draw_rows`, stacked by class, no hop taken.
 
-    The target and cumulative arrays end with one padding entry (-1, inf): the
-    draw steps read the entry before a row's end even when the row is empty.
+    ``hops`` and the entry arrays end with one padding entry (-1, inf): the draw
+    steps read the entry before a row's end even when the row is empty.
     """
-    hop_lengths: list[int] = []
-    hop_targets, hop_cumulative, entry_targets, entry_cumulative = [], [], [], []
+    starts: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    cumulative: list[np.ndarray] = []
+    entry_targets, entry_cumulative = [], []
+    offset = 0
     for event_class in scenario.classes:
-        hops, targets, cumulative = event_class.routing.draw_rows
-        hop_lengths.extend(np.diff(hops.indptr).tolist())
-        hop_targets.append(hops.columns)
-        hop_cumulative.append(hops.values)
-        entry_targets.append(targets)
-        entry_cumulative.append(cumulative)
+        hop_rows, entry_to, entry_sums = event_class.routing.draw_rows
+        starts.append(offset + hop_rows.indptr)
+        offset += len(hop_rows.columns)
+        targets.append(hop_rows.columns)
+        cumulative.append(hop_rows.values)
+        entry_targets.append(entry_to)
+        entry_cumulative.append(entry_sums)
+    rows = np.zeros(len(scenario.classes) * len(scenario.stations), dtype=HOP_ROW)
+    rows["start"] = np.concatenate([bounds[:-1] for bounds in starts])
+    rows["stop"] = np.concatenate([bounds[1:] for bounds in starts])
+    hops = np.zeros(offset + 1, dtype=HOP)
+    hops["target"] = np.concatenate([*targets, [-1]])
+    hops["cumulative"] = np.concatenate([*cumulative, [np.inf]])
     return RouteTables(
-        hop_start=_offsets(hop_lengths),
-        hop_targets=np.concatenate([*hop_targets, [-1]]).astype(np.int64),
-        hop_cumulative=np.concatenate([*hop_cumulative, [np.inf]]).astype(np.float64),
-        entry_start=_offsets([len(targets) for targets in entry_targets]),
+        rows=rows,
+        hops=hops,
+        entry_start=_offsets([len(to) for to in entry_targets]),
         entry_targets=np.concatenate([*entry_targets, [-1]]).astype(np.int64),
         entry_cumulative=np.concatenate([*entry_cumulative, [np.inf]]).astype(np.float64),
     )
@@ -83,6 +94,7 @@ def blocking_state(scenario: Scenario) -> BlockingState:
     blocks = [1 if s.on_full == "block" else 0 for s in scenario.stations]
     return BlockingState(
         blocks=np.array([*blocks, 0], dtype=np.int64),
+        any=np.array([int(any(blocks))], dtype=np.int64),
         senders=_empty_lines(len(scenario.stations), 1),
     )
 

@@ -26,6 +26,10 @@ and (t_long − t_short) / (visits_long − visits_short) cancels what a run pay
 once (set-up, building the result). Horizons are sized per implementation from a
 visit budget so that each timed difference is well above the timer's noise. The C
 control times its own event loop (its process start and input parsing excluded).
+Every timing but the compile one is the process's CPU time, not the wall clock:
+on a machine shared with other work, waiting for a core would otherwise swamp
+the differences measured (a loaded machine still slows every run through its
+shared caches: compare ratios measured in one run, not figures across runs).
 
 How to run (from the repository root; a few minutes)::
 
@@ -76,6 +80,12 @@ TARGET_CART_SPEEDUP = 30.0
 
 #: Runs one replication to a horizon and returns (visits, seconds).
 Runner = Callable[[float], tuple[int, float]]
+
+#: The clock of every timing but the compile one: this process's CPU time, so
+#: that on a shared machine the time spent waiting for a core is not counted (a
+#: busy machine still slows a run through the caches it shares). The C control
+#: reads the same clock (CLOCK_PROCESS_CPUTIME_ID).
+cpu_seconds = time.process_time
 
 
 # ------------------------------------------------------------------------ networks
@@ -130,9 +140,9 @@ def fast_runner(scenario: Scenario) -> Runner:
     from eda_sim.engine.fast import simulate_replication_fast
 
     def run(horizon: float) -> tuple[int, float]:
-        start = time.perf_counter()
+        start = cpu_seconds()
         result = simulate_replication_fast(scenario, horizon=horizon, warmup=0.0)
-        return result.completed_visits, time.perf_counter() - start
+        return result.completed_visits, cpu_seconds() - start
 
     return run
 
@@ -141,9 +151,9 @@ def simpy_runner(scenario: Scenario) -> Runner:
     from eda_sim.engine.simpy import simulate_replication
 
     def run(horizon: float) -> tuple[int, float]:
-        start = time.perf_counter()
+        start = cpu_seconds()
         result = simulate_replication(scenario, horizon=horizon, warmup=0.0)
-        return result.completed_visits, time.perf_counter() - start
+        return result.completed_visits, cpu_seconds() - start
 
     return run
 
@@ -160,7 +170,7 @@ def ciw_runner(scenario: Scenario) -> Runner | None:
     services = scenario.classes[0].service
 
     def run(horizon: float) -> tuple[int, float]:
-        start = time.perf_counter()
+        start = cpu_seconds()
         model = ciw.create_network(
             arrival_distributions=[ciw.dists.Exponential(rate=rate * p) for p in routing.entry],
             service_distributions=[
@@ -173,7 +183,7 @@ def ciw_runner(scenario: Scenario) -> Runner | None:
         simulation = ciw.Simulation(model)
         simulation.simulate_until_max_time(horizon)
         visits = len(simulation.get_all_records(only=["service"]))
-        return visits, time.perf_counter() - start
+        return visits, cpu_seconds() - start
 
     return run
 
@@ -309,9 +319,9 @@ def fixed_cost(size: int) -> dict[str, float]:
     stages: dict[str, list[float]] = {}
 
     def timed(stage: str, action: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+        start = cpu_seconds()
         value = action()
-        stages.setdefault(stage, []).append(time.perf_counter() - start)
+        stages.setdefault(stage, []).append(cpu_seconds() - start)
         return value
 
     settings = ReplicationSettings.resolve(scenario, 0, horizon, 0.0, None)

@@ -45,6 +45,7 @@ crashed). The identity of the fast engine and the SimPy engine is tested in
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -315,6 +316,8 @@ def fixed_cost(size: int) -> dict[str, float]:
     scenario = scenario_from_dict(network(size), name=f"random-{size}")
     horizon = 200.0 / visit_rate(scenario)
     kernel = driver.load_kernel()
+    gc.collect()  # the SimPy and Ciw runs before leave garbage that a collection would time
+    gc.freeze()  # (and objects that each full collection would walk again)
     driver.simulate_replication_fast(scenario, horizon=horizon, warmup=0.0)  # warm caches
     stages: dict[str, list[float]] = {}
 

@@ -596,7 +596,9 @@ def test_cli_header_and_json_say_which_engine_ran() -> None:
     header = _cli(*common, "--horizon", "300", "--engine", "fast")
     assert header.returncode == 0, header.stderr
     assert "engine fast;" in " ".join(header.stdout.split())
-    assert "compil" not in header.stderr  # the loop is cached: nothing said about it
+    # The loop is cached: no compile time reported. (A cache load slower than the
+    # notice's delay on a busy machine may still say it is loading the loop.)
+    assert "compiled the fast engine's loop" not in header.stderr
 
 
 _FIRST_USE = """
@@ -621,7 +623,7 @@ def test_the_compile_time_is_shown_only_when_the_loop_is_compiled(tmp_path: Path
         for _ in range(2)
     ]  # fmt: skip
     first, second = outputs
-    assert "NOTICE compiling the fast engine's loop" in first
+    assert "NOTICE loading the fast engine's loop" in first
     assert "COMPILED" in first and float(first.split()[-1]) > 0
     assert "NOTICE" not in second and "LOADED None" in second
 

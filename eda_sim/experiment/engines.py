@@ -148,8 +148,10 @@ def prepare_engine(
     """Load the fast engine's loop (compiling it on its first use); seconds if it compiled.
 
     Does nothing for the SimPy engine. ``notify`` is called once with a message
-    when loading the loop takes longer than a cache load does (it is compiling),
-    so that a command can say why nothing happens yet.
+    when loading the loop takes longer than a cache load usually does (it is
+    probably compiling), so that a command can say why nothing happens yet; the
+    message does not claim that it compiles (a cache load on a busy machine can
+    take that long too): the seconds returned, from numba's cache statistics, do.
     """
     if choice.name != "fast":
         return None
@@ -159,8 +161,8 @@ def prepare_engine(
     timer = None
     if notify is not None:
         message = (
-            "compiling the fast engine's loop (its first use here: numba caches it on disk, "
-            "so later runs start at once)..."
+            "loading the fast engine's loop (on its first use here numba compiles it, for "
+            "seconds to a minute, and caches it on disk, so later runs start at once)..."
         )
         timer = threading.Timer(_COMPILE_NOTICE_AFTER, notify, args=(message,))
         timer.daemon = True

@@ -1,0 +1,48 @@
+"""``benchmarks/bench_network_size.py`` runs end to end: a smoke test of the harness.
+
+Not a timing (timings come from running the benchmark itself, see
+``docs/performance.md``): at tiny visit budgets it checks that every part of the
+benchmark still runs against the engines as they are now (the fast engine's
+driver internals that the fixed-cost stages call, the SimPy engine, the
+shopping cart), that the C control builds with the system's compiler and
+simulates when there is one, and that it is skipped, and said so, when there
+is none.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "bench_network_size.py"
+
+
+def test_the_benchmark_runs_and_reports(tmp_path: Path) -> None:
+    pytest.importorskip("numba")
+    figures_file = tmp_path / "figures.json"
+    command = [
+        sys.executable, str(BENCH), "--sizes", "3", "--repeats", "1", "--scale", "0.01",
+        "--no-ciw", "--no-compile", "--json", str(figures_file),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(figures_file.read_text())
+    row = figures["sizes"]["sizes"]["3"]
+    for name in ("fast", "SimPy engine"):
+        assert row[name]["visits_long"] > row[name]["visits_short"] > 0
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        assert figures["sizes"]["C control"].startswith("skipped: no C compiler")
+    else:
+        assert row["C"]["visits_long"] > row["C"]["visits_short"] > 0, figures["sizes"]
+        assert "fast / C at N=3:" in done.stdout
+    assert figures["cart"]["speedup"] > 0
+    assert {"set-up, streams included", "loop", "result", "whole replication"} <= set(
+        figures["fixed"]
+    )

@@ -217,8 +217,25 @@ METRICS: tuple[Metric, ...] = (
     ),
 )
 
-#: Every family of metrics parameterised by a level (percentiles come with issue 13).
-FAMILIES: tuple[MetricFamily, ...] = ()
+#: Every family of metrics parameterised by a level: the percentiles, at the levels of
+#: ``run.quantiles`` (each replication's quantile from its sketch, :mod:`eda_sim.engine.latency`).
+FAMILIES: tuple[MetricFamily, ...] = (
+    MetricFamily(
+        "W_p",
+        "{percent}th percentile of the time per visit (system, classes: end to end)",
+        "time",
+        _EVERY,
+    ),
+    MetricFamily("Wq_p", "{percent}th percentile of the wait before service", "time", _STATION),
+    MetricFamily(
+        "blocked_p",
+        "{percent}th percentile of the time per visit holding a server while the next "
+        "station is full",
+        "time",
+        _STATION,
+        applies="blocking",
+    ),
+)
 
 _BY_NAME = {metric.name: metric for metric in METRICS}
 

@@ -24,11 +24,15 @@ from eda_sim.checks import (
     poisson_counts_check,
     routing_row_check,
 )
+from eda_sim.engine.latency import SketchKey
 from eda_sim.engine.records import ReplicationResult, StationRecord, SystemRecord
 from eda_sim.files import write_output
-from eda_sim.metrics import Scope, names
+from eda_sim.metrics import Metric, Scope, lookup, names
 from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval, t_interval
+from eda_sim.stats.sketch import Histogram
+from eda_sim.stats.slo import SloVerdict
+from eda_sim.theory.percentiles.scenario import LatencyTheory
 from eda_sim.theory.scenario import ScenarioTheory
 from eda_sim.theory.scenario.figures import CLASS_METRICS
 
@@ -50,6 +54,15 @@ __all__ = [
 RESULT_FORMAT = 1
 
 
+def _family_member(metric: str) -> Metric | None:
+    """The metric-table entry of a family member (``W_p99``), None for any other name."""
+    try:
+        found = lookup(metric)
+    except KeyError:
+        return None
+    return found if found.family is not None else None
+
+
 def json_number(value: float) -> float | None:
     """A float for JSON: NaN and infinities (which JSON lacks) become null."""
     return value if math.isfinite(value) else None
@@ -68,9 +81,11 @@ class PrecisionReport:
 
     ``achieved`` maps ``"station.metric"`` (``"system.W"`` for the system) to the
     relative half-width reached (``inf`` when the mean is 0 but the interval not).
+    With ``target="slo"`` (replications added until every SLO is decided) it maps
+    each undecided SLO's target to the factor its sample would have to grow by.
     """
 
-    target: float
+    target: float | str
     met: bool
     max_replications: int
     achieved: dict[str, float]
@@ -125,6 +140,15 @@ class RunResult:
     time_unit: str = "s"
     model: dict[str, Any] = field(default_factory=dict, repr=False)
     """The scenario as the report draws it (see :func:`describe_scenario`)."""
+    latency: dict[SketchKey, Histogram] = field(default_factory=dict, repr=False)
+    """Per ``(scope, name, metric)``, the histogram of every replication's values after the
+    warm-up, pooled (the percentile sketches of :mod:`eda_sim.engine.latency`)."""
+    quantile_levels: tuple[float, ...] = ()
+    """The percentile levels reported (``W_p50``, ... for 0.5, ...)."""
+    slo: tuple[SloVerdict, ...] = ()
+    """The verdict on each of the scenario's SLOs."""
+    latency_theory: LatencyTheory | None = field(default=None, repr=False)
+    """The exact percentile laws theory knows (:mod:`eda_sim.theory.percentiles`)."""
 
     def plot_data(self) -> dict[str, Any]:
         """What the plots need, bounded in size.
@@ -171,13 +195,44 @@ class RunResult:
                 )
                 hops += np.array(seen.transitions)
         data["arrivals"] = arrivals
+        if self.latency:
+            data["latency"] = self.latency_dict()
+            if self.latency_theory is not None:
+                curves = {
+                    f"{scope}:{name}:{metric}": self.latency_theory.ccdf_curve(
+                        (scope, name, metric), float(histogram.ccdf()[0][-1])
+                    )
+                    for (scope, name, metric), histogram in self.latency.items()
+                    if histogram.total
+                }
+                data["latency_theory"] = {k: v for k, v in curves.items() if v is not None}
         data["transitions"] = {
             name: hops.astype(int).tolist() for name, hops in transitions.items()
         }
         return data
 
+    def latency_dict(self) -> dict[str, Any]:
+        """The pooled histograms as JSON: ``{scope: {name: {metric: {buckets, counts}}}}``.
+
+        Scopes are ``stations``, ``classes`` and ``system`` (name ``system``);
+        :meth:`eda_sim.stats.sketch.Histogram.from_dict` reads each back.
+        """
+        scopes = {"station": "stations", "class": "classes", "system": "system"}
+        out: dict[str, Any] = {}
+        for (scope, name, metric), histogram in self.latency.items():
+            if scope == "class" and not self.classes:
+                continue  # one event class: its figures are the system's
+            out.setdefault(scopes[scope], {}).setdefault(name, {})[metric] = histogram.to_dict()
+        return out
+
     def theory_value(self, scope: str, name: str, metric: str) -> tuple[float, str, bool]:
         """Theoretical figure, its method and exactness (NaN, "", False when unavailable)."""
+        member = _family_member(metric)
+        if member is not None:  # a percentile: from the exact laws, if any
+            if self.latency_theory is None or member.family is None or member.level is None:
+                return math.nan, "", False
+            base = member.family.removesuffix("_p")
+            return self.latency_theory.quantile(scope, name, base, member.level)
         theory = self.theory
         if theory is None:
             return math.nan, "", False
@@ -214,6 +269,10 @@ class RunResult:
         ``scope`` is ``"station"``, ``"system"`` or ``"class"``; ``name`` is the
         station or class name (``"system"`` for the system). ``theory``,
         ``method`` and ``exact`` give the analytic figure beside the simulated one.
+        Percentiles are metrics like the others (``W_p99``). Each SLO adds a row of
+        scope ``"slo"``: ``name`` its target, ``metric`` its kind (``max`` or
+        ``min``), the target's interval, ``theory`` the limit and ``method`` the
+        verdict (``met``, ``violated`` or ``undecided``).
         """
         import pandas as pd
 
@@ -247,6 +306,23 @@ class RunResult:
         add("system", "system", self.system)
         for name, metrics in self.classes.items():
             add("class", name, metrics)
+        for verdict in self.slo:  # scope "slo": theory holds the limit, method the verdict
+            interval = verdict.interval
+            rows.append(
+                {
+                    "scope": "slo",
+                    "name": verdict.slo.target,
+                    "metric": verdict.slo.kind,
+                    "mean": interval.mean,
+                    "ci_low": interval.low,
+                    "ci_high": interval.high,
+                    "half_width": interval.half_width,
+                    "n": interval.n,
+                    "theory": verdict.slo.limit,
+                    "method": verdict.verdict,
+                    "exact": False,
+                }
+            )
         return rows
 
     def replications_frame(self) -> pd.DataFrame:
@@ -334,12 +410,19 @@ class RunResult:
             }
         if self.theory is not None:
             document["theory"] = json_clean(self.theory.to_dict())
+            if self.latency_theory is not None:
+                document["theory"]["percentiles"] = json_clean(
+                    self.latency_theory.to_dict(self.quantile_levels)
+                )
             document["article"] = json_clean(self.theory.article_dict())
         document["checks"] = [check.to_dict() for check in self.checks]
         if self.ci_method == "batch-means":
             document["batches"] = len(self.replication_results)
         if self.precision is not None:
             document["precision"] = self.precision.to_dict()
+        document["quantiles"] = list(self.quantile_levels)
+        if self.slo:
+            document["slo"] = [verdict.to_dict(self.ci_method) for verdict in self.slo]
         document["notes"] = list(self.notes)
         document["time_unit"] = self.time_unit
         document["model"] = self.model
@@ -471,7 +554,9 @@ def summarize(
 
     The metrics are those the table of metrics reports for each scope
     (:func:`eda_sim.metrics.reported`) given the scenario's ``features`` and the
-    ``levels`` of metric families.
+    ``levels`` of metric families. A percentile (``W_p99``) gets the interval
+    of the replications' quantiles: each replication's ``p``-quantile of its own
+    visits, then Student-t over the replications (or the batches of batch means).
 
     Parameters
     ----------

@@ -86,7 +86,10 @@ def test_run_json_to_stdout_is_only_json_with_the_designed_layout() -> None:
     assert document["warmup"] == 200
     assert set(document["stations"]) == {"ingest", "enrich", "store"}
     for metrics in document["stations"].values():
-        assert set(metrics) == {"L", "Lq", "W", "Wq", "utilization", "throughput", "loss"}
+        assert set(metrics) == {
+            *("L", "Lq", "W", "Wq", "utilization", "throughput", "loss"),
+            *(f"{base}_p{level}" for base in ("W", "Wq") for level in ("50", "95", "99")),
+        }
         for estimate in metrics.values():
             low, high = estimate["ci"]
             assert low <= estimate["mean"] <= high

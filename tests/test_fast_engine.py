@@ -214,6 +214,10 @@ def assert_identical(a: ReplicationResult, b: ReplicationResult) -> None:
     assert np.array_equal(a.path.system, b.path.system)
     for name in a.path.classes:
         assert np.array_equal(a.path.classes[name], b.path.classes[name])
+    # the percentile sketches: every chunk's buckets and counts, and the window's quantiles
+    assert a.latency is not None and b.latency is not None
+    assert a.latency.chunks == b.latency.chunks
+    assert np.array_equal(a.latency.quantiles, b.latency.quantiles, equal_nan=True)
 
 
 def test_every_shipped_scenario_is_compared() -> None:
@@ -515,6 +519,7 @@ def test_run_with_workers_and_precision_matches_simpy() -> None:
     assert fast.replications == slow.replications >= 3
     assert fast.stations == slow.stations
     assert fast.system == slow.system
+    assert fast.latency == slow.latency  # the pooled histograms, percentiles included
 
 
 def test_engines_agree_within_joint_99_percent_intervals() -> None:
@@ -707,3 +712,39 @@ def test_the_loop_stays_in_bounds(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_sketches_are_identical_when_cut_at_every_grid_point() -> None:
+    scenario = SUPPORTED["feedback"]()
+    for warmup in (None, 300.0):  # 300 is grid point 50 of 3000: two cuts at one instant
+        slow = simulate_replication(scenario, horizon=3000.0, warmup=warmup, batch_means=True)
+        fast = simulate_replication_fast(
+            scenario, horizon=3000.0, warmup=warmup, batch_means=True
+        )
+        assert_identical(slow, fast)
+        assert slow.latency is not None and len(slow.latency.chunks.labels) > 499
+
+
+def test_times_outside_the_loops_octaves_are_sketched_in_python() -> None:
+    """A horizon of 1e20 and times near 1: they lie below the loop's 64 octaves (rare path).
+
+    The gaps are 1 with probability 0.998 and 1e22 otherwise, so a few hundred events
+    arrive early and the run then waits for the horizon.
+    """
+    gaps = {"dist": "hyperexponential", "probs": [0.998, 0.002], "rates": [1.0, 1e-22]}
+    scenario = scenario_from_dict(
+        {
+            "stations": {
+                "a": {"servers": 2, "service": {"dist": "exponential", "mean": 1.5}},
+                "b": {"service": {"dist": "gamma", "mean": 0.5, "cv": 2.0}},
+            },
+            "arrivals": {"process": "renewal", "interarrival": gaps, "to": "a"},
+            "routing": {"a": {"b": 0.5}},
+            "run": {"horizon": 1e20, "warmup": "none", "replications": 1, "seed": 2},
+        }
+    )
+    slow = simulate_replication(scenario)
+    fast = simulate_replication_fast(scenario)
+    assert_identical(slow, fast)
+    assert slow.latency is not None
+    assert slow.latency.histograms()[("station", "a", "W")].total > 100

@@ -58,17 +58,18 @@ def test_json_frame_and_table_report_exactly_the_selected_metrics(file: str) -> 
     scenario = load_scenario(str(SCENARIOS / file))
     result = run(scenario, replications=2, horizon=300.0, warmup=30.0)
     document = json.loads(result.to_json())
-    station_names = names("station", scenario.features)
+    levels = scenario.run.quantiles
+    station_names = names("station", scenario.features, levels)
     for values in document["stations"].values():
         assert tuple(values) == station_names
-    assert tuple(document["system"]) == names("system", scenario.features)
+    assert tuple(document["system"]) == names("system", scenario.features, levels)
     for values in document.get("classes", {}).values():
-        assert tuple(values) == names("class", scenario.features)
+        assert tuple(values) == names("class", scenario.features, levels)
     frame = result.to_frame()
     stations = frame[frame.scope == "station"]
     assert set(stations.metric) == set(station_names)
     caption = str(tables.comparison_table(result, "s").caption)
-    for metric in station_names:
+    for metric in names("station", scenario.features):  # the percentiles have their own block
         assert f"{metric}: {lookup(metric).description}" in caption
 
 

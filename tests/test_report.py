@@ -99,8 +99,9 @@ def test_run_report_has_every_section_and_figure(
     assert "M/M/1 (exact)" in page and "Jackson network (exact)" in page
     assert "rel. error" in page and "inside CI" in page
     # 1 diagram + L and W + per station (3): queue length and waits + per class: counts, hops
+    # + the tails (CCDFs) of the 3 stations and the system
     shown = images(page)
-    assert len(shown) == 1 + 2 + 2 * 3 + 2
+    assert len(shown) == 1 + 2 + 2 * 3 + 2 + (3 + 1)
     for tag in shown:
         assert 'src="data:image/png;base64,' in tag
         assert re.search(r'width="\d+"', tag) and re.search(r'height="\d+"', tag)
@@ -126,7 +127,7 @@ def test_names_and_texts_are_escaped(tmp_path: Path) -> None:
     assert "hostile &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "&lt;em&gt;markup&lt;/em&gt; &amp; ampersands" in page
     assert "<script" not in page.lower() and "onerror=" not in page.replace("onerror=&quot;", "")
-    assert len(images(page)) == 1 + 2 + 2 * 2 + 2 * 2
+    assert len(images(page)) == 1 + 2 + 2 * 2 + 2 * 2 + (2 + 2 + 1)  # tails: stations, classes
 
 
 def test_an_existing_report_is_replaced_only_when_the_new_one_is_complete(
@@ -271,7 +272,7 @@ def test_cli_run_report_then_report_from_its_json(tmp_path: Path) -> None:
     assert process.returncode == 0, process.stderr
     assert f"report: {tmp_path / 'run-report' / 'index.html'}" in process.stderr
     page = (tmp_path / "run-report" / "index.html").read_text()
-    assert "eda-sim report: mm1" in page and len(images(page)) == 1 + 2 + 2 + 2
+    assert "eda-sim report: mm1" in page and len(images(page)) == 1 + 2 + 2 + 2 + 2  # + tails
     again = eda_sim_cli("report", str(tmp_path / "run.json"), "--out", str(tmp_path / "again"))
     assert again.returncode == 0, again.stderr
     assert images((tmp_path / "again" / "index.html").read_text())

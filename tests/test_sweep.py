@@ -275,7 +275,8 @@ def test_sweep_on_mm1_matches_the_formulas() -> None:
     assert isinstance(result, SweepResult) and not result.partial
     frame = result.frame
     assert list(frame.columns) == list(sweep_module.COLUMNS)
-    assert len(frame) == 3 * (7 + 4)  # 7 station metrics, 4 system metrics per value
+    # 7 station metrics and W, Wq at 3 percentiles; 4 system metrics and W at 3 percentiles
+    assert len(frame) == 3 * (7 + 6 + 4 + 3)
     assert set(frame.status) == {"ok"} and frame.reason.isna().all()
     assert (frame.param == "arrivals.rate").all() and (frame.n == 2).all()
     station = frame[frame.scope == "station"].set_index(["value", "metric"])
@@ -305,7 +306,7 @@ def test_unstable_points_are_skipped_with_a_reason_or_run_when_allowed() -> None
     assert list(skipped.value) == [1.0, 1.2] and skipped["mean"].isna().all()
     assert all("load >= 1 at handler" in reason for reason in skipped.reason)
     assert "ρ = 1.2" in skipped.reason.iloc[1]
-    assert len(result.frame) == 11 + 2
+    assert len(result.frame) == 11 + 9 + 2
     allowed = sweep(base, "arrivals.rate", [0.5, 1.2], allow_unstable=True, **TINY)
     assert [p.status for p in allowed.points] == ["ok", "ok"]
 
@@ -468,7 +469,7 @@ def test_command_writes_csv_and_json_and_prints_the_table(tmp_path: Path) -> Non
     for fragment in ("arrivals.rate", "handler", "system", "±", "M/M/1", "skipped", "ρ = 1.1"):
         assert fragment in process.stdout, fragment
     frame = pd.read_csv(csv_path)
-    assert len(frame) == 2 * 11 + 1
+    assert len(frame) == 2 * (11 + 9) + 1  # 11 means and 9 percentiles per point run
     assert list(frame.columns) == list(sweep_module.COLUMNS)
     document = json.loads(json_path.read_text())
     assert document["values"] == [0.5, 0.8, 1.1] and document["partial"] is False

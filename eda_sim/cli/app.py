@@ -5,7 +5,8 @@ answer alone), ``validate`` (check a scenario and show the load per station),
 ``schema`` (the JSON Schema of scenario files).
 
 Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
-130 interrupted (the replications that finished are still reported, marked partial).
+3 an SLO violated (``run --check-slo``), 130 interrupted (the replications that
+finished are still reported, marked partial).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from eda_sim.experiment.engines import EngineChoice
     from eda_sim.scenario import Scenario
+    from eda_sim.stats.slo import SloVerdict
 
 # Each command imports what it uses when it runs: ``--help`` needs none of it, and
 # ``validate`` none of the simulation, theory and results layers (scipy, pandas, SimPy).
@@ -49,6 +51,8 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 
 #: Exit code after Ctrl-C (128 + SIGINT), also when partial results were written.
 INTERRUPTED = 130
+#: Exit code of ``run --check-slo`` when an SLO is violated (2 stays bad input).
+SLO_VIOLATED = 3
 
 #: Line width of tables written to a pipe or file rather than a terminal.
 OFFLINE_WIDTH = 160
@@ -143,11 +147,35 @@ def run_option_faults(
     return faults, setting
 
 
+def parse_quantiles(text: str | None) -> tuple[list[float] | None, list[Fault]]:
+    """``--quantiles 0.5,0.99,0.999`` as levels (checked later like the file's), or a fault."""
+    if text is None:
+        return None, []
+    try:
+        return [float(item) for item in text.split(",")], []
+    except ValueError:
+        return None, [
+            Fault("--quantiles", f"must be levels separated by commas (0.5,0.99), got {text!r}")
+        ]
+
+
+def parse_precision(text: str | None) -> tuple[float | str | None, list[Fault]]:
+    """``--precision 0.02`` (a relative half-width) or ``--precision slo``, or a fault."""
+    if text is None or text == "slo":
+        return text, []
+    try:
+        return float(text), []
+    except ValueError:
+        return None, [
+            Fault("--precision", f"must be a relative half-width or slo, got {text!r}")
+        ]
+
+
 def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
     """Name the option, not the file field, for faults in values given on the command line."""
     faults = []
     for fault in error.faults:
-        field = fault.path.removeprefix("run.")
+        field = fault.path.removeprefix("run.").split("[", 1)[0]
         if given.get(field) is not None:
             faults.append(Fault(f"--{field.replace('_', '-')}", fault.message))
         else:
@@ -207,6 +235,14 @@ SchedulerOption = Annotated[
     str | None,
     typer.Option(metavar="ADDRESS", help="run replications on a Dask cluster (tcp://host:8786)"),
 ]
+QuantilesOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="P1,P2,...",
+        help="percentile levels to report, e.g. 0.5,0.99,0.999 (default: the file's "
+        "run.quantiles, else 0.5,0.95,0.99)",
+    ),
+]
 EngineOption = Annotated[
     str,
     typer.Option(
@@ -226,8 +262,12 @@ def run_command(
     seed: Annotated[int | None, typer.Option(help="root random seed (>= 0)")] = None,
     warmup: WarmupOption = None,
     precision: Annotated[
-        float | None,
-        typer.Option(help="target relative CI half-width; adds replications until met"),
+        str | None,
+        typer.Option(
+            metavar="P|slo",
+            help="target relative CI half-width (adds replications until met), or slo "
+            "(adds replications until every SLO is decided)",
+        ),
     ] = None,
     max_replications: Annotated[
         int | None, typer.Option(help="cap on replications with --precision (default 200)")
@@ -256,13 +296,23 @@ def run_command(
             "report in DIR is replaced once the new one is complete)",
         ),
     ] = None,
+    quantiles: QuantilesOption = None,
+    check_slo: Annotated[
+        bool,
+        typer.Option(help="exit with code 3 when an SLO of the scenario is violated"),
+    ] = False,
 ) -> None:
     """Simulate a scenario; report every station's metrics with confidence intervals.
 
     L, Lq, W, Wq, utilisation, throughput and loss per station, and L, W,
-    throughput and loss for the whole system, as mean ± half-width.
+    throughput and loss for the whole system, as mean ± half-width; percentiles
+    of W and Wq (p50, p95, p99 unless --quantiles says otherwise); a verdict on
+    each SLO of the scenario.
     """
     option_faults, warmup_setting = run_option_faults(workers, engine, warmup)
+    levels, level_faults = parse_quantiles(quantiles)
+    target, precision_faults = parse_precision(precision)
+    option_faults += level_faults + precision_faults
     if ci not in ("replications", "batch-means"):
         option_faults.append(Fault("--ci", f"must be replications or batch-means, got {ci!r}"))
     if max_replications is not None and max_replications < 1:
@@ -285,7 +335,8 @@ def run_command(
         "replications": replications,
         "seed": seed,
         "warmup": warmup_setting,
-        "precision": precision,
+        "precision": target,
+        "quantiles": levels,
     }
     try:
         scenario = scenario.with_run(**given)
@@ -346,6 +397,8 @@ def run_command(
         if result.classes:
             stdout.print(tables.classes_table(result, scenario.time_unit))
         for extra in (
+            tables.percentile_table(result, scenario.time_unit),
+            tables.slo_table(result),
             tables.article_table(result, scenario.time_unit),
             tables.checks_table(result),
         ):
@@ -360,6 +413,25 @@ def run_command(
         write_report_or_fail(result, report_dir, "--report")
     if result.partial:
         raise typer.Exit(INTERRUPTED)
+    if check_slo:
+        _check_slo(result.slo)
+
+
+def _check_slo(verdicts: tuple[SloVerdict, ...]) -> None:
+    """One stderr line per SLO not met; exit :data:`SLO_VIOLATED` when one is violated."""
+    from eda_sim.cli import tables
+
+    for verdict in verdicts:
+        if verdict.verdict == "met":
+            continue
+        interval = verdict.interval
+        side = "<=" if verdict.slo.kind == "max" else ">="
+        sys.stderr.write(
+            f"slo {verdict.verdict}: {verdict.slo.target} {side} {verdict.slo.limit:g}; "
+            f"simulated {tables.format_estimate(interval)}\n"
+        )
+    if any(verdict.verdict == "violated" for verdict in verdicts):
+        raise typer.Exit(SLO_VIOLATED)
 
 
 @app.command("validate")

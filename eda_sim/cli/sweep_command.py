@@ -25,6 +25,7 @@ from eda_sim.cli.app import (
     EngineOption,
     HorizonOption,
     LazyProgress,
+    QuantilesOption,
     ScenarioArgument,
     SchedulerOption,
     WarmupOption,
@@ -33,6 +34,7 @@ from eda_sim.cli.app import (
     _console,
     _load,
     folder_fault,
+    parse_quantiles,
     ready_engine,
     run_option_faults,
 )
@@ -45,7 +47,7 @@ if TYPE_CHECKING:  # imported where used: registering the command must stay chea
 
     from eda_sim.experiment import SweepResult
 
-__all__ = ["sweep_command", "sweep_table"]
+__all__ = ["highest_meeting", "sweep_command", "sweep_table"]
 
 #: Fault paths of the sweep's API and the options that set them.
 _OPTIONS = {
@@ -125,8 +127,33 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
                 Text(method if method != previous_method else ""),
             )
             previous_method = method
+        slo_rows = [row for row in rows_by_value[point.value] if row["scope"] == "slo"]
+        if slo_rows:
+            table.add_row("", "SLOs", "", "", "", "", Text(_slo_summary(slo_rows)))
         table.add_section()
+    highest = highest_meeting(result)
+    if highest is not None:
+        table.caption = Text(f"highest {result.param} with every SLO met: {highest:.6g}")
+        table.caption_justify = "left"
     return table
+
+
+def _slo_summary(rows: list[dict[str, Any]]) -> str:
+    """``all 3 met``, or the SLOs not met with their verdicts."""
+    failing = [f"{row['name']} {row['method']}" for row in rows if row["method"] != "met"]
+    if not failing:
+        return f"all {len(rows)} met"
+    return f"{len(rows) - len(failing)} of {len(rows)} met; " + ", ".join(failing)
+
+
+def highest_meeting(result: SweepResult) -> float | None:
+    """The largest swept value at which every SLO was met (None without SLOs or such a point)."""
+    verdicts: dict[float, list[str]] = {}
+    for row in result.rows:
+        if row["scope"] == "slo":
+            verdicts.setdefault(row["value"], []).append(str(row["method"]))
+    meeting = [value for value, found in verdicts.items() if all(v == "met" for v in found)]
+    return max(meeting) if meeting else None
 
 
 def _translate(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
@@ -200,6 +227,7 @@ def sweep_command(
             help="also write an HTML report with L and W curves to DIR/index.html",
         ),
     ] = None,
+    quantiles: QuantilesOption = None,
 ) -> None:
     """Run a scenario at several values of one number; one table of L and W beside theory.
 
@@ -216,6 +244,8 @@ def sweep_command(
 
     source = str(scenario_path)
     faults, warmup_setting = run_option_faults(workers, engine, warmup)
+    levels, level_faults = parse_quantiles(quantiles)
+    faults.extend(level_faults)
     if json_path == "-" and csv_path == "-":
         faults.append(Fault("--csv", "only one of --json and --csv can write to stdout (-)"))
     for option, target in (
@@ -244,6 +274,7 @@ def sweep_command(
         "replications": replications,
         "seed": seed,
         "warmup": warmup_setting,
+        "quantiles": levels,
     }
     count = default_workers() if workers is None else workers
     auto_or_simpy: Literal["auto", "simpy"] = "simpy" if engine == "simpy" else "auto"
@@ -258,6 +289,7 @@ def sweep_command(
             horizon=horizon,
             warmup=warmup_setting,
             seed=seed,
+            quantiles=levels,
             workers=count,
             scheduler=scheduler,
             allow_unstable=allow_unstable,

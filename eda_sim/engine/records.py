@@ -11,10 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
+from eda_sim.engine.latency import ReplicationLatency
 from eda_sim.stats import StationSnapshot, SystemSnapshot, mser
+
+_Record = TypeVar("_Record", "StationRecord", "SystemRecord")
 
 __all__ = [
     "ClassObservations",
@@ -26,6 +30,7 @@ __all__ = [
     "mser_cut",
     "station_record",
     "system_record",
+    "with_percentiles",
 ]
 
 
@@ -289,6 +294,8 @@ class ReplicationResult:
     waits: dict[str, tuple[tuple[float, float], ...]] | None = field(default=None, repr=False)
     """Per station, the last (wait before service, time per visit) pairs, if kept."""
     trace: tuple[TraceRecord, ...] | None = field(default=None, repr=False)
+    latency: ReplicationLatency | None = field(default=None, repr=False, compare=False)
+    """Percentile sketches and the measured window's quantiles (:mod:`eda_sim.engine.latency`)."""
 
     def between(self, start: int, end: int) -> ReplicationResult:
         """The same replication measured over grid points ``[start, end]`` of its sample path.
@@ -315,12 +322,15 @@ class ReplicationResult:
             name: system_record(path.system_snapshot(start, name), path.system_snapshot(end, name))
             for name in self.classes
         }
-        return replace(
-            self,
-            warmup=float(path.times[start]),
-            stations=stations,
-            system=system_record(path.system_snapshot(start), path.system_snapshot(end)),
-            classes=classes,
+        return with_percentiles(
+            replace(
+                self,
+                warmup=float(path.times[start]),
+                stations=stations,
+                system=system_record(path.system_snapshot(start), path.system_snapshot(end)),
+                classes=classes,
+                latency=self.latency.between(start, end) if self.latency is not None else None,
+            )
         )
 
     def truncated(self, index: int) -> ReplicationResult:
@@ -335,5 +345,38 @@ class ReplicationResult:
 
     def station_metric(self, station: str, metric: str) -> float:
         """One station metric, NaN if the station saw no event."""
-        value = self.stations[station].metric(metric)
+        value = self.value("station", station, metric)
         return value if not math.isinf(value) else math.nan
+
+    def value(self, scope: str, name: str, metric: str) -> float:
+        """One metric of a station, a class (``scope="class"``) or the system, percentiles too."""
+        if scope == "station":
+            return self.stations[name].metric(metric)
+        return (self.system if scope == "system" else self.classes[name]).metric(metric)
+
+
+def with_percentiles(result: ReplicationResult) -> ReplicationResult:
+    """``result`` with its records' percentiles (``W_p99`` ...) read from its sketches.
+
+    Each record's ``extra`` gets the quantiles of its sketches over the window the
+    records measure (:attr:`ReplicationResult.latency`); both engines call this on
+    the result they return, and :meth:`ReplicationResult.between` on every window.
+    """
+    latency = result.latency
+    if latency is None:
+        return result
+    values = latency.metric_values()
+
+    def filled(record: _Record, scope: str, name: str) -> _Record:
+        found = values.get((scope, name))
+        return replace(record, extra={**record.extra, **found}) if found else record
+
+    if not latency.layout.classes:  # one class: its events are the system's, and so are its times
+        for name in result.classes:
+            values[("class", name)] = values.get(("system", "system"), {})
+    return replace(
+        result,
+        stations={n: filled(r, "station", n) for n, r in result.stations.items()},
+        system=filled(result.system, "system", "system"),
+        classes={n: filled(r, "class", n) for n, r in result.classes.items()},
+    )

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.scenario import Scenario
+from eda_sim.stats import MSER_BATCH
 
 __all__ = [
     "COUNT_WINDOW_ARRIVALS",
     "MAX_GAP_SAMPLE",
     "PATH_INTERVALS",
     "ReplicationSettings",
+    "sketch_cuts",
     "with_automatic_warmup",
 ]
 
@@ -28,13 +30,29 @@ MAX_GAP_SAMPLE = 2000
 PATH_INTERVALS = 500
 
 
+def sketch_cuts(batch_means: bool = False) -> tuple[int, ...]:
+    """The grid points at which a replication cuts its percentile sketches into chunks.
+
+    Replication/deletion needs the windows from every warm-up MSER-5 can choose to
+    the end: MSER-5 cuts at a multiple of :data:`~eda_sim.stats.MSER_BATCH` grid
+    intervals within the first half of the run (:func:`eda_sim.stats.mser`), so
+    the chunks end there (50 cuts, whatever the horizon). Batch means may cut the
+    part after any warm-up into batches at any grid point: every one is a cut.
+    A fixed warm-up adds its own cut (:data:`~eda_sim.stats.sketch.WARMUP_LABEL`).
+    """
+    if batch_means:
+        return tuple(range(1, PATH_INTERVALS))
+    return tuple(range(MSER_BATCH, PATH_INTERVALS // 2 + 1, MSER_BATCH))
+
+
 @dataclass(frozen=True)
 class ReplicationSettings:
     """The horizon, warm-up and seed of one replication, resolved against the scenario.
 
     ``automatic`` is True when the warm-up is chosen after the run (``warmup:
     auto`` and no warm-up given): the replication then measures from 0 and cuts
-    its own sample path by MSER-5 (:func:`with_automatic_warmup`).
+    its own sample path by MSER-5 (:func:`with_automatic_warmup`). ``cuts`` are
+    the grid points where the percentile sketches are cut (:func:`sketch_cuts`).
     """
 
     replication: int
@@ -42,6 +60,7 @@ class ReplicationSettings:
     warmup: float
     seed: int
     automatic: bool
+    cuts: tuple[int, ...] = sketch_cuts()
 
     @classmethod
     def resolve(
@@ -51,8 +70,11 @@ class ReplicationSettings:
         horizon: float | None,
         warmup: float | None,
         seed: int | None,
+        batch_means: bool = False,
     ) -> ReplicationSettings:
         """The given values, or the scenario's run settings where one is None.
+
+        ``batch_means`` cuts the sketches at every grid point (:func:`sketch_cuts`).
 
         Raises
         ------
@@ -65,6 +87,7 @@ class ReplicationSettings:
             warmup=scenario.run.warmup_time if warmup is None else float(warmup),
             seed=scenario.run.seed if seed is None else int(seed),
             automatic=warmup is None and scenario.run.warmup == "auto",
+            cuts=sketch_cuts(batch_means),
         )
         if not 0 <= settings.warmup < settings.horizon:
             raise ValueError(

@@ -33,6 +33,7 @@ from itertools import islice
 from typing import Literal
 
 from eda_sim.engine.fast import simulate_replication_fast
+from eda_sim.engine.latency import SketchKey
 from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.engine.simpy import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
@@ -44,6 +45,7 @@ from eda_sim.experiment.engines import (
     prepare_engine,
 )
 from eda_sim.experiment.executors import open_executor
+from eda_sim.experiment.latency import LatencyPool, measured_start, slo_verdicts
 from eda_sim.metrics import precision_metrics
 from eda_sim.results import (
     PrecisionReport,
@@ -54,6 +56,9 @@ from eda_sim.results import (
 )
 from eda_sim.scenario import Scenario
 from eda_sim.stats import lag1_autocorrelation
+from eda_sim.stats.sketch import Histogram
+from eda_sim.stats.slo import SloVerdict
+from eda_sim.theory.percentiles.scenario import latency_theory
 from eda_sim.theory.scenario import solve
 
 __all__ = [
@@ -93,12 +98,14 @@ def _replicate(
     seed: int,
     engine: str = "simpy",
     trace: bool = False,
+    batch_means: bool = False,
 ) -> ReplicationResult:
     """Run one replication (top-level so that worker processes can unpickle it).
 
     Replication 0 also keeps a bounded sample of waits for the plots, and with
     ``trace`` its every arrival, start and departure; the trace is the SimPy
     engine's (the two engines give identical results, so the replication is the same).
+    ``batch_means`` cuts the percentile sketches at every grid point.
     """
     if trace and replication == 0:
         return simulate_replication(
@@ -109,6 +116,7 @@ def _replicate(
             seed=seed,
             keep_waits=WAIT_SAMPLE,
             trace=True,
+            batch_means=batch_means,
         )
     simulate = simulate_replication_fast if engine == "fast" else simulate_replication
     return simulate(
@@ -118,6 +126,7 @@ def _replicate(
         warmup=warmup,
         seed=seed,
         keep_waits=WAIT_SAMPLE if replication == 0 else 0,
+        batch_means=batch_means,
     )
 
 
@@ -211,6 +220,32 @@ def _autocorrelation_notes(batches: Sequence[ReplicationResult]) -> list[str]:
     ]
 
 
+def _until_decided(
+    verdicts: Sequence[SloVerdict], total: int, cap: int
+) -> tuple[PrecisionReport, int | None]:
+    """The report of a ``precision="slo"`` round, and the replications of the next (None: stop).
+
+    Replications are added until no SLO is undecided, the cap is reached, or no
+    number of replications would decide the undecided ones.
+    """
+    growth = {v.slo.target: v.growth for v in verdicts if v.verdict == "undecided"}
+    report = PrecisionReport("slo", not growth, cap, growth)
+    needed = [v.replications_to_decide() for v in verdicts if v.verdict == "undecided"]
+    finite = [n for n in needed if n is not None]
+    if not growth or total >= cap or not finite:
+        return report, None
+    return report, min(cap, max(total + 1, min(max(finite), 2 * total)))
+
+
+def _batch_histograms(
+    batches: Sequence[ReplicationResult], longest: ReplicationResult
+) -> dict[SketchKey, Histogram]:
+    """The histograms of a batch-means run over its batches (its one replication's chunks)."""
+    if longest.latency is None or longest.path is None or not batches:
+        return {}
+    return longest.latency.histograms(longest.path.index_at_or_after(batches[0].warmup))
+
+
 def run(
     scenario: Scenario,
     *,
@@ -219,7 +254,7 @@ def run(
     warmup: float | str | None = None,
     seed: int | None = None,
     confidence: float | None = None,
-    precision: float | None = None,
+    precision: float | str | None = None,
     max_replications: int | None = None,
     ci: CiMethod = "replications",
     workers: int | None = 1,
@@ -238,7 +273,8 @@ def run(
     replications, horizon, warmup, seed, confidence, precision : optional
         Override the scenario's run settings (checked like the file's: a bad value
         raises :class:`~eda_sim.errors.ScenarioError`). ``warmup`` is a time,
-        ``"none"`` or ``"auto"`` (MSER-5); ``precision`` a target relative half-width.
+        ``"none"`` or ``"auto"`` (MSER-5); ``precision`` a target relative half-width,
+        or ``"slo"``: add replications until every SLO of the scenario is decided.
     max_replications : int, optional
         Cap on replications when a precision is asked for (default 200).
     ci : {"replications", "batch-means"}
@@ -311,12 +347,25 @@ def run(
     started = time.perf_counter()
     interrupted = False
 
+    latency = LatencyPool()
+
+    def keep(result: ReplicationResult) -> None:
+        # Pool the sketches' chunks, then keep only what later windows need.
+        finished[result.replication] = latency.add(result, compact=ci == "replications")
+
     def collect(pool: Executor | None, wanted: int) -> None:
         indices = [i for i in range(wanted) if i not in finished]
-        arguments = (settings.horizon, engine_warmup, settings.seed, engine, trace)
+        arguments = (
+            settings.horizon,
+            engine_warmup,
+            settings.seed,
+            engine,
+            trace,
+            ci == "batch-means",
+        )
         if pool is None:
             for index in indices:
-                finished[index] = _replicate(scenario, index, *arguments)
+                keep(_replicate(scenario, index, *arguments))
                 if progress is not None:
                     progress(len(finished), wanted)
             return
@@ -330,7 +379,7 @@ def run(
         try:
             while window:
                 result = window.popleft().result()
-                finished[result.replication] = result
+                keep(result)
                 if progress is not None:
                     progress(len(finished), wanted)
                 following = next(pending, None)
@@ -370,9 +419,17 @@ def run(
                 requested=len(samples) if ci == "batch-means" else total,
                 class_names=() if scenario.single_class else scenario.class_names,
                 features=scenario.features,
+                levels=settings.quantiles,
             )
+            verdicts = slo_verdicts(scenario, summary.stations, summary.system, summary.classes)
             if target is None or interrupted:
                 break
+            if target == "slo":
+                report, wanted = _until_decided(verdicts, total, cap)
+                if wanted is None:
+                    break
+                total = wanted
+                continue
             achieved = _precision_achieved(summary)
             worst = max(achieved.values(), default=0.0)
             met = worst <= target
@@ -382,15 +439,28 @@ def run(
             needed = total * (worst / target) ** 2 if math.isfinite(worst) else 2 * total
             total = min(cap, max(total + 1, min(math.ceil(needed), 2 * total)))
 
-    if target is not None and report is not None and not report.met:
+    if target == "slo" and report is not None and not report.met:
+        notes.append(
+            f"not every SLO was decided with {len(finished)} replications (cap {cap}); "
+            "see the slo section for the replications each would need"
+        )
+    elif target is not None and report is not None and not report.met:
         worst_name, worst = max(report.achieved.items(), key=lambda item: item[1])
         notes.append(
             f"precision {target:g} not met with {len(finished)} replications "
             f"(cap {cap}); worst relative half-width {worst:.3g} ({worst_name})"
         )
     kept = [r if r.replication == 0 else r.without_path() for r in measured]
+    if ci == "batch-means":
+        histograms = _batch_histograms(samples, measured[0])
+    else:
+        histograms = latency.histograms(measured_start(measured[0], warmup_method))
     return replace(
         summary,
+        latency=histograms,
+        latency_theory=latency_theory(scenario),
+        quantile_levels=tuple(settings.quantiles),
+        slo=verdicts,
         replication_results=tuple(kept) if ci == "replications" else summary.replication_results,
         partial=interrupted,
         elapsed_seconds=time.perf_counter() - started,

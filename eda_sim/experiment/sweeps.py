@@ -120,7 +120,7 @@ _DTYPES = {
 #: out of the points that run (skipped ones excluded); once before the first runs.
 SweepProgress = Callable[[int, int], None]
 
-_OVERRIDES = ("replications", "horizon", "warmup", "seed", "confidence")
+_OVERRIDES = ("replications", "horizon", "warmup", "seed", "confidence", "quantiles")
 
 
 # --------------------------------------------------------------------------- values
@@ -409,6 +409,7 @@ def sweep(
     warmup: float | str | None = None,
     seed: int | None = None,
     confidence: float | None = None,
+    quantiles: Sequence[float] | None = None,
     workers: int | None = 1,
     executor: Executor | None = None,
     scheduler: str | None = None,
@@ -431,9 +432,10 @@ def sweep(
         :mod:`eda_sim.scenario.paths`).
     values : sequence of float or str
         The values, or text for :func:`parse_values` (``"0.5,0.7"``, ``"0.5:0.9:0.1"``).
-    replications, horizon, warmup, seed, confidence : optional
+    replications, horizon, warmup, seed, confidence, quantiles : optional
         Override the scenario's run settings at every point. Every point uses the
-        same seed (common random numbers).
+        same seed (common random numbers). Each SLO of the scenario is judged at
+        every point (rows of scope ``slo``: the verdict in ``method``).
     workers, executor, scheduler : optional
         Where replications run, as for :func:`~eda_sim.experiment.runner.run`;
         opened once for the whole sweep.
@@ -490,6 +492,7 @@ def sweep(
         "warmup": warmup,
         "seed": seed,
         "confidence": confidence,
+        "quantiles": None if quantiles is None else list(quantiles),
     }
     base = scenario.with_run(**overrides)
     if engine not in ENGINES:

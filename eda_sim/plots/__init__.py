@@ -14,6 +14,9 @@ Figures of a run draw what it kept (its bounded ``plot_data``):
   0, its running time average, the theoretical L, the warm-up cut;
 * :func:`wait_distribution` -- ECDFs of a station's waits and times per visit,
   against the exact M/M/1 / M/M/c distributions where they apply;
+* :func:`latency_ccdf` -- the tail, ``P(X > t)`` on a log scale, of a station's
+  W and Wq or a class's or the system's end-to-end W, from every replication's
+  values (pooled histograms), percentiles marked, the exact law where known;
 * :func:`sim_vs_theory` -- L or W per station with CI bars, theory and article;
 * :func:`poisson_counts` -- arrivals per window against the Poisson pmf;
 * :func:`transitions` -- observed next hops against the routing matrix;
@@ -39,6 +42,7 @@ from matplotlib.figure import Figure
 from eda_sim.plots._common import OKABE_ITO, figure_png, station_names, time_unit
 from eda_sim.plots.classes import poisson_counts, poisson_pmf, transitions
 from eda_sim.plots.diagram import routing_diagram
+from eda_sim.plots.latency import latency_ccdf, latency_scopes
 from eda_sim.plots.stations import (
     metric_label,
     mmc_sojourn_cdf,
@@ -53,6 +57,8 @@ __all__ = [
     "Figure",
     "article_curves",
     "figure_png",
+    "latency_ccdf",
+    "latency_scopes",
     "metric_label",
     "mmc_sojourn_cdf",
     "param_label",

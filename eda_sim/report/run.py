@@ -20,6 +20,7 @@ from eda_sim.report._html import (
     section,
     table,
 )
+from eda_sim.report.latency import latency_section
 from eda_sim.report.scenario import scenario_section
 
 __all__ = ["render_run"]
@@ -42,10 +43,24 @@ def _unit(metric: str, unit: str) -> str:
     return metric_table.heading(metric, unit, per="per ")
 
 
+def _percentile(metric: str) -> bool:
+    """A member of a metric family (``W_p99``): shown in the tail-latency section."""
+    try:
+        return metric_table.lookup(metric).family is not None
+    except KeyError:
+        return False
+
+
+def _means(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The metrics that are not percentiles, in order."""
+    return {name: value for name, value in metrics.items() if not _percentile(name)}
+
+
 def _shown_metrics(document: Mapping[str, Any]) -> list[str]:
-    """The metrics of the results table, stations' first, each once."""
+    """The metrics of the results table (not the percentiles), stations' first, each once."""
     shown = [name for values in (document.get("stations") or {}).values() for name in values]
-    return list(dict.fromkeys([*shown, *(document.get("system") or {})]))
+    every = dict.fromkeys([*shown, *(document.get("system") or {})])
+    return [name for name in every if not _percentile(name)]
 
 
 def _interval(metrics: Mapping[str, Any], metric: str) -> tuple[Any, Any, Any]:
@@ -147,8 +162,8 @@ def _results(document: Mapping[str, Any], unit: str) -> Html:
             )
 
     for name, metrics in document.get("stations", {}).items():
-        block(name, metrics, (theory.get("stations") or {}).get(name) or {}, "station")
-    block("system", document.get("system", {}), theory.get("system") or {}, "system")
+        block(name, _means(metrics), (theory.get("stations") or {}).get(name) or {}, "station")
+    block("system", _means(document.get("system", {})), theory.get("system") or {}, "system")
     parts = [
         table(
             headers,
@@ -160,7 +175,7 @@ def _results(document: Mapping[str, Any], unit: str) -> Html:
             "stations, see below).",
         )
     ]
-    classes = document.get("classes") or {}
+    classes = {name: _means(metrics) for name, metrics in (document.get("classes") or {}).items()}
     if classes:
         class_theory = theory.get("classes") or {}
         class_rows = [
@@ -322,6 +337,7 @@ def render_run(document: Mapping[str, Any]) -> str:
         ("run", "Run", _settings(document, unit)),
         ("scenario", "Scenario", scenario_section(document)),
         ("results", "Results", _results(document, unit)),
+        ("latency", "Tail latency and SLOs", latency_section(document, unit)),
         ("checks", "Assumption checks", _checks(document)),
         ("figures", "Figures", _figures(document)),
     ]

@@ -44,6 +44,7 @@ from eda_sim.scenario.routes import (
     routing_matrix,
     unknown_station,
 )
+from eda_sim.scenario.slo import Slo, slo_faults
 
 __all__ = ["build_distribution", "build_scenario", "check_parts"]
 
@@ -194,6 +195,7 @@ class _Checked:
     classes: list[EventClass]
     run: RunSettings | None
     faults: list[Fault]
+    slos: list[Slo]
 
 
 def _station(
@@ -316,7 +318,17 @@ def _check(parts: DocumentParts, base_dir: Path | None) -> _Checked:
     if parts.run is not None and ("horizon" in parts.run.model_fields_set or traces_known):
         run = run_settings(parts.run, arrivals)
         faults.extend(check_run(run))
-    return _Checked(stations, classes, run, faults)
+    slos: list[Slo] = []
+    if names is not None and not isinstance(parts.classes, Malformed):
+        slos, slo_problems = slo_faults(
+            [None if isinstance(s, Malformed) else (s.target, s.max, s.min) for s in parts.slo],
+            names,
+            None if parts.single_class else list(parts.classes),
+            parts.levels,
+            any(blocking),
+        )
+        faults.extend(slo_problems)
+    return _Checked(stations, classes, run, faults, slos)
 
 
 def check_parts(parts: DocumentParts, *, base_dir: Path | None = None) -> list[Fault]:
@@ -378,6 +390,7 @@ def build_scenario(
         run=checked.run,
         document=document,
         base_dir=base_dir,
+        slos=tuple(checked.slos),
     )
     if not allow_unstable:
         raise_if(_stability_faults(scenario), UnstableError)

@@ -23,6 +23,7 @@ from eda_sim.routing import Routing
 from eda_sim.scenario import schema
 from eda_sim.scenario.edit import edited_document
 from eda_sim.scenario.messages import describe_value, faults_from_validation
+from eda_sim.scenario.slo import DEFAULT_QUANTILES, Slo, slo_faults
 from eda_sim.traffic import Traffic
 
 __all__ = [
@@ -115,7 +116,8 @@ class RunSettings:
     replications: int = 10
     seed: int = 1
     confidence: float = 0.95
-    precision: float | None = None
+    precision: float | Literal["slo"] | None = None
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
 
     @property
     def warmup_time(self) -> float:
@@ -151,6 +153,8 @@ class Scenario:
     #: Every file read to build it (the scenario file, traces, empirical data), with
     #: the SHA-256 of what was read: a checkpoint's fingerprint covers them.
     inputs: tuple[InputRecord, ...] = field(default=(), repr=False)
+    #: The service-level objectives of the file's ``slo:`` list, checked.
+    slos: tuple[Slo, ...] = ()
     rebuild: Rebuild | None = field(default=None, repr=False)
 
     def station(self, name: str) -> Station:
@@ -327,9 +331,20 @@ class Scenario:
                 faults.extend(check_run(run_settings(checkable, arrivals)))
             raise ScenarioError(faults) from None
         run = run_settings(run_spec, arrivals)
-        raise_if(check_run(run))
+        slos, slo_problems = self.objectives(run.quantiles)
+        raise_if([*check_run(run), *slo_problems])
         document = self.document.model_copy(update={"run": run_spec})
-        return replace(self, run=run, document=document)
+        return replace(self, run=run, document=document, slos=tuple(slos))
+
+    def objectives(self, levels: Sequence[float]) -> tuple[list[Slo], list[Fault]]:
+        """The file's SLOs checked against percentile ``levels`` (and the faults, if any)."""
+        return slo_faults(
+            [(spec.target, spec.max, spec.min) for spec in self.document.slo],
+            self.station_names,
+            None if self.single_class else self.class_names,
+            levels,
+            self.has_blocking,
+        )
 
 
 def _index_of(name: str, names: Sequence[str], kind: str) -> int:
@@ -368,6 +383,7 @@ def run_settings(spec: schema.RunSpec, arrivals: Sequence[ArrivalProcess] = ()) 
         seed=spec.seed,
         confidence=spec.confidence,
         precision=spec.precision,
+        quantiles=DEFAULT_QUANTILES if spec.quantiles is None else tuple(spec.quantiles),
     )
 
 

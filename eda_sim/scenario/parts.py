@@ -24,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from eda_sim.scenario import schema
 from eda_sim.scenario.model import DEFAULT_CLASS, checkable_run
+from eda_sim.scenario.slo import DEFAULT_QUANTILES
 
 __all__ = [
     "MALFORMED",
@@ -104,12 +105,18 @@ class DocumentParts:
         The file used the one-class shorthand (fault paths have no ``classes.NAME.``).
     run : RunSpec or None
         The run settings, None when the horizon or the warm-up is malformed.
+    slo : sequence
+        The ``slo:`` entries, each a spec or MALFORMED (empty when the list is).
+    levels : tuple of float or None
+        The percentile levels (``run.quantiles`` or the default), None when malformed.
     """
 
     stations: Mapping[str, schema.StationSpec | Malformed] | Malformed
     classes: Mapping[str, ClassParts] | Malformed
     single_class: bool
     run: schema.RunSpec | None
+    slo: Sequence[schema.SloSpec | Malformed] = ()
+    levels: tuple[float, ...] | None = DEFAULT_QUANTILES
 
     @classmethod
     def of(cls, document: schema.ScenarioDocument) -> DocumentParts:
@@ -125,6 +132,8 @@ class DocumentParts:
             classes=classes,
             single_class=document.classes is None,
             run=document.run,
+            slo=tuple(document.slo),
+            levels=_levels(document.run.quantiles),
         )
 
 
@@ -134,6 +143,11 @@ _DISTRIBUTION = schema.part_adapter(schema.DistributionSpec)
 _TARGET = schema.part_adapter(schema.RoutingTarget)
 _MATRIX = schema.part_adapter(schema.RoutingMatrix)
 _PRIORITY = schema.part_adapter(float)  # ClassSpec.priority
+_QUANTILES = schema.part_adapter(schema.RunSpec.model_fields["quantiles"].annotation)
+
+
+def _levels(levels: Sequence[float] | None) -> tuple[float, ...]:
+    return DEFAULT_QUANTILES if levels is None else tuple(levels)
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -234,9 +248,23 @@ def well_formed_parts(raw: Mapping[str, Any]) -> DocumentParts:
         classes = {name: _class(spec) for name, spec in classes_raw.items()}
     else:  # both styles, or classes without names: which events are meant is not known
         classes = MALFORMED
+    run_raw = raw.get("run", {})
+    levels: tuple[float, ...] | None = None
+    quantiles = _part(_QUANTILES, run_raw.get("quantiles")) if isinstance(run_raw, dict) else None
+    if not isinstance(quantiles, Malformed):
+        try:
+            levels = _levels(schema.RunSpec.model_validate({"quantiles": quantiles}).quantiles)
+        except ValidationError:  # duplicates or too many: reported by the schema
+            levels = None
+    slo_raw = raw.get("slo", [])
+    slo = (
+        tuple(_model(schema.SloSpec, spec) for spec in slo_raw) if isinstance(slo_raw, list) else ()
+    )
     return DocumentParts(
         stations=stations,
         classes=classes,
         single_class=classes_raw is None,
-        run=checkable_run(raw.get("run", {})),
+        run=checkable_run(run_raw),
+        slo=slo,
+        levels=levels,
     )

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from eda_sim.metrics import level_suffix
 from eda_sim.scenario.budgets import MAX_CAPACITY, MAX_REPLICATIONS, MAX_SERVERS
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "RenewalSpec",
     "RunSpec",
     "ScenarioDocument",
+    "SloSpec",
     "StationSpec",
     "TraceSpec",
     "part_adapter",
@@ -282,15 +284,61 @@ class ClassSpec(_Spec):
     )
 
 
+#: The most percentile levels a run may ask for (``run.quantiles``).
+MAX_QUANTILES = 20
+QuantileLevel = Annotated[float, Field(gt=0, lt=1)]
+
+
 class RunSpec(_Spec):
-    """How to run: horizon, warm-up, replications, seed, confidence level, precision."""
+    """How to run: horizon, warm-up, replications, seed, confidence, precision, percentiles."""
 
     horizon: PositiveFloat = 10_000.0
     warmup: Literal["auto", "none"] | NonNegativeFloat = "auto"
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
     seed: Annotated[int, Field(ge=0)] = 1
     confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
-    precision: PositiveFloat | None = None
+    precision: PositiveFloat | Literal["slo"] | None = Field(
+        default=None,
+        description="target relative CI half-width (add replications until met), or slo "
+        "(add replications until every SLO is decided)",
+    )
+    quantiles: list[QuantileLevel] | None = Field(
+        default=None,
+        description="percentile levels reported for W and Wq (default [0.5, 0.95, 0.99])",
+    )
+
+    @field_validator("quantiles")
+    @classmethod
+    def _distinct_levels(cls, levels: list[float] | None) -> list[float] | None:
+        if levels is None:
+            return None
+        if not levels:
+            raise ValueError("must not be empty")
+        if len(levels) > MAX_QUANTILES:
+            raise ValueError(f"at most {MAX_QUANTILES} levels, got {len(levels)}")
+        seen: set[str] = set()
+        for level in levels:
+            name = level_suffix(level) if 0 < level < 1 else repr(level)
+            if name in seen:  # the same metric name (W_p99) twice
+                raise ValueError(f"each level once, got {level:g} twice")
+            seen.add(name)
+        return levels
+
+
+class SloSpec(_Spec):
+    """A service-level objective: a metric (``target``) at most ``max`` or at least ``min``."""
+
+    target: str = Field(
+        description="stations.NAME.METRIC, classes.NAME.METRIC or system.METRIC, e.g. "
+        "classes.checkout.W_p99"
+    )
+    max: NonNegativeFloat | None = None
+    min: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> SloSpec:
+        _exactly_one(self, "max", "min")
+        return self
 
 
 class ScenarioDocument(_Spec):
@@ -304,6 +352,7 @@ class ScenarioDocument(_Spec):
     routing: RoutingSpec | None = None
     classes: Annotated[dict[str, ClassSpec], Field(min_length=1)] | None = None
     run: RunSpec = RunSpec()
+    slo: list[SloSpec] = Field(default_factory=list, description="service-level objectives")
 
     @model_validator(mode="after")
     def _one_style(self) -> ScenarioDocument:

@@ -9,7 +9,7 @@ MSER-5). It draws from the *same* random streams (:mod:`eda_sim.rng`, same
 keys, same batches), consumed in the same order, and processes events in
 SimPy's order (time, then priority, then scheduling order), so it returns the
 same :class:`~eda_sim.engine.records.ReplicationResult` as the SimPy engine,
-sample path, observations and waits included, only sooner.
+sample path, observations, waits and percentile sketches included, only sooner.
 
 A mechanism the SimPy engine gains before the compiled loop does is listed in
 :data:`~eda_sim.engine.fast.support.UNPORTED`, and a scenario that uses it is
@@ -40,6 +40,9 @@ module              what                                                   numba
 ``fanout``          publish–subscribe copies                                step
 ``lifecycle``       entering and leaving the system, journeys               step
 ``monitors``        station and system monitors, snapshots                  step
+``latency``         percentile sketches: a time into its bucket's counter   step
+``bits``            a double's bits as an integer (an intrinsic)            step
+``sketches``        the sketches' state, cuts and chunks (Python side)      no
 ``jit``             how functions are compiled (``compiled``, ``step``)     —
 ==================  =====================================================  =========
 

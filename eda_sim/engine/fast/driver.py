@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from eda_sim.engine.fast import kinds
+from eda_sim.engine.fast.sketches import SketchChunks
 from eda_sim.engine.fast.state import (
     ARRIVAL_COUNTER,
     CONTROL,
@@ -39,12 +40,14 @@ from eda_sim.engine.fast.tables import (
     server_state,
     trace_state,
 )
+from eda_sim.engine.latency import LatencyLayout, ReplicationLatency
 from eda_sim.engine.records import (
     ClassObservations,
     ReplicationResult,
     SamplePath,
     station_record,
     system_record,
+    with_percentiles,
 )
 from eda_sim.engine.settings import (
     COUNT_WINDOW_ARRIVALS,
@@ -114,6 +117,8 @@ class _Replication:
         self.control["horizon"] = settings.horizon
         self.control["free_count"] = _INITIAL_SLOTS
         self.control["reserve"] = reserve
+        self.layout = LatencyLayout.of(scenario)
+        self.sketches = SketchChunks(self.layout, settings.horizon, settings.cuts, len(grid))
 
     def snapshot(
         self, kernel: Kernel, now: float, stations: np.ndarray, system: np.ndarray
@@ -162,10 +167,13 @@ class _Replication:
                 control, self.queue, self.events, self.free, self.servers, self.capacity,
                 self.blocking, self.fanout, self.monitors, self.system, self.path,
                 self.arrivals, self.trace, self.streams.state,
-                self.routes, self.waits,
+                self.routes, self.waits, self.sketches.state,
             )  # fmt: skip
             if status == kinds.DONE:
                 return
+            if status in _SKETCH_STATUSES:
+                self.sketches.serve(status, control)
+                continue
             if status == kinds.REFILL:
                 self.streams.refill()
                 control["need_refill"] = 0
@@ -247,7 +255,7 @@ class _Replication:
         warm_st = path.stations[:, 0] if settings.warmup <= 0 else path.warm_stations
         warm_sys = path.system[:, 0] if settings.warmup <= 0 else path.warm_system
         starts, ends = warm_st.tolist(), path.stations[:, -1].tolist()  # one call each, not N
-        return ReplicationResult(
+        result = ReplicationResult(
             replication=settings.replication,
             seed=settings.seed,
             horizon=settings.horizon,
@@ -277,7 +285,15 @@ class _Replication:
                 classes={c.name: path.system[1 + k] for k, c in enumerate(classes)},
             ),
             waits=self.recent_waits(),
+            latency=ReplicationLatency.measure(
+                self.layout, self.sketches.finish(self.control, PATH_INTERVALS)
+            ),
         )
+        return with_percentiles(result)
+
+
+#: The loop's returns that the sketches serve.
+_SKETCH_STATUSES = frozenset({kinds.CUT, kinds.GROW_POOL, kinds.GROW_RARE})
 
 
 def _new_events(slots: int) -> np.ndarray:
@@ -330,6 +346,7 @@ def simulate_replication_fast(
     warmup: float | None = None,
     seed: int | None = None,
     keep_waits: int = 0,
+    batch_means: bool = False,
 ) -> ReplicationResult:
     """Simulate one replication of ``scenario`` in the compiled loop.
 
@@ -345,7 +362,9 @@ def simulate_replication_fast(
     """
     check_supported(scenario)
     kernel = load_kernel()
-    settings = ReplicationSettings.resolve(scenario, replication, horizon, warmup, seed)
+    settings = ReplicationSettings.resolve(
+        scenario, replication, horizon, warmup, seed, batch_means
+    )
     state = _Replication(scenario, settings, keep_waits)
     path = state.path
     state.snapshot(kernel, 0.0, path.stations[:, 0], path.system[:, 0])

@@ -36,11 +36,14 @@ start of service       ``service.start_service``
 completion             ``draws.next_hop`` (routing), ``fanout.publish``,
                        ``blocking.holds`` (then ``blocking.block``)
 departure              ``servers.hand_over``, ``monitors.station_depart``,
-                       ``monitors.keep_wait``, ``blocking.oldest_sender``
+                       ``monitors.keep_wait``, ``blocking.oldest_sender``,
+                       ``latency.sketch_time`` (W, Wq, blocked)
 a copy's first step    ``lifecycle.start_copy``, then its arrival
 leaving the system     ``lifecycle.end_branch``, ``monitors.system_leave`` (the
-                       journey's last branch, done or lost)
-grid tick, warm-up     ``monitors.snapshot_all``
+                       journey's last branch, done or lost), ``latency.sketch_time``
+                       (its end-to-end W, when done)
+grid tick, warm-up     ``monitors.snapshot_all``; at a cut, a return (``CUT``) to
+                       cut the percentile sketches
 =====================  =====================================================
 
 A new mechanism adds its steps in its own module and calls them here at its
@@ -50,8 +53,10 @@ points; one that schedules its own events adds a kind
 Random values are not drawn here: numba cannot run NumPy ``Generator`` s. The
 Python driver (:mod:`eda_sim.engine.fast.driver`) fills one buffer per stream;
 the loop returns :data:`~eda_sim.engine.fast.kinds.REFILL` after an event that
-reached a buffer's refill point, a ``GROW_*`` code when its event pool, heap or
-histogram is nearly full, and is called again with the same state. It returns
+reached a buffer's refill point, a ``GROW_*`` code when its event pool, heap,
+histogram or sketch pool is nearly full, ``CUT`` after a grid tick or warm-up
+end where the percentile sketches are cut, and is called again with the same
+state. It returns
 ``DONE`` at the horizon.
 
 numba caches the compiled loop keyed on this file only: :data:`SOURCES_DIGEST`
@@ -72,9 +77,12 @@ from eda_sim.engine.fast.fanout import publish
 from eda_sim.engine.fast.jit import compiled, step
 from eda_sim.engine.fast.kinds import (
     ARRIVAL,
+    CUT,
     DONE,
     GROW_HEAP,
     GROW_HIST,
+    GROW_POOL,
+    GROW_RARE,
     GROW_SLOTS,
     KIND_BITS,
     REFILL,
@@ -83,6 +91,7 @@ from eda_sim.engine.fast.kinds import (
     TURN,
     WAKE,
 )
+from eda_sim.engine.fast.latency import sketch_time, sketch_window
 from eda_sim.engine.fast.lifecycle import end_branch, enter, start_copy
 from eda_sim.engine.fast.monitors import (
     keep_wait,
@@ -104,6 +113,7 @@ from eda_sim.engine.fast.state import (
     RouteTables,
     SamplePathState,
     ServerState,
+    SketchState,
     StreamState,
     TraceState,
 )
@@ -113,6 +123,7 @@ __all__ = ["COMPILED_MODULES", "SOURCES_DIGEST", "run_kernel", "snapshot_all"]
 
 #: The modules whose compiled code the loop contains (besides this one).
 COMPILED_MODULES = (
+    "bits",
     "blocking",
     "capacity",
     "draws",
@@ -120,6 +131,7 @@ COMPILED_MODULES = (
     "fanout",
     "jit",
     "kinds",
+    "latency",
     "lifecycle",
     "monitors",
     "servers",
@@ -141,13 +153,23 @@ def _status(
     n_free: int,
     hist_full: int,
     reserve: int,
+    sketches: SketchState,
+    pool_n: int,
+    rare_n: int,
+    cut_due: int,
 ) -> int:
     """Whether the loop must return before the next event, and why (-1: go on).
 
     Checked before an event, so that every return leaves a consistent state. One
-    event takes at most ``reserve`` slots and pushes at most ``reserve + 1`` events.
+    event takes at most ``reserve`` slots and pushes at most ``reserve + 1`` events;
+    it sketches at most 5 times, so 8 free sketch blocks and rare places suffice.
     """
-    if queue.time[0] >= horizon:  # SimPy's stop event: URGENT at the horizon, before any tie
+    first = queue.time[0]
+    blocks = sketches.counts.shape[0]
+    rare_capacity = sketches.rare_keys.shape[0]
+    if cut_due:  # the event just run was a cut: before anything else, even the horizon
+        return CUT
+    if first >= horizon:  # SimPy's stop event: URGENT at the horizon, before any tie
         return DONE
     if refill:
         return REFILL
@@ -157,6 +179,10 @@ def _status(
         return GROW_HEAP
     if hist_full:
         return GROW_HIST
+    if pool_n + 8 >= blocks:
+        return GROW_POOL
+    if rare_n + 8 >= rare_capacity:
+        return GROW_RARE
     return -1
 
 
@@ -178,6 +204,7 @@ def run_kernel(
     streams: StreamState,
     routes: RouteTables,
     waits: RecentWaits,
+    sketches: SketchState,
 ) -> int:
     """Run the event loop until the horizon or until a buffer, pool or heap needs Python.
 
@@ -196,12 +223,22 @@ def run_kernel(
     any_blocking = blocking.any[0] != 0
     seq, size, n_free = ctl.seq, ctl.heap_size, ctl.free_count
     refill, hist_full = ctl.need_refill, ctl.hist_full
+    pool_n, rare_n, cut_due, cut_label = ctl.pool_n, ctl.rare_n, ctl.cut_due, ctl.cut_label
+    per_station = sketches.layout[0]  # W, Wq (and blocked) per station, then classes, system
+    first_class_sketch = per_station * n_stations
+    system_sketch = sketches.layout[1] - 1
+    class_sketches = system_sketch > first_class_sketch  # several classes: one each
+    window = sketch_window(sketches)
     while True:
-        status = _status(queue, size, horizon, refill, n_free, hist_full, reserve)
+        status = _status(
+            queue, size, horizon, refill, n_free, hist_full, reserve,
+            sketches, pool_n, rare_n, cut_due,
+        )  # fmt: skip
         if status >= 0:
             ctl.now = horizon if status == DONE else ctl.now
             ctl.seq, ctl.heap_size, ctl.free_count = seq, size, n_free
             ctl.need_refill, ctl.hist_full = refill, hist_full
+            ctl.pool_n, ctl.rare_n, ctl.cut_due, ctl.cut_label = pool_n, rare_n, 0, cut_label
             return status
         now, payload, size = pop_earliest(queue, size)
         ctl.now = now
@@ -273,7 +310,9 @@ def run_kernel(
                 tick = now + (path.grid[index + 1] - now)
                 size = push(queue, size, tick, seq, ((index + 1) << KIND_BITS) + TICK)
                 seq += 1
-        else:  # WARMUP
+            cut_due, cut_label = sketches.is_cut[index], index
+        else:  # WARMUP: the sketches are cut, then the monitors snapshot
+            cut_due, cut_label = 1, -1
             snapshot_all(
                 monitors, servers.servers, system, now, path.warm_stations, path.warm_system
             )
@@ -292,6 +331,13 @@ def run_kernel(
             blocked = now - events[departing].ended
             station_depart(monitors, servers.servers[i], i, now, wait, sojourn, blocked)
             keep_wait(waits, i, wait, sojourn)
+            sketch = i * per_station  # the station's percentile sketches: W, Wq, blocked
+            pool_n, rare_n = sketch_time(sketches, sketch, sojourn, window, pool_n, rare_n)
+            pool_n, rare_n = sketch_time(sketches, sketch + 1, wait, window, pool_n, rare_n)
+            if per_station == 3:
+                pool_n, rare_n = sketch_time(
+                    sketches, sketch + 2, blocked, window, pool_n, rare_n
+                )
             if any_blocking and blocking.blocks[i]:  # let the oldest sender blocked on `i` in
                 sender = oldest_sender(blocking, events, i)
                 if sender >= 0:
@@ -328,7 +374,16 @@ def run_kernel(
                     station_refuse(monitors, at)
                 ended, remaining, any_lost = end_branch(events, system, arriving, k, lost)
                 if remaining == 0:  # the journey's last branch: the event leaves, done or lost
-                    system_leave(system, k, now, any_lost, now - events[ended].entered)
+                    took = now - events[ended].entered
+                    system_leave(system, k, now, any_lost, took)
+                    if not any_lost:  # its end-to-end time, in the system's and its class's
+                        pool_n, rare_n = sketch_time(
+                            sketches, system_sketch, took, window, pool_n, rare_n
+                        )
+                        if class_sketches:
+                            pool_n, rare_n = sketch_time(
+                                sketches, first_class_sketch + k, took, window, pool_n, rare_n
+                            )
                     free[n_free] = ended
                     n_free += 1
                 if arriving != ended:  # a copy's own slot

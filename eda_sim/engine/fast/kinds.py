@@ -10,9 +10,12 @@ from __future__ import annotations
 
 __all__ = [
     "ARRIVAL",
+    "CUT",
     "DONE",
     "GROW_HEAP",
     "GROW_HIST",
+    "GROW_POOL",
+    "GROW_RARE",
     "GROW_SLOTS",
     "KIND_BITS",
     "REFILL",
@@ -39,3 +42,6 @@ REFILL = 1  # a stream buffer is empty
 GROW_SLOTS = 2  # the event pool is nearly full
 GROW_HEAP = 3  # the event heap is nearly full
 GROW_HIST = 4  # an arrival histogram is nearly full
+CUT = 5  # the percentile sketches are cut here (a grid point or the warm-up's end)
+GROW_POOL = 6  # the sketches' pool of octave blocks is nearly full
+GROW_RARE = 7  # the sketches' buffer of values left to Python is nearly full

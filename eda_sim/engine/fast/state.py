@@ -31,6 +31,7 @@ array                           holds
 ``routes`` (RouteTables)        sparse routing rows that turn uniforms into entries and hops,
                                 and the hops taken along each entry (the transitions counted)
 ``waits`` (RecentWaits)         the last (wait, time per visit) pairs per station
+``sketches`` (SketchState)      percentile sketches: counts per octave block, rare keys
 ==============================  ==========================================================
 
 A new mechanism adds its own array (or fields) here, documented in this table,
@@ -51,6 +52,8 @@ __all__ = [
     "HOP",
     "HOP_ROW",
     "LINE",
+    "SKETCH_OCTAVES",
+    "SKETCH_SUBBUCKETS",
     "SNAPSHOT_FIELDS",
     "STATION_MONITOR",
     "SYSTEM_MONITOR",
@@ -62,6 +65,7 @@ __all__ = [
     "RouteTables",
     "SamplePathState",
     "ServerState",
+    "SketchState",
     "StreamState",
     "TraceState",
     "grown",
@@ -80,6 +84,10 @@ CONTROL = np.dtype(
         # Free slots and heap room one event may need: 2 + the most copies one
         # service publishes (see kernel._status).
         ("reserve", np.int64),
+        ("pool_n", np.int64),  # sketch blocks in use
+        ("rare_n", np.int64),  # rare sketched keys waiting for Python
+        ("cut_due", np.int64),  # the sketches are to be cut before the next event
+        ("cut_label", np.int64),  # ... at this grid point (-1: the warm-up's end)
     ]
 )
 
@@ -273,6 +281,31 @@ class RecentWaits(NamedTuple):
 
     pairs: np.ndarray  # (stations, keep, 2)
     written: np.ndarray  # (stations,) pairs written so far
+
+
+#: Octaves of a time the loop counts itself, up to the horizon's (smaller times go to Python).
+SKETCH_OCTAVES = 64
+#: Counters per octave block: the 7 mantissa bits of a bucket (eda_sim.stats.sketch).
+SKETCH_SUBBUCKETS = 128
+
+
+class SketchState(NamedTuple):
+    """The percentile sketches' counts (see :mod:`eda_sim.engine.fast.latency`).
+
+    ``layout`` is ``(sketches per station, number of sketches)``; ``slots[s, c]``
+    the block counting column ``c`` of sketch ``s`` (-1: none yet): zeros for
+    ``c = 0``, else the octave with exponent field ``base + c``; ``counts[b]``
+    block ``b``'s 128 counters (the last block is scratch); ``rare_keys`` the
+    keys of times outside those octaves, left to Python; ``is_cut[g]`` 1 where
+    the sketches are cut at grid point ``g``.
+    """
+
+    layout: np.ndarray  # (2,)
+    base: np.ndarray  # (1,)
+    slots: np.ndarray  # (sketches, SKETCH_OCTAVES)
+    counts: np.ndarray  # (blocks + 1, SKETCH_SUBBUCKETS)
+    rare_keys: np.ndarray  # (capacity,)
+    is_cut: np.ndarray  # (grid points,)
 
 
 def grown(array: np.ndarray, size: int, fill: float = 0) -> np.ndarray:

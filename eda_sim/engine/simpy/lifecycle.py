@@ -9,7 +9,8 @@ Hook points (called by :mod:`eda_sim.engine.simpy.walk`):
 
 * :meth:`Lifecycle.enter` when an external event **enters** the system;
 * :meth:`Lifecycle.leave` when a branch **leaves the system**, done (after its
-  last station) or lost (refused by a full station).
+  last station) or lost (refused by a full station); an event done records its
+  end-to-end time in the system's and its class's percentile sketches.
 """
 
 from __future__ import annotations
@@ -48,12 +49,16 @@ class Journey:
 class Lifecycle:
     """Counts events in and out of the system and of their class (end-to-end W, loss)."""
 
-    __slots__ = ("_classes", "_ids", "_system")
+    __slots__ = ("_class_sketch", "_classes", "_ids", "_sketch", "_system", "_system_sketch")
 
     def __init__(self, measurement: Measurement) -> None:
         self._system = measurement.system
         self._classes = measurement.classes
         self._ids = count()
+        self._sketch = measurement.sketches.add
+        layout = measurement.layout
+        self._class_sketch = [layout.class_sketch(k) for k in range(len(layout.classes))]
+        self._system_sketch = layout.system_sketch
 
     def enter(self, class_index: int, now: float) -> Journey:
         """An external event of class ``class_index`` enters the system at ``now``."""
@@ -77,5 +82,9 @@ class Lifecycle:
             system.lose(now)
             whole.lose(now)
         else:
-            system.leave(now, now - journey.entered)
-            whole.leave(now, now - journey.entered)
+            sojourn = now - journey.entered
+            system.leave(now, sojourn)
+            whole.leave(now, sojourn)
+            self._sketch(self._system_sketch, sojourn)
+            if self._class_sketch:  # several classes (one class's figures are the system's)
+                self._sketch(self._class_sketch[class_index], sojourn)

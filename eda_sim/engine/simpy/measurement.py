@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from eda_sim.engine.latency import LatencyLayout, ReplicationLatency
 from eda_sim.engine.records import (
     ClassObservations,
     ReplicationResult,
@@ -31,6 +32,7 @@ from eda_sim.engine.records import (
     TraceRecord,
     station_record,
     system_record,
+    with_percentiles,
 )
 from eda_sim.engine.settings import (
     COUNT_WINDOW_ARRIVALS,
@@ -46,6 +48,7 @@ from eda_sim.stats import (
     SystemMonitor,
     SystemSnapshot,
 )
+from eda_sim.stats.sketch import WARMUP_LABEL, SketchBank
 
 __all__ = ["Measurement", "TraceLog"]
 
@@ -96,6 +99,10 @@ class Measurement:
         The last ``(wait, time per visit)`` pairs per station, or None.
     log : TraceLog or None
         The event trace, or None.
+    layout : LatencyLayout
+        Which percentile sketch is which (:mod:`eda_sim.engine.latency`).
+    sketches : SketchBank
+        The percentile sketches, cut into chunks at ``settings.cuts`` and the warm-up.
     """
 
     def __init__(
@@ -116,6 +123,9 @@ class Measurement:
             [deque(maxlen=keep_waits) for _ in scenario.stations] if keep_waits > 0 else None
         )
         self.log = TraceLog(scenario) if trace else None
+        self.layout = LatencyLayout.of(scenario)
+        self.sketches = SketchBank(self.layout.size)
+        self._cuts = frozenset(settings.cuts)
         self.grid = np.linspace(0.0, settings.horizon, PATH_INTERVALS + 1)
         # Per station: its distinct consecutive snapshots, and how many grid points each covers.
         self._station_path: list[list[StationSnapshot]] = [[m.snapshot(0.0)] for m in self.stations]
@@ -168,11 +178,15 @@ class Measurement:
         return rows
 
     def _ticks(self, env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
-        for time in self.grid[1:-1].tolist():
+        cuts, cut = self._cuts, self.sketches.cut
+        for index, time in enumerate(self.grid[1:-1].tolist(), start=1):
             yield env.timeout(time - env.now)
             self._record_path(time)
+            if index in cuts:
+                cut(index)
 
     def _end_warmup(self, now: float) -> None:
+        self.sketches.cut(WARMUP_LABEL)
         self._warm = [m.snapshot(now) for m in self.stations]
         self._warm_system = [self.system.snapshot(now), *(m.snapshot(now) for m in self.classes)]
 
@@ -184,6 +198,7 @@ class Measurement:
         scenario, settings = self.scenario, self.settings
         horizon = settings.horizon
         self._record_path(horizon)
+        chunks = self.sketches.finish(PATH_INTERVALS)
         end = [monitor.snapshot(horizon) for monitor in self.stations]
         names = scenario.station_names
         path = SamplePath(
@@ -201,7 +216,7 @@ class Measurement:
             waits = {
                 name: tuple(recent) for name, recent in zip(names, self.recent_waits, strict=True)
             }
-        return ReplicationResult(
+        result = ReplicationResult(
             replication=settings.replication,
             seed=settings.seed,
             horizon=horizon,
@@ -232,4 +247,6 @@ class Measurement:
             path=path,
             waits=waits,
             trace=tuple(self.log.records) if self.log is not None else None,
+            latency=ReplicationLatency.measure(self.layout, chunks),
         )
+        return with_percentiles(result)

@@ -43,6 +43,7 @@ def simulate_replication(
     seed: int | None = None,
     trace: bool = False,
     keep_waits: int = 0,
+    batch_means: bool = False,
 ) -> ReplicationResult:
     """Simulate one replication of ``scenario`` and return its measurements.
 
@@ -63,12 +64,17 @@ def simulate_replication(
     keep_waits : int
         Keep each station's last ``keep_waits`` (wait, time per visit) pairs, for
         plots of the waiting-time distribution (bounded memory); 0 keeps none.
+    batch_means : bool
+        Cut the percentile sketches at every grid point, so that batches can be
+        cut anywhere after the warm-up (:func:`~eda_sim.engine.settings.sketch_cuts`).
 
     Returns
     -------
     ReplicationResult
     """
-    settings = ReplicationSettings.resolve(scenario, replication, horizon, warmup, seed)
+    settings = ReplicationSettings.resolve(
+        scenario, replication, horizon, warmup, seed, batch_means
+    )
     env = simpy.Environment()
     measurement = Measurement(scenario, settings, trace, keep_waits)
     names = scenario.station_names

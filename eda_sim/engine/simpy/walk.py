@@ -15,8 +15,8 @@ this order, and each mechanism acts at the points it names:
    publishes copies, and blocking (:mod:`~eda_sim.engine.simpy.blocking`) may
    hold it (with its server) until the next station has room;
 4. **departure** — it frees its server, which goes to the head of the line;
-   the station's monitor records its wait and time per visit, and a sender
-   blocked on this station is let in;
+   the station's monitor records its wait and time per visit (means, and
+   percentile sketches), and a sender blocked on this station is let in;
 5. **leaving the system** — after its last station (or when lost): its journey
    (:mod:`~eda_sim.engine.simpy.lifecycle`) ends when its last branch ends.
 
@@ -91,6 +91,12 @@ def build_walk(
     first point) and the shared journey for a fan-out copy.
     """
     monitors = measurement.stations
+    # The percentile sketches' buffer, appended to in line (SketchBank's contract).
+    sketches = measurement.sketches
+    sketch_values = sketches.values
+    put_value, put_sketch, flush = sketch_values.append, sketches.ids.append, sketches.flush
+    per_station = measurement.layout.per_station  # W, Wq (and blocked) per station
+    sketch_blocked = per_station == 3
     transitions = measurement.transitions
     recent_waits = measurement.recent_waits
     log = measurement.log
@@ -165,6 +171,16 @@ def build_walk(
             left = env.now
             release(station)
             monitor.depart(left, started - arrived, left - arrived, left - ended)
+            first = station * per_station  # the station's percentile sketches
+            put_value(left - arrived)
+            put_sketch(first)
+            put_value(started - arrived)
+            put_sketch(first + 1)
+            if sketch_blocked:
+                put_value(left - ended)
+                put_sketch(first + 2)
+            if len(sketch_values) >= sketches.limit:
+                flush()
             if recent_waits is not None:
                 recent_waits[station].append((started - arrived, left - arrived))
             if blocking_at[station]:

@@ -1,0 +1,512 @@
+"""Quantile sketches: log-bucketed histograms with a guaranteed relative accuracy (layer 3).
+
+Percentiles of waits and sojourns are streamed into histograms whose buckets
+grow geometrically, in the manner of DDSketch (Masson, Rim & Lee, "DDSketch: a
+fast and fully-mergeable quantile sketch with relative-error guarantees", PVLDB
+12(12), 2019) with the bit-level index of its "linearly interpolated" mapping
+(also HdrHistogram's): a value's bucket is read off its IEEE-754 bits, the
+exponent and the first :data:`SUB_BUCKET_BITS` bits of the mantissa, so every
+octave ``[2^e, 2^(e+1))`` is cut into 128 buckets of equal width. The index is
+exact integer arithmetic on the bits, so numpy, pure Python and numba compute
+the same bucket for the same double (no logarithm, no libm).
+
+**The guarantee.** For ``n`` values and a level ``p`` in (0, 1), let
+``r = ⌈p·n⌉`` (computed exactly, with ``p`` read as its shortest decimal, so
+0.07 is 7/100) and ``x_(r)`` the ``r``-th smallest value (the ``inverted_cdf``
+quantile of numpy, Hyndman & Fan's type 1). :meth:`Histogram.quantile` returns
+``q̂ = 0`` exactly when ``x_(r) = 0`` (zeros have a bucket of their own) and
+otherwise
+
+    ``|q̂ − x_(r)| ≤ α · x_(r)``,  ``α = 1/257 ≈ 0.389 %`` (below 0.5 %),
+
+for every ``x_(r) ≥ 2^−1022`` (a normal double; below that, in the subnormal
+range, the buckets are not relatively narrow). The bucket holding ``x_(r)`` is
+found exactly from the counts, and the value reported is the bucket's point
+``2·lo·hi/(lo + hi)``, whose relative distance to any point of ``[lo, hi)`` is
+at most ``(hi − lo)/(hi + lo) ≤ (1/128)/(2 + 1/128) = 1/257``.
+
+**Memory.** A histogram keeps one count per non-empty bucket: at most 128 per
+octave spanned by its values (about 2,000 for values over 15 decades), however
+many values it holds. Histograms merge by adding counts, exactly, so the
+histogram of a union (replications pooled, chunks of a run joined) is the
+histogram of the merged values, and its quantiles carry the same guarantee.
+
+:class:`SketchBank` streams the values of many histograms at once (one per
+station and metric) into *chunks*, cut at chosen points of a run, so that any
+window between two cuts (the part after a warm-up chosen after the run, a
+batch of batch means) is measured exactly: :class:`ChunkedSketches`.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "BUCKET_BITS",
+    "RELATIVE_ACCURACY",
+    "SUB_BUCKET_BITS",
+    "ChunkedSketches",
+    "Histogram",
+    "SketchBank",
+    "bucket_bounds",
+    "bucket_of",
+    "bucket_value",
+    "combine_counts",
+    "quantile_rank",
+    "quantile_ranks",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Mantissa bits in a bucket index: 2**7 = 128 buckets per octave.
+SUB_BUCKET_BITS = 7
+_SHIFT = 52 - SUB_BUCKET_BITS
+#: Bits of a bucket index (bucket 0 is exact zero; positive doubles use 1 .. 2**18).
+BUCKET_BITS = 19
+#: The relative accuracy of every reported quantile (see the module docstring).
+RELATIVE_ACCURACY = 1.0 / (2 ** (SUB_BUCKET_BITS + 1) + 1)
+_LARGEST = float(np.finfo(np.float64).max)
+#: Values buffered by a :class:`SketchBank` before they are put into buckets, at least.
+FLUSH_AT_LEAST = 8192
+
+
+def bucket_of(values: npt.ArrayLike) -> IntArray:
+    """The bucket of each value ``>= 0``: 0 for exact zero, else ``1 + (bits >> 45)``.
+
+    ``bits`` is the value's IEEE-754 binary64 pattern read as an integer, which
+    orders positive doubles as their values, so the buckets do too.
+
+    Raises
+    ------
+    ValueError
+        For a negative, infinite or NaN value.
+
+    Examples
+    --------
+    >>> bucket_of([0.0, 1.0, 1.004, 1.01, 2.0]).tolist()
+    [0, 130945, 130945, 130946, 131073]
+    """
+    data = np.ascontiguousarray(values, dtype=np.float64)
+    if data.size and not (np.all(data >= 0.0) and np.all(np.isfinite(data))):
+        raise ValueError("sketched values must be finite and >= 0")
+    bits = data.view(np.int64)
+    return np.where(data > 0.0, (bits >> _SHIFT) + 1, 0).astype(np.int64)
+
+
+def bucket_bounds(buckets: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """The half-open range ``[lo, hi)`` of each bucket (``[0, 0]`` for bucket 0)."""
+    index = np.asarray(buckets, dtype=np.int64)
+    positive = np.maximum(index - 1, 0)
+    low = (positive << _SHIFT).view(np.float64)
+    high = ((positive + 1) << _SHIFT).view(np.float64)
+    high = np.minimum(high, _LARGEST)  # the top bucket would end at +inf
+    zero = index == 0
+    return np.where(zero, 0.0, low), np.where(zero, 0.0, high)
+
+
+def bucket_value(buckets: npt.ArrayLike) -> FloatArray:
+    """The value reported for each bucket: ``2·lo·hi/(lo + hi)``, 0 for bucket 0."""
+    low, high = bucket_bounds(buckets)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = low * (2.0 / (1.0 + low / high))  # 2·lo·hi/(lo + hi) without overflow
+    return np.where(high > 0, value, 0.0)
+
+
+def quantile_rank(level: float, count: int) -> int:
+    """``⌈p·n⌉`` computed exactly, ``p`` read as its shortest decimal (1 <= rank <= n).
+
+    Examples
+    --------
+    >>> quantile_rank(0.07, 100), quantile_rank(0.5, 3), quantile_rank(0.999, 10)
+    (7, 2, 10)
+    """
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"a quantile level must be in (0, 1), got {level!r}")
+    if count < 1:
+        raise ValueError(f"need at least one value, got {count}")
+    return max(1, math.ceil(Fraction(repr(float(level))) * count))
+
+
+def quantile_ranks(level: float, counts: IntArray) -> IntArray:
+    """:func:`quantile_rank` for many counts at once (0 where a count is 0), exactly."""
+    ratio = Fraction(repr(float(level)))
+    if not 0 < ratio < 1:
+        raise ValueError(f"a quantile level must be in (0, 1), got {level!r}")
+    numerator, denominator = ratio.numerator, ratio.denominator
+    largest = int(counts.max()) if counts.size else 0
+    if numerator * largest < 2**62:  # ⌈a·n/b⌉ = −((−a·n) // b) in int64 without overflow
+        return np.asarray(-((-numerator * counts) // denominator), dtype=np.int64)
+    return np.array(
+        [-((-numerator * int(n)) // denominator) for n in counts.tolist()], dtype=np.int64
+    )
+
+
+def combine_counts(
+    keys: Sequence[IntArray], counts: Sequence[IntArray]
+) -> tuple[IntArray, IntArray]:
+    """Sparse counts added up (keys in any order, repeated or not): sorted unique keys, sums."""
+    return _combine(keys, counts, presorted=False)
+
+
+def _combine(
+    keys: Sequence[IntArray], counts: Sequence[IntArray], presorted: bool = True
+) -> tuple[IntArray, IntArray]:
+    """Sparse counts added up: sorted unique keys and the sum of their counts.
+
+    With ``presorted`` each part's keys are sorted and unique already, so a lone
+    part is returned as it is.
+    """
+    joined = [k for k in keys if k.size]
+    if not joined:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(joined) == 1 and presorted:
+        return joined[0], next(c for k, c in zip(keys, counts, strict=True) if k.size)
+    key = np.concatenate(joined)
+    count = np.concatenate([c for k, c in zip(keys, counts, strict=True) if k.size])
+    order = np.argsort(key, kind="stable")
+    key, count = key[order], count[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    return key[starts], np.add.reduceat(count, starts)
+
+
+def _segment_quantiles(
+    keys: IntArray, counts: IntArray, size: int, levels: Sequence[float]
+) -> FloatArray:
+    """Quantiles of each sketch's segment of the sorted combined ``keys``: (size, levels)."""
+    sketch = keys >> BUCKET_BITS
+    bounds = np.searchsorted(sketch, np.arange(size + 1), side="left")
+    cumulative = np.concatenate(([0], np.cumsum(counts)))
+    before = cumulative[bounds[:-1]]
+    totals = cumulative[bounds[1:]] - before
+    out = np.full((size, len(levels)), np.nan)
+    present = totals > 0
+    mask = (1 << BUCKET_BITS) - 1
+    for column, level in enumerate(levels):
+        ranks = quantile_ranks(level, totals[present])
+        # the first key whose cumulative count reaches the rank (cumulative[i + 1] >= target)
+        where = np.searchsorted(cumulative[1:], before[present] + ranks, side="left")
+        out[present, column] = bucket_value(keys[where] & mask)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Histogram:
+    """Counts of values per bucket (see the module docstring for the buckets and the guarantee).
+
+    ``buckets`` are sorted and unique, ``counts`` positive and of the same length.
+
+    Examples
+    --------
+    >>> h = Histogram.of([0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 100.0])
+    >>> h.total, h.zeros
+    (7, 2)
+    >>> h.quantile(0.25)                       # x_(2) = 0
+    0.0
+    >>> abs(h.quantile(0.5) - 2.0) <= RELATIVE_ACCURACY * 2.0   # x_(4) = 2
+    True
+    """
+
+    buckets: IntArray
+    counts: IntArray
+
+    @classmethod
+    def of(cls, values: npt.ArrayLike) -> Histogram:
+        """The histogram of ``values`` (each finite and >= 0)."""
+        index = bucket_of(values)
+        if not index.size:
+            return cls.empty()
+        buckets, counts = np.unique(index, return_counts=True)
+        return cls(buckets.astype(np.int64), counts.astype(np.int64))
+
+    @classmethod
+    def empty(cls) -> Histogram:
+        """A histogram of no values."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    @classmethod
+    def merged(cls, histograms: Iterable[Histogram]) -> Histogram:
+        """The histogram of all the values of ``histograms`` together (exact)."""
+        parts = list(histograms)
+        buckets, counts = _combine([h.buckets for h in parts], [h.counts for h in parts])
+        return cls(buckets, counts)
+
+    def __add__(self, other: Histogram) -> Histogram:
+        return Histogram.merged((self, other))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Histogram):
+            return NotImplemented
+        return np.array_equal(self.buckets, other.buckets) and np.array_equal(
+            self.counts, other.counts
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays inside
+
+    @property
+    def total(self) -> int:
+        """How many values."""
+        return int(self.counts.sum())
+
+    @property
+    def zeros(self) -> int:
+        """How many values were exactly 0."""
+        return int(self.counts[0]) if self.buckets.size and self.buckets[0] == 0 else 0
+
+    def quantile(self, level: float) -> float:
+        """The ``level`` quantile within the stated relative accuracy; NaN when empty."""
+        total = self.total
+        if total == 0:
+            return math.nan
+        rank = quantile_rank(level, total)
+        position = int(np.searchsorted(np.cumsum(self.counts), rank, side="left"))
+        return float(bucket_value(self.buckets[position : position + 1])[0])
+
+    def quantiles(self, levels: Sequence[float]) -> tuple[float, ...]:
+        """:meth:`quantile` at each of ``levels``."""
+        return tuple(self.quantile(level) for level in levels)
+
+    def mean_bounds(self) -> tuple[float, float]:
+        """Bounds on the mean of the values from their buckets (NaN when empty)."""
+        total = self.total
+        if total == 0:
+            return math.nan, math.nan
+        low, high = bucket_bounds(self.buckets)
+        return float(low @ self.counts) / total, float(high @ self.counts) / total
+
+    def ccdf(self) -> tuple[FloatArray, FloatArray]:
+        """``(x, P(X > x))`` at the upper edge of every non-empty bucket (for plots).
+
+        At a bucket's upper edge the share of values above it is exact (no value
+        of that bucket or below exceeds it).
+        """
+        total = self.total
+        if total == 0:
+            return np.zeros(0), np.zeros(0)
+        _, high = bucket_bounds(self.buckets)
+        above = (total - np.cumsum(self.counts)) / total
+        return high, above
+
+    def to_dict(self) -> dict[str, list[int]]:
+        """JSON-ready: the bucket indices and their counts."""
+        return {"buckets": self.buckets.tolist(), "counts": self.counts.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Histogram:
+        """The histogram written by :meth:`to_dict`.
+
+        Raises
+        ------
+        ValueError
+            Unless the buckets are sorted, unique, within range and the counts positive.
+        """
+        buckets = np.asarray(data.get("buckets", []), dtype=np.int64)
+        counts = np.asarray(data.get("counts", []), dtype=np.int64)
+        if (
+            buckets.ndim != 1
+            or buckets.shape != counts.shape
+            or np.any(np.diff(buckets) <= 0)
+            or np.any(counts <= 0)
+            or np.any(buckets < 0)
+            or np.any(buckets >= 1 << BUCKET_BITS)
+        ):
+            raise ValueError("a histogram needs sorted unique buckets and positive counts")
+        return cls(buckets, counts)
+
+
+#: The label of the chunk boundary at the end of a fixed warm-up (grid points are >= 0).
+WARMUP_LABEL = -1
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkedSketches:
+    """The histograms of ``size`` sketches, kept per chunk of a run.
+
+    Chunk ``c`` holds the values recorded between boundary ``c − 1`` (the start of
+    the run for ``c = 0``) and boundary ``c``, labelled ``labels[c]``: a grid point
+    of the run's sample path (>= 1), or :data:`WARMUP_LABEL` for the end of a fixed
+    warm-up. Every chunk's counts are one sparse array of keys
+    ``sketch << BUCKET_BITS | bucket``, sorted.
+    """
+
+    size: int
+    labels: tuple[int, ...]
+    keys: tuple[IntArray, ...]
+    counts: tuple[IntArray, ...]
+
+    def position(self, label: int) -> int:
+        """The boundary with this label: 0 is the run's start, ``c + 1`` the end of chunk ``c``.
+
+        Raises
+        ------
+        ValueError
+            When no chunk ends at ``label``.
+        """
+        if label == 0:
+            return 0
+        try:
+            return self.labels.index(label) + 1
+        except ValueError:
+            raise ValueError(
+                f"the sketches were cut at {list(self.labels)}, not at {label}"
+            ) from None
+
+    def window(self, start: int, end: int) -> list[Histogram]:
+        """Every sketch's histogram over the chunks between boundary positions ``start < end``."""
+        keys, counts = _combine(self.keys[start:end], self.counts[start:end])
+        sketch = keys >> BUCKET_BITS
+        bounds = np.searchsorted(sketch, np.arange(self.size + 1), side="left")
+        mask = (1 << BUCKET_BITS) - 1
+        return [
+            Histogram(keys[a:b] & mask, counts[a:b])
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        ]
+
+    def window_quantiles(self, start: int, end: int, levels: Sequence[float]) -> FloatArray:
+        """Every sketch's quantiles over the chunks ``[start, end)``: shape (size, levels).
+
+        The same values as :meth:`Histogram.quantile` of :meth:`window`'s
+        histograms (NaN for an empty one), computed for all sketches at once.
+        """
+        keys, counts = _combine(self.keys[start:end], self.counts[start:end])
+        return _segment_quantiles(keys, counts, self.size, levels)
+
+    def suffix_quantiles(
+        self, starts: Sequence[int], end: int, levels: Sequence[float]
+    ) -> dict[int, FloatArray]:
+        """:meth:`window_quantiles` of ``[start, end)`` for each position in ``starts``.
+
+        Computed from the end backwards, one chunk merged per step.
+        """
+        wanted = set(starts)
+        out: dict[int, FloatArray] = {}
+        keys, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        for position in range(end - 1, min(wanted, default=end) - 1, -1):
+            keys, counts = _combine((self.keys[position], keys), (self.counts[position], counts))
+            if position in wanted:
+                out[position] = _segment_quantiles(keys, counts, self.size, levels)
+        return out
+
+    def pooled_with(self, other: ChunkedSketches) -> ChunkedSketches:
+        """Chunk by chunk, the values of both (same sketches and cuts), exactly."""
+        if (self.size, self.labels) != (other.size, other.labels):
+            raise ValueError("only sketches cut at the same points can be pooled")
+        merged = [
+            _combine((a, b), (ca, cb))
+            for a, b, ca, cb in zip(self.keys, other.keys, self.counts, other.counts, strict=True)
+        ]
+        return ChunkedSketches(
+            self.size,
+            self.labels,
+            tuple(k for k, _ in merged),
+            tuple(c for _, c in merged),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChunkedSketches):
+            return NotImplemented
+        return (
+            (self.size, self.labels) == (other.size, other.labels)
+            and all(np.array_equal(a, b) for a, b in zip(self.keys, other.keys, strict=True))
+            and all(np.array_equal(a, b) for a, b in zip(self.counts, other.counts, strict=True))
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class SketchBank:
+    """Streams the values of ``size`` sketches into chunks (bounded memory).
+
+    :meth:`add` buffers ``(sketch, value)``; the buffer is put into buckets when
+    it holds ``limit`` values: :data:`FLUSH_AT_LEAST`, or as many as the current
+    chunk has keys if that is more (so the work per value stays logarithmic
+    however large the chunk), and at every :meth:`cut`. Memory: the buffer, and
+    one count per non-empty (sketch, bucket) of each chunk.
+
+    An engine's innermost loop may append to the buffers ``values`` and ``ids``
+    itself (they are emptied in place, never replaced) and call :meth:`flush`
+    once ``len(values) >= limit``, which is what :meth:`add` does.
+
+    Examples
+    --------
+    >>> bank = SketchBank(2)
+    >>> for value in (0.0, 1.0, 3.0):
+    ...     bank.add(0, value)
+    >>> bank.add(1, 2.0)
+    >>> bank.cut(5)
+    >>> bank.add(0, 4.0)
+    >>> chunks = bank.finish(500)
+    >>> [h.total for h in chunks.window(0, 2)], [h.total for h in chunks.window(1, 2)]
+    ([4, 1], [1, 0])
+    """
+
+    __slots__ = (
+        "_counts",
+        "_keys",
+        "_labels",
+        "chunk_counts",
+        "chunk_keys",
+        "ids",
+        "limit",
+        "size",
+        "values",
+    )
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values = array("d")
+        self.ids = array("q")
+        self._keys: IntArray = np.zeros(0, np.int64)
+        self._counts: IntArray = np.zeros(0, np.int64)
+        self.limit = FLUSH_AT_LEAST
+        self._labels: list[int] = []
+        self.chunk_keys: list[IntArray] = []
+        self.chunk_counts: list[IntArray] = []
+
+    def add(self, sketch: int, value: float) -> None:
+        """Record ``value`` (finite, >= 0) in sketch number ``sketch``."""
+        self.values.append(value)
+        self.ids.append(sketch)
+        if len(self.values) >= self.limit:
+            self.flush()
+
+    def flush(self) -> None:
+        """Put the buffered values into the current chunk's buckets."""
+        if not self.values:
+            return
+        # Copies, not views: a view would export the buffers, which then could not be
+        # emptied while anything (a profiler holding a frame) still referred to it.
+        values = np.array(self.values, dtype=np.float64)
+        ids = np.array(self.ids, dtype=np.int64)
+        del self.values[:], self.ids[:]  # emptied in place: engines hold their append methods
+        keys = (ids << BUCKET_BITS) | bucket_of(values)
+        unique, counts = np.unique(keys, return_counts=True)
+        self._keys, self._counts = _combine(
+            (self._keys, unique.astype(np.int64)), (self._counts, counts.astype(np.int64))
+        )
+        self.limit = max(FLUSH_AT_LEAST, int(self._keys.size))
+
+    def cut(self, label: int) -> None:
+        """End the current chunk here; ``label`` names the point (a grid index, or -1)."""
+        self.flush()
+        self._labels.append(label)
+        self.chunk_keys.append(self._keys)
+        self.chunk_counts.append(self._counts)
+        self._keys = np.zeros(0, np.int64)
+        self._counts = np.zeros(0, np.int64)
+        self.limit = FLUSH_AT_LEAST
+
+    def finish(self, label: int) -> ChunkedSketches:
+        """Cut the last chunk at ``label`` and return every chunk."""
+        self.cut(label)
+        return ChunkedSketches(
+            self.size, tuple(self._labels), tuple(self.chunk_keys), tuple(self.chunk_counts)
+        )

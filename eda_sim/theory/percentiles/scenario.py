@@ -1,0 +1,253 @@
+"""Exact percentiles for a whole scenario: per station, per class and for the system (layer 3).
+
+:func:`latency_theory` gathers each station's facts (:class:`~.stations.StationFacts`)
+from the scenario and its traffic (offered rates per class, carried downstream
+after losses: :attr:`eda_sim.scenario.Scenario.traffic`), finds the exact laws
+(:func:`~.stations.station_laws`, :func:`~.stations.route_law`) and keeps
+them with the reason wherever there is none. The system's end-to-end time is
+the mixture of the classes' by their arrival rates (when every class has one
+and no event is lost).
+
+Poisson input and product form are decided from the structure of the model,
+conservatively: a station has Poisson input when every class that enters it
+arrives as a Poisson stream and no event reaches it from another station; the
+network is in product form when every class is Poisson, every station's service
+is exponential with one rate for every class, and nothing breaks product form
+(capacities, priorities, fan-out, blocking, replayed traces). The theory's own
+structural analysis (Burke's and Kelly's theorems) decides more stations; when
+it lands as a shared helper, this module takes its answer instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eda_sim.scenario import Scenario
+from eda_sim.theory.percentiles.laws import TimeLaw, mixture
+from eda_sim.theory.percentiles.stations import (
+    StationFacts,
+    StationLaws,
+    exponential_rate,
+    route_law,
+    station_laws,
+)
+
+__all__ = ["LatencyTheory", "latency_theory"]
+
+#: ``(scope, name, base metric)``, as the engines' sketches are keyed.
+Key = tuple[str, str, str]
+_BASES = {"W": "visit", "Wq": "wait"}
+
+
+@dataclass(frozen=True)
+class LatencyTheory:
+    """The exact laws theory knows for a scenario's times, and why the others are missing."""
+
+    laws: dict[Key, TimeLaw] = field(default_factory=dict)
+    reasons: dict[tuple[str, str], str] = field(default_factory=dict)
+    _known: dict[tuple[Key, float], tuple[float, str, bool]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def quantile(self, scope: str, name: str, base: str, level: float) -> tuple[float, str, bool]:
+        """``(value, method, exact)`` of a percentile; NaN and the reason when unknown."""
+        key = (scope, name, base)
+        if (key, level) in self._known:
+            return self._known[key, level]
+        law = self.laws.get(key)
+        if law is None:
+            return math.nan, f"unavailable: {self.reasons.get((scope, name), 'no formula')}", False
+        found = law.quantile(level)
+        answer = (
+            (found.value, law.method, True)
+            if found.exact
+            else (math.nan, f"unavailable: {law.method}: its error bound exceeds 1e-7", False)
+        )
+        self._known[key, level] = answer
+        return answer
+
+    def to_dict(self, levels: tuple[float, ...]) -> dict[str, Any]:
+        """The JSON ``theory.percentiles`` section: per scope and name, each percentile or why not.
+
+        ``{"stations": {NAME: {"W_p99": {"value", "method", "exact"}, ...} or
+        {"reason": str}}, "classes": {...}, "system": {...}}``.
+        """
+        from eda_sim.metrics import level_suffix
+
+        out: dict[str, Any] = {"stations": {}, "classes": {}, "system": {}}
+        names = {key[:2] for key in self.laws} | set(self.reasons)
+        for scope, name in sorted(names):
+            entry: dict[str, Any] = {}
+            for base in ("W", "Wq"):
+                if (scope, name, base) not in self.laws:
+                    continue
+                for level in levels:
+                    value, method, exact = self.quantile(scope, name, base, level)
+                    entry[f"{base}_p{level_suffix(level)}"] = {
+                        "value": value if math.isfinite(value) else None,
+                        "method": method,
+                        "exact": exact,
+                    }
+            if not entry:
+                entry = {"reason": self.reasons.get((scope, name), "")}
+            target = {"station": "stations", "class": "classes"}.get(scope, "system")
+            if scope == "system":
+                out["system"] = entry
+            else:
+                out[target][name] = entry
+        return out
+
+    def ccdf_curve(self, key: Key, upper: float, points: int = 160) -> dict[str, Any] | None:
+        """``{"t", "ccdf", "method"}`` of an exact law on ``[0, upper]`` (None without one)."""
+        law = self.laws.get(key)
+        if law is None or not upper > 0:
+            return None
+        grid = np.linspace(0.0, upper, points)
+        return {
+            "t": [float(f"{t:.6g}") for t in grid],
+            "ccdf": [float(f"{law.ccdf(float(t)):.6g}") for t in grid],
+            "method": law.method,
+        }
+
+
+def _links(scenario: Scenario) -> np.ndarray:
+    """``(from, to)`` pairs between different stations that some class's events (or copies) take."""
+    pairs = []
+    for c in scenario.classes:
+        rows = c.routing.copies
+        keep = (rows.values > 0) & (rows.row_of_entry != rows.columns)
+        pairs.append(np.column_stack([rows.row_of_entry[keep], rows.columns[keep]]))
+    joined = np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
+    return np.unique(joined, axis=0) if len(joined) else joined.astype(np.int64)
+
+
+def _structure(scenario: Scenario) -> tuple[np.ndarray, bool]:
+    """Per station, Poisson input; and whether the whole network is in product form."""
+    n = len(scenario.stations)
+    inflow = np.zeros(n, dtype=bool)
+    for c in scenario.classes:
+        rows = c.routing.copies
+        inflow[rows.columns[rows.values > 0]] = True
+    poisson = np.ones(n, dtype=bool)
+    for c in scenario.classes:
+        if c.arrivals.kind != "poisson":
+            poisson &= ~(np.asarray(c.routing.entry) > 0)
+    markovian = all(c.arrivals.kind == "poisson" for c in scenario.classes) and all(
+        len({exponential_rate(c.service[j]) for c in scenario.classes} - {None}) == 1
+        and all(exponential_rate(c.service[j]) is not None for c in scenario.classes)
+        for j in range(n)
+    )
+    product_form = (
+        markovian
+        and not scenario.features & {"fanout", "blocking", "priorities", "trace"}
+        and all(s.capacity is None for s in scenario.stations)
+    )
+    return poisson & ~inflow, product_form
+
+
+def _facts(scenario: Scenario) -> list[StationFacts]:
+    poisson, product_form = _structure(scenario)
+    offered = np.asarray(scenario.arrival_rates())  # (K, N), losses carried downstream
+    blocking = np.array([s.on_full == "block" for s in scenario.stations])
+    senders = np.zeros(len(blocking), dtype=bool)
+    for c in scenario.classes:
+        rows = c.routing.transitions
+        to_blocking = (rows.values > 0) & blocking[rows.columns]
+        senders[rows.row_of_entry[to_blocking]] = True
+    facts = []
+    for j, station in enumerate(scenario.stations):
+        reach = [k for k in range(len(scenario.classes)) if offered[k, j] > 0]
+        facts.append(
+            StationFacts(
+                name=station.name,
+                servers=station.servers,
+                capacity=station.capacity,
+                laws=tuple(scenario.classes[k].service[j] for k in reach),
+                rates=tuple(float(offered[k, j]) for k in reach),
+                poisson_input=bool(poisson[j]),
+                product_form=product_form,
+                priorities=len({scenario.classes[k].priority for k in reach}) > 1,
+                blocking=bool(blocking[j] or senders[j]),
+            )
+        )
+    return facts
+
+
+def _feeders(scenario: Scenario) -> list[int]:
+    """Per station, how many other stations send it events (of any class)."""
+    links = _links(scenario)
+    counts = np.bincount(links[:, 1], minlength=len(scenario.stations)) if len(links) else None
+    return [0] * len(scenario.stations) if counts is None else [int(c) for c in counts]
+
+
+def latency_theory(scenario: Scenario) -> LatencyTheory:
+    """The exact laws of every station's W and Wq, each class's and the system's end-to-end W.
+
+    Never raises for a valid scenario: a formula that refuses its input leaves the
+    laws out, with the reason.
+    """
+    try:
+        return _latency_theory(scenario)
+    except (ValueError, ArithmeticError) as error:
+        return LatencyTheory(reasons={("system", "system"): f"no formula applies: {error}"})
+
+
+def _latency_theory(scenario: Scenario) -> LatencyTheory:
+    theory = LatencyTheory()
+    if scenario.has_trace:
+        reason = "trace arrivals: a replayed trace is not a stochastic model"
+        for station in scenario.stations:
+            theory.reasons[("station", station.name)] = reason
+        theory.reasons[("system", "system")] = reason
+        return theory
+    facts = _facts(scenario)
+    laws: list[StationLaws] = [station_laws(f) for f in facts]
+    for known, found in zip(facts, laws, strict=True):
+        if found.visit is None or found.wait is None:
+            theory.reasons[("station", known.name)] = found.reason
+            continue
+        theory.laws[("station", known.name, "W")] = found.visit
+        theory.laws[("station", known.name, "Wq")] = found.wait
+    feeders = _feeders(scenario)
+    classes: list[tuple[TimeLaw, float]] = []
+    why_not = ""
+    for c in scenario.classes:
+        if any(c.routing.fanout):
+            found_law: TimeLaw | str = (
+                "fan-out: an event ends with its last copy, a maximum over parallel branches"
+            )
+        elif any(
+            station.capacity is not None and visits > 0
+            for station, visits in zip(scenario.stations, c.routing.visit_ratios, strict=True)
+        ):
+            found_law = "a capacity: lost events leave the routes; no end-to-end law here"
+        else:
+            found_law = route_law(
+                np.asarray(c.routing.entry),
+                c.routing.transitions,
+                np.asarray(c.routing.exit_probabilities),
+                laws,
+                facts,
+                feeders,
+            )
+        if isinstance(found_law, str):
+            why_not = why_not or f"{c.name}: {found_law}"
+            if not scenario.single_class:
+                theory.reasons[("class", c.name)] = found_law
+            continue
+        classes.append((found_law, c.arrivals.rate))
+        if not scenario.single_class:
+            theory.laws[("class", c.name, "W")] = found_law
+    if len(classes) == len(scenario.classes):
+        theory.laws[("system", "system", "W")] = mixture(
+            [law for law, _ in classes],
+            [rate for _, rate in classes],
+            classes[0][0].method if len(classes) == 1 else "the classes' laws mixed by rate",
+        )
+    else:
+        theory.reasons[("system", "system")] = why_not
+    return theory

@@ -8,6 +8,7 @@ out here, numerical convolution), and in a validation test against simulation
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from eda_sim.theory.percentiles import mg1_wait
 from eda_sim.theory.percentiles.scenario import latency_theory
 
 EXP = {"dist": "exponential"}
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def one_station(service: dict[str, Any], **station: Any) -> dict[str, Any]:
@@ -171,3 +173,20 @@ def test_simulated_percentiles_cover_the_exact_ones() -> None:
             misses.append(f"{check.label}: {exact:.5g} outside [{interval.low:.5g}, "
                           f"{interval.high:.5g}] ± {slack:.2g}")  # fmt: skip
     assert not misses, "\n".join(misses)
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml")))
+def test_every_exact_law_has_the_exact_mean_of_the_theory_beside_it(file: str) -> None:
+    """Consistency with the theory's means: ∫ P(W > t) dt is the station's exact W."""
+    from eda_sim.theory.scenario import solve
+
+    scenario = load_scenario(str(ROOT / "scenarios" / file))
+    laws = latency_theory(scenario)
+    means = solve(scenario)
+    for (scope, name, base), law in laws.laws.items():
+        if scope != "station":
+            continue
+        station = means.stations[name]
+        assert station is not None and station.exact, (file, name)
+        area, _ = quad(law.ccdf, law.lower, np.inf, limit=200)
+        assert law.lower + area == pytest.approx(getattr(station, base), rel=1e-6), (name, base)

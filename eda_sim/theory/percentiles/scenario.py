@@ -8,14 +8,10 @@ them with the reason wherever there is none. The system's end-to-end time is
 the mixture of the classes' by their arrival rates (when every class has one
 and no event is lost).
 
-Poisson input and product form are decided from the structure of the model,
-conservatively: a station has Poisson input when every class that enters it
-arrives as a Poisson stream and no event reaches it from another station; the
-network is in product form when every class is Poisson, every station's service
-is exponential with one rate for every class, and nothing breaks product form
-(capacities, priorities, fan-out, blocking, replayed traces). The theory's own
-structural analysis (Burke's and Kelly's theorems) decides more stations; when
-it lands as a shared helper, this module takes its answer instead.
+Poisson input and product form are decided by the theory's own structural
+analysis (:func:`eda_sim.theory.scenario.inputs.scenario_inputs`: product form,
+Kelly's and Burke's theorems), never from a moment, so a value here is exact
+under the same conditions as the theory's means beside it.
 """
 
 from __future__ import annotations
@@ -31,10 +27,10 @@ from eda_sim.theory.percentiles.laws import TimeLaw, mixture
 from eda_sim.theory.percentiles.stations import (
     StationFacts,
     StationLaws,
-    exponential_rate,
     route_law,
     station_laws,
 )
+from eda_sim.theory.scenario.inputs import scenario_inputs
 
 __all__ = ["LatencyTheory", "latency_theory"]
 
@@ -125,39 +121,10 @@ def _links(scenario: Scenario) -> np.ndarray:
     return np.unique(joined, axis=0) if len(joined) else joined.astype(np.int64)
 
 
-def _structure(scenario: Scenario) -> tuple[np.ndarray, bool]:
-    """Per station, Poisson input; and whether the whole network is in product form."""
-    n = len(scenario.stations)
-    inflow = np.zeros(n, dtype=bool)
-    for c in scenario.classes:
-        rows = c.routing.copies
-        inflow[rows.columns[rows.values > 0]] = True
-    poisson = np.ones(n, dtype=bool)
-    for c in scenario.classes:
-        if c.arrivals.kind != "poisson":
-            poisson &= ~(np.asarray(c.routing.entry) > 0)
-    markovian = all(c.arrivals.kind == "poisson" for c in scenario.classes) and all(
-        len({exponential_rate(c.service[j]) for c in scenario.classes} - {None}) == 1
-        and all(exponential_rate(c.service[j]) is not None for c in scenario.classes)
-        for j in range(n)
-    )
-    product_form = (
-        markovian
-        and not scenario.features & {"fanout", "blocking", "priorities", "trace"}
-        and all(s.capacity is None for s in scenario.stations)
-    )
-    return poisson & ~inflow, product_form
-
-
 def _facts(scenario: Scenario) -> list[StationFacts]:
-    poisson, product_form = _structure(scenario)
-    offered = np.asarray(scenario.arrival_rates())  # (K, N), losses carried downstream
-    blocking = np.array([s.on_full == "block" for s in scenario.stations])
-    senders = np.zeros(len(blocking), dtype=bool)
-    for c in scenario.classes:
-        rows = c.routing.transitions
-        to_blocking = (rows.values > 0) & blocking[rows.columns]
-        senders[rows.row_of_entry[to_blocking]] = True
+    """Each station's facts, from the theory's structural analysis of the scenario."""
+    inputs = scenario_inputs(scenario)
+    offered = np.asarray(inputs.traffic.offered)  # (K, N), losses carried downstream
     facts = []
     for j, station in enumerate(scenario.stations):
         reach = [k for k in range(len(scenario.classes)) if offered[k, j] > 0]
@@ -166,12 +133,12 @@ def _facts(scenario: Scenario) -> list[StationFacts]:
                 name=station.name,
                 servers=station.servers,
                 capacity=station.capacity,
-                laws=tuple(scenario.classes[k].service[j] for k in reach),
+                laws=tuple(inputs.laws[k][j] for k in reach),
                 rates=tuple(float(offered[k, j]) for k in reach),
-                poisson_input=bool(poisson[j]),
-                product_form=product_form,
+                poisson_input=bool(inputs.poisson_input[j]),
+                product_form=bool(inputs.product_form[j]),
                 priorities=len({scenario.classes[k].priority for k in reach}) > 1,
-                blocking=bool(blocking[j] or senders[j]),
+                blocking=bool(inputs.blocking[j] or inputs.senders[j]),
             )
         )
     return facts

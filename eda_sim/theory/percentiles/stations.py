@@ -40,6 +40,7 @@ import numpy as np
 
 from eda_sim import distributions as dists
 from eda_sim.routing import SparseRows
+from eda_sim.theory.families import exponential_rate
 from eda_sim.theory.percentiles.laws import (
     TimeLaw,
     hypoexponential,
@@ -85,20 +86,6 @@ class StationLaws:
     reason: str = ""
     exponential_rate: float | None = None
     """The common exponential service rate, when the station is M/M/c (for routes)."""
-
-
-def exponential_rate(law: dists.Distribution) -> float | None:
-    """The rate when ``law`` is exactly exponential, whatever family spells it."""
-    match law:
-        case dists.Exponential(rate=rate):
-            return float(rate)
-        case dists.Erlang(k=1, rate=rate):
-            return float(rate)
-        case dists.Gamma(shape=1.0, rate=rate):
-            return float(rate)
-        case dists.Hyperexponential(rates=rates) if len(set(rates)) == 1:
-            return float(rates[0])
-    return None
 
 
 def station_laws(facts: StationFacts) -> StationLaws:

@@ -44,11 +44,11 @@ REL = 1e-12
 Row = tuple[float, str, int, str | None]
 
 
-
 def means(record: Any) -> Any:
     """The record without its percentiles (``extra``): these tests check the means by hand;
     the percentiles' sketches are checked exactly in tests/test_latency.py."""
     return dataclasses.replace(record, extra={})
+
 
 def det(value: float) -> dict[str, Any]:
     return {"dist": "deterministic", "value": value}

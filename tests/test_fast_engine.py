@@ -718,9 +718,7 @@ def test_sketches_are_identical_when_cut_at_every_grid_point() -> None:
     scenario = SUPPORTED["feedback"]()
     for warmup in (None, 300.0):  # 300 is grid point 50 of 3000: two cuts at one instant
         slow = simulate_replication(scenario, horizon=3000.0, warmup=warmup, batch_means=True)
-        fast = simulate_replication_fast(
-            scenario, horizon=3000.0, warmup=warmup, batch_means=True
-        )
+        fast = simulate_replication_fast(scenario, horizon=3000.0, warmup=warmup, batch_means=True)
         assert_identical(slow, fast)
         assert slow.latency is not None and len(slow.latency.chunks.labels) > 499
 

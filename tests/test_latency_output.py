@@ -14,9 +14,11 @@ from rich.console import Console
 
 import eda_sim
 from eda_sim import plots
-from eda_sim.cli import tables
+from eda_sim.cli import latency_tables, tables
 from eda_sim.scenario import scenario_from_dict
 from eda_sim.stats.sketch import Histogram
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DOCUMENT: dict[str, Any] = {
     "stations": {
@@ -43,20 +45,43 @@ def result() -> eda_sim.RunResult:
     return eda_sim.run(scenario_from_dict(DOCUMENT))
 
 
-def rendered(renderable: Any) -> str:
-    console = Console(width=200, record=True)
+def rendered(renderable: Any, width: int = 200) -> str:
+    console = Console(width=width, record=True)
     console.print(renderable)
     return console.export_text()
 
 
 def test_the_terminal_shows_a_percentile_block_and_the_slos(result: eda_sim.RunResult) -> None:
-    block = rendered(tables.percentile_table(result, "s"))
+    block = rendered(latency_tables.percentile_table(result, "s"))
     for fragment in ("p50", "p99", "cart", "pay", "class buy", "system", "Wq (s)"):
         assert fragment in block, fragment
     main = rendered(tables.comparison_table(result, "s"))
     assert "W_p99" not in main  # the percentiles have their own block
-    verdicts = rendered(tables.slo_table(result))
+    verdicts = rendered(latency_tables.slo_table(result))
     assert "classes.buy.W_p99" in verdicts and "≤ 50" in verdicts and "met" in verdicts
+
+
+def test_the_percentile_block_fits_80_columns_without_cutting_a_figure() -> None:
+    """The shipped SLO scenario, five levels: every line within 80 columns, and every
+    interval and exact value printed whole (as at 200 columns)."""
+    scenario = eda_sim.load_scenario(ROOT / "scenarios" / "slo_checkout.yaml")
+    scenario = scenario.with_run(quantiles=[0.5, 0.9, 0.95, 0.99, 0.999])
+    outcome = eda_sim.run(scenario, replications=3, horizon=300, warmup=50, engine="simpy")
+    for table in (
+        latency_tables.percentile_table(outcome, "s"),
+        latency_tables.slo_table(outcome),
+    ):
+        narrow, wide = rendered(table, 80), rendered(table, 200)
+        assert max(len(line) for line in narrow.splitlines()) <= 80
+        cells = {
+            cell.strip()
+            for line in wide.splitlines()
+            for cell in line.split("│")
+            if "±" in cell or "✓" in cell
+        }
+        assert cells and all(cell in narrow for cell in cells)
+    block = rendered(latency_tables.percentile_table(outcome, "s"), 80)
+    assert "p99.9" in block and "[1] M/M/1" in block
 
 
 def test_the_ccdf_is_the_pooled_histograms(result: eda_sim.RunResult) -> None:

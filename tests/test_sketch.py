@@ -16,11 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eda_sim.stats.chunks import FLUSH_AT_LEAST, SketchBank
 from eda_sim.stats.sketch import (
-    FLUSH_AT_LEAST,
     RELATIVE_ACCURACY,
     Histogram,
-    SketchBank,
     bucket_bounds,
     bucket_of,
     bucket_value,

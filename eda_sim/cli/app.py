@@ -166,9 +166,7 @@ def parse_precision(text: str | None) -> tuple[float | str | None, list[Fault]]:
     try:
         return float(text), []
     except ValueError:
-        return None, [
-            Fault("--precision", f"must be a relative half-width or slo, got {text!r}")
-        ]
+        return None, [Fault("--precision", f"must be a relative half-width or slo, got {text!r}")]
 
 
 def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
@@ -352,7 +350,7 @@ def run_command(
 
     from rich.console import Console
 
-    from eda_sim.cli import tables
+    from eda_sim.cli import latency_tables, tables
     from eda_sim.experiment import run as run_experiment
     from eda_sim.results import atomic_write_text
 
@@ -397,8 +395,8 @@ def run_command(
         if result.classes:
             stdout.print(tables.classes_table(result, scenario.time_unit))
         for extra in (
-            tables.percentile_table(result, scenario.time_unit),
-            tables.slo_table(result),
+            latency_tables.percentile_table(result, scenario.time_unit),
+            latency_tables.slo_table(result),
             tables.article_table(result, scenario.time_unit),
             tables.checks_table(result),
         ):

@@ -29,11 +29,9 @@ __all__ = [
     "comparison_table",
     "format_estimate",
     "format_relative_error",
-    "percentile_table",
     "plural",
     "run_summary",
     "run_title",
-    "slo_table",
     "theory_table",
     "validate_table",
 ]
@@ -221,103 +219,6 @@ def _percentile(metric: str) -> bool:
         return metric_table.lookup(metric).family is not None
     except KeyError:
         return False
-
-
-def percentile_table(result: RunResult, time_unit: str) -> Table | None:
-    """The percentile block: per station W and Wq, per class and the system end-to-end W.
-
-    Each cell is the mean of the replications' quantiles ± the half-width of its
-    Student-t interval, beside the exact percentile where theory has one (✓/✗ as
-    in the main table); None when no percentile was measured.
-    """
-    from eda_sim.scenario.slo import quantile_name
-
-    levels = result.quantile_levels
-    if not levels or not any(_percentile(m) for m in result.system):
-        return None
-    names = [quantile_name(level) for level in levels]
-    table = Table(
-        title=Text(
-            "percentiles: each replication's quantile of its visits, mean ± "
-            f"{result.confidence:.0%} half-width over the "
-            + ("batches" if result.ci_method == "batch-means" else "replications")
-        ),
-        title_justify="left",
-        caption=Text(
-            "W: time per visit (system, classes: end to end, to the event's last copy), "
-            "Wq: wait before service; quantiles within 0.39% of the exact order statistics "
-            "(log-bucketed sketches); theory: the exact percentile where the model has one."
-        ),
-        caption_justify="left",
-    )
-    table.add_column("where", no_wrap=True)
-    table.add_column("time", no_wrap=True)
-    for name in names:
-        table.add_column(name, justify="right", no_wrap=True)
-        table.add_column("theory", justify="right", no_wrap=True)
-    table.add_column("method")
-
-    def add(scope: str, name: str, label: str, metrics: dict[str, Interval], base: str) -> None:
-        cells: list[str] = []
-        method_shown = ""
-        for level in levels:
-            metric = f"{base}_{quantile_name(level)}"
-            interval = metrics.get(metric)
-            if interval is None:
-                cells += ["", ""]
-                continue
-            theory, method, exact = result.theory_value(scope, name, metric)
-            mark = _mark(interval, theory, exact)
-            shown = "" if math.isnan(theory) else f"{theory:.4g}"
-            cells += [format_estimate(interval), f"{shown} {mark[:1]}".strip()]
-            method_shown = method_shown or (method + (" (exact)" if exact else ""))
-        table.add_row(Text(label), f"{base} ({time_unit})", *cells, Text(method_shown))
-
-    for station, metrics in result.stations.items():
-        bases = [b for b in ("W", "Wq", "blocked") if f"{b}_{quantile_name(levels[0])}" in metrics]
-        for index, base in enumerate(bases):
-            add("station", station, station if index == 0 else "", metrics, base)
-        table.add_section()
-    for name, metrics in result.classes.items():
-        add("class", name, f"class {name}", metrics, "W")
-    add("system", "system", "system", result.system, "W")
-    return table
-
-
-def slo_table(result: RunResult) -> Table | None:
-    """Each SLO: its limit, the simulated interval and the verdict (None without SLOs)."""
-    if not result.slo:
-        return None
-    table = Table(
-        title=Text(
-            f"service-level objectives (verdict at {result.confidence:.0%}: met = the whole "
-            "interval on the right side of the limit)"
-        ),
-        title_justify="left",
-    )
-    for column in ("target", "limit", "simulated", "verdict", "to decide"):
-        table.add_column(column, justify="right" if column != "target" else "left", no_wrap=True)
-    for verdict in result.slo:
-        slo = verdict.slo
-        decide = ""
-        if verdict.verdict == "undecided":
-            if result.ci_method == "batch-means":
-                decide = (
-                    f"~{verdict.growth:.3g}× the horizon"
-                    if math.isfinite(verdict.growth)
-                    else "mean on the limit"
-                )
-            else:
-                needed = verdict.replications_to_decide()
-                decide = f"~{needed} replications" if needed is not None else "mean on the limit"
-        table.add_row(
-            Text(slo.target),
-            f"{'≤' if slo.kind == 'max' else '≥'} {slo.limit:.4g}",
-            format_estimate(verdict.interval),
-            verdict.verdict.upper() if verdict.verdict == "violated" else verdict.verdict,
-            decide,
-        )
-    return table
 
 
 def classes_table(result: RunResult, time_unit: str) -> Table:

@@ -1,6 +1,6 @@
 """Percentiles of one replication: which sketches both engines keep, and their windows (layer 4).
 
-Every replication streams, into one :class:`~eda_sim.stats.sketch.SketchBank`,
+Every replication streams, into one :class:`~eda_sim.stats.chunks.SketchBank`,
 a quantile sketch (:mod:`eda_sim.stats.sketch`) of
 
 * per station, each visit's time ``W`` (arrival to departure) and wait ``Wq``
@@ -41,7 +41,8 @@ from eda_sim.scenario.slo import (
     latency_metrics,
     quantile_name,
 )
-from eda_sim.stats.sketch import WARMUP_LABEL, ChunkedSketches, Histogram
+from eda_sim.stats.chunks import WARMUP_LABEL, ChunkedSketches
+from eda_sim.stats.sketch import Histogram
 
 __all__ = ["LatencyLayout", "ReplicationLatency", "SketchKey"]
 

@@ -38,7 +38,7 @@ def sketch_cuts(batch_means: bool = False) -> tuple[int, ...]:
     intervals within the first half of the run (:func:`eda_sim.stats.mser`), so
     the chunks end there (50 cuts, whatever the horizon). Batch means may cut the
     part after any warm-up into batches at any grid point: every one is a cut.
-    A fixed warm-up adds its own cut (:data:`~eda_sim.stats.sketch.WARMUP_LABEL`).
+    A fixed warm-up adds its own cut (:data:`~eda_sim.stats.chunks.WARMUP_LABEL`).
     """
     if batch_means:
         return tuple(range(1, PATH_INTERVALS))

@@ -14,17 +14,25 @@ batches may be cut at any grid point.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from eda_sim.engine.latency import LatencyLayout, SketchKey
 from eda_sim.engine.records import ReplicationResult
+from eda_sim.results import PrecisionReport
 from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval
-from eda_sim.stats.sketch import WARMUP_LABEL, ChunkedSketches, Histogram
+from eda_sim.stats.chunks import WARMUP_LABEL, ChunkedSketches
+from eda_sim.stats.sketch import Histogram
 from eda_sim.stats.slo import SloVerdict, judge
 
-__all__ = ["LatencyPool", "measured_start", "slo_verdicts"]
+__all__ = [
+    "LatencyPool",
+    "batch_histograms",
+    "measured_start",
+    "slo_verdicts",
+    "until_decided",
+]
 
 
 class LatencyPool:
@@ -86,3 +94,29 @@ def slo_verdicts(
         interval = found if found is not None else Interval(math.nan, math.nan, math.nan, 0, 0.0)
         verdicts.append(judge(slo, interval))
     return tuple(verdicts)
+
+
+def until_decided(
+    verdicts: Sequence[SloVerdict], total: int, cap: int
+) -> tuple[PrecisionReport, int | None]:
+    """The report of a ``precision="slo"`` round, and the replications of the next (None: stop).
+
+    Replications are added until no SLO is undecided, the cap is reached, or no
+    number of replications would decide the undecided ones.
+    """
+    growth = {v.slo.target: v.growth for v in verdicts if v.verdict == "undecided"}
+    report = PrecisionReport("slo", not growth, cap, growth)
+    needed = [v.replications_to_decide() for v in verdicts if v.verdict == "undecided"]
+    finite = [n for n in needed if n is not None]
+    if not growth or total >= cap or not finite:
+        return report, None
+    return report, min(cap, max(total + 1, min(max(finite), 2 * total)))
+
+
+def batch_histograms(
+    batches: Sequence[ReplicationResult], longest: ReplicationResult
+) -> dict[SketchKey, Histogram]:
+    """The histograms of a batch-means run over its batches (its one replication's chunks)."""
+    if longest.latency is None or longest.path is None or not batches:
+        return {}
+    return longest.latency.histograms(longest.path.index_at_or_after(batches[0].warmup))

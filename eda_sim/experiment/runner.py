@@ -33,7 +33,6 @@ from itertools import islice
 from typing import Literal
 
 from eda_sim.engine.fast import simulate_replication_fast
-from eda_sim.engine.latency import SketchKey
 from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.engine.simpy import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
@@ -45,7 +44,13 @@ from eda_sim.experiment.engines import (
     prepare_engine,
 )
 from eda_sim.experiment.executors import open_executor
-from eda_sim.experiment.latency import LatencyPool, measured_start, slo_verdicts
+from eda_sim.experiment.latency import (
+    LatencyPool,
+    batch_histograms,
+    measured_start,
+    slo_verdicts,
+    until_decided,
+)
 from eda_sim.metrics import precision_metrics
 from eda_sim.results import (
     PrecisionReport,
@@ -56,8 +61,6 @@ from eda_sim.results import (
 )
 from eda_sim.scenario import Scenario
 from eda_sim.stats import lag1_autocorrelation
-from eda_sim.stats.sketch import Histogram
-from eda_sim.stats.slo import SloVerdict
 from eda_sim.theory.percentiles.scenario import latency_theory
 from eda_sim.theory.scenario import solve
 
@@ -218,32 +221,6 @@ def _autocorrelation_notes(batches: Sequence[ReplicationResult]) -> list[str]:
         + ", ".join(flagged)
         + ": the interval may be too narrow; use a longer horizon"
     ]
-
-
-def _until_decided(
-    verdicts: Sequence[SloVerdict], total: int, cap: int
-) -> tuple[PrecisionReport, int | None]:
-    """The report of a ``precision="slo"`` round, and the replications of the next (None: stop).
-
-    Replications are added until no SLO is undecided, the cap is reached, or no
-    number of replications would decide the undecided ones.
-    """
-    growth = {v.slo.target: v.growth for v in verdicts if v.verdict == "undecided"}
-    report = PrecisionReport("slo", not growth, cap, growth)
-    needed = [v.replications_to_decide() for v in verdicts if v.verdict == "undecided"]
-    finite = [n for n in needed if n is not None]
-    if not growth or total >= cap or not finite:
-        return report, None
-    return report, min(cap, max(total + 1, min(max(finite), 2 * total)))
-
-
-def _batch_histograms(
-    batches: Sequence[ReplicationResult], longest: ReplicationResult
-) -> dict[SketchKey, Histogram]:
-    """The histograms of a batch-means run over its batches (its one replication's chunks)."""
-    if longest.latency is None or longest.path is None or not batches:
-        return {}
-    return longest.latency.histograms(longest.path.index_at_or_after(batches[0].warmup))
 
 
 def run(
@@ -425,7 +402,7 @@ def run(
             if target is None or interrupted:
                 break
             if target == "slo":
-                report, wanted = _until_decided(verdicts, total, cap)
+                report, wanted = until_decided(verdicts, total, cap)
                 if wanted is None:
                     break
                 total = wanted
@@ -452,7 +429,7 @@ def run(
         )
     kept = [r if r.replication == 0 else r.without_path() for r in measured]
     if ci == "batch-means":
-        histograms = _batch_histograms(samples, measured[0])
+        histograms = batch_histograms(samples, measured[0])
     else:
         histograms = latency.histograms(measured_start(measured[0], warmup_method))
     return replace(

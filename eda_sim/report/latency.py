@@ -54,9 +54,7 @@ def _slo_table(document: Mapping[str, Any]) -> Html | None:
     )
 
 
-def _percentile_rows(
-    document: Mapping[str, Any], unit: str
-) -> tuple[list[str], list[list[Cell]]]:
+def _percentile_rows(document: Mapping[str, Any], unit: str) -> tuple[list[str], list[list[Cell]]]:
     levels = [float(level) for level in document.get("quantiles") or []]
     names = [f"p{metric_table.level_suffix(level)}" for level in levels]
     theory = ((document.get("theory") or {}).get("percentiles")) or {}
@@ -123,4 +121,3 @@ def latency_section(document: Mapping[str, Any], unit: str) -> Html | None:
                 )
             )
     return section("latency", "Tail latency and SLOs", *parts) if parts else None
-

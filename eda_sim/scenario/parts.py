@@ -149,6 +149,7 @@ _QUANTILES = schema.part_adapter(schema.RunSpec.model_fields["quantiles"].annota
 def _levels(levels: Sequence[float] | None) -> tuple[float, ...]:
     return DEFAULT_QUANTILES if levels is None else tuple(levels)
 
+
 _M = TypeVar("_M", bound=BaseModel)
 
 

@@ -192,9 +192,7 @@ def parse_target(
         return fault if fault is not None else ("station", name, metric)
     if scope_word == "classes":
         if classes is None:
-            return Fault(
-                where, "the scenario has one event class: name its figures system.METRIC"
-            )
+            return Fault(where, "the scenario has one event class: name its figures system.METRIC")
         found = _split(target, "classes", classes)
         if found is None:
             event_class = target.removeprefix("classes.").split(".", 1)[0]
@@ -240,9 +238,7 @@ def slo_faults(
         if spec is None:
             continue
         target, most, least = spec
-        parsed = parse_target(
-            target, stations, classes, levels, blocking, f"slo[{index}].target"
-        )
+        parsed = parse_target(target, stations, classes, levels, blocking, f"slo[{index}].target")
         if isinstance(parsed, Fault):
             faults.append(parsed)
             continue

@@ -31,16 +31,14 @@ many values it holds. Histograms merge by adding counts, exactly, so the
 histogram of a union (replications pooled, chunks of a run joined) is the
 histogram of the merged values, and its quantiles carry the same guarantee.
 
-:class:`SketchBank` streams the values of many histograms at once (one per
-station and metric) into *chunks*, cut at chosen points of a run, so that any
-window between two cuts (the part after a warm-up chosen after the run, a
-batch of batch means) is measured exactly: :class:`ChunkedSketches`.
+:mod:`eda_sim.stats.chunks` streams many histograms at once, kept per chunk of
+a run (:class:`~eda_sim.stats.chunks.SketchBank`,
+:class:`~eda_sim.stats.chunks.ChunkedSketches`).
 """
 
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -53,13 +51,12 @@ __all__ = [
     "BUCKET_BITS",
     "RELATIVE_ACCURACY",
     "SUB_BUCKET_BITS",
-    "ChunkedSketches",
     "Histogram",
-    "SketchBank",
     "bucket_bounds",
     "bucket_of",
     "bucket_value",
     "combine_counts",
+    "combine_sorted",
     "quantile_rank",
     "quantile_ranks",
 ]
@@ -75,8 +72,6 @@ BUCKET_BITS = 19
 #: The relative accuracy of every reported quantile (see the module docstring).
 RELATIVE_ACCURACY = 1.0 / (2 ** (SUB_BUCKET_BITS + 1) + 1)
 _LARGEST = float(np.finfo(np.float64).max)
-#: Values buffered by a :class:`SketchBank` before they are put into buckets, at least.
-FLUSH_AT_LEAST = 8192
 
 
 def bucket_of(values: npt.ArrayLike) -> IntArray:
@@ -154,10 +149,10 @@ def combine_counts(
     keys: Sequence[IntArray], counts: Sequence[IntArray]
 ) -> tuple[IntArray, IntArray]:
     """Sparse counts added up (keys in any order, repeated or not): sorted unique keys, sums."""
-    return _combine(keys, counts, presorted=False)
+    return combine_sorted(keys, counts, presorted=False)
 
 
-def _combine(
+def combine_sorted(
     keys: Sequence[IntArray], counts: Sequence[IntArray], presorted: bool = True
 ) -> tuple[IntArray, IntArray]:
     """Sparse counts added up: sorted unique keys and the sum of their counts.
@@ -176,26 +171,6 @@ def _combine(
     key, count = key[order], count[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     return key[starts], np.add.reduceat(count, starts)
-
-
-def _segment_quantiles(
-    keys: IntArray, counts: IntArray, size: int, levels: Sequence[float]
-) -> FloatArray:
-    """Quantiles of each sketch's segment of the sorted combined ``keys``: (size, levels)."""
-    sketch = keys >> BUCKET_BITS
-    bounds = np.searchsorted(sketch, np.arange(size + 1), side="left")
-    cumulative = np.concatenate(([0], np.cumsum(counts)))
-    before = cumulative[bounds[:-1]]
-    totals = cumulative[bounds[1:]] - before
-    out = np.full((size, len(levels)), np.nan)
-    present = totals > 0
-    mask = (1 << BUCKET_BITS) - 1
-    for column, level in enumerate(levels):
-        ranks = quantile_ranks(level, totals[present])
-        # the first key whose cumulative count reaches the rank (cumulative[i + 1] >= target)
-        where = np.searchsorted(cumulative[1:], before[present] + ranks, side="left")
-        out[present, column] = bucket_value(keys[where] & mask)
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -236,7 +211,7 @@ class Histogram:
     def merged(cls, histograms: Iterable[Histogram]) -> Histogram:
         """The histogram of all the values of ``histograms`` together (exact)."""
         parts = list(histograms)
-        buckets, counts = _combine([h.buckets for h in parts], [h.counts for h in parts])
+        buckets, counts = combine_sorted([h.buckets for h in parts], [h.counts for h in parts])
         return cls(buckets, counts)
 
     def __add__(self, other: Histogram) -> Histogram:
@@ -320,193 +295,3 @@ class Histogram:
         ):
             raise ValueError("a histogram needs sorted unique buckets and positive counts")
         return cls(buckets, counts)
-
-
-#: The label of the chunk boundary at the end of a fixed warm-up (grid points are >= 0).
-WARMUP_LABEL = -1
-
-
-@dataclass(frozen=True, eq=False)
-class ChunkedSketches:
-    """The histograms of ``size`` sketches, kept per chunk of a run.
-
-    Chunk ``c`` holds the values recorded between boundary ``c − 1`` (the start of
-    the run for ``c = 0``) and boundary ``c``, labelled ``labels[c]``: a grid point
-    of the run's sample path (>= 1), or :data:`WARMUP_LABEL` for the end of a fixed
-    warm-up. Every chunk's counts are one sparse array of keys
-    ``sketch << BUCKET_BITS | bucket``, sorted.
-    """
-
-    size: int
-    labels: tuple[int, ...]
-    keys: tuple[IntArray, ...]
-    counts: tuple[IntArray, ...]
-
-    def position(self, label: int) -> int:
-        """The boundary with this label: 0 is the run's start, ``c + 1`` the end of chunk ``c``.
-
-        Raises
-        ------
-        ValueError
-            When no chunk ends at ``label``.
-        """
-        if label == 0:
-            return 0
-        try:
-            return self.labels.index(label) + 1
-        except ValueError:
-            raise ValueError(
-                f"the sketches were cut at {list(self.labels)}, not at {label}"
-            ) from None
-
-    def window(self, start: int, end: int) -> list[Histogram]:
-        """Every sketch's histogram over the chunks between boundary positions ``start < end``."""
-        keys, counts = _combine(self.keys[start:end], self.counts[start:end])
-        sketch = keys >> BUCKET_BITS
-        bounds = np.searchsorted(sketch, np.arange(self.size + 1), side="left")
-        mask = (1 << BUCKET_BITS) - 1
-        return [
-            Histogram(keys[a:b] & mask, counts[a:b])
-            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
-        ]
-
-    def window_quantiles(self, start: int, end: int, levels: Sequence[float]) -> FloatArray:
-        """Every sketch's quantiles over the chunks ``[start, end)``: shape (size, levels).
-
-        The same values as :meth:`Histogram.quantile` of :meth:`window`'s
-        histograms (NaN for an empty one), computed for all sketches at once.
-        """
-        keys, counts = _combine(self.keys[start:end], self.counts[start:end])
-        return _segment_quantiles(keys, counts, self.size, levels)
-
-    def suffix_quantiles(
-        self, starts: Sequence[int], end: int, levels: Sequence[float]
-    ) -> dict[int, FloatArray]:
-        """:meth:`window_quantiles` of ``[start, end)`` for each position in ``starts``.
-
-        Computed from the end backwards, one chunk merged per step.
-        """
-        wanted = set(starts)
-        out: dict[int, FloatArray] = {}
-        keys, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
-        for position in range(end - 1, min(wanted, default=end) - 1, -1):
-            keys, counts = _combine((self.keys[position], keys), (self.counts[position], counts))
-            if position in wanted:
-                out[position] = _segment_quantiles(keys, counts, self.size, levels)
-        return out
-
-    def pooled_with(self, other: ChunkedSketches) -> ChunkedSketches:
-        """Chunk by chunk, the values of both (same sketches and cuts), exactly."""
-        if (self.size, self.labels) != (other.size, other.labels):
-            raise ValueError("only sketches cut at the same points can be pooled")
-        merged = [
-            _combine((a, b), (ca, cb))
-            for a, b, ca, cb in zip(self.keys, other.keys, self.counts, other.counts, strict=True)
-        ]
-        return ChunkedSketches(
-            self.size,
-            self.labels,
-            tuple(k for k, _ in merged),
-            tuple(c for _, c in merged),
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ChunkedSketches):
-            return NotImplemented
-        return (
-            (self.size, self.labels) == (other.size, other.labels)
-            and all(np.array_equal(a, b) for a, b in zip(self.keys, other.keys, strict=True))
-            and all(np.array_equal(a, b) for a, b in zip(self.counts, other.counts, strict=True))
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-class SketchBank:
-    """Streams the values of ``size`` sketches into chunks (bounded memory).
-
-    :meth:`add` buffers ``(sketch, value)``; the buffer is put into buckets when
-    it holds ``limit`` values: :data:`FLUSH_AT_LEAST`, or as many as the current
-    chunk has keys if that is more (so the work per value stays logarithmic
-    however large the chunk), and at every :meth:`cut`. Memory: the buffer, and
-    one count per non-empty (sketch, bucket) of each chunk.
-
-    An engine's innermost loop may append to the buffers ``values`` and ``ids``
-    itself (they are emptied in place, never replaced) and call :meth:`flush`
-    once ``len(values) >= limit``, which is what :meth:`add` does.
-
-    Examples
-    --------
-    >>> bank = SketchBank(2)
-    >>> for value in (0.0, 1.0, 3.0):
-    ...     bank.add(0, value)
-    >>> bank.add(1, 2.0)
-    >>> bank.cut(5)
-    >>> bank.add(0, 4.0)
-    >>> chunks = bank.finish(500)
-    >>> [h.total for h in chunks.window(0, 2)], [h.total for h in chunks.window(1, 2)]
-    ([4, 1], [1, 0])
-    """
-
-    __slots__ = (
-        "_counts",
-        "_keys",
-        "_labels",
-        "chunk_counts",
-        "chunk_keys",
-        "ids",
-        "limit",
-        "size",
-        "values",
-    )
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.values = array("d")
-        self.ids = array("q")
-        self._keys: IntArray = np.zeros(0, np.int64)
-        self._counts: IntArray = np.zeros(0, np.int64)
-        self.limit = FLUSH_AT_LEAST
-        self._labels: list[int] = []
-        self.chunk_keys: list[IntArray] = []
-        self.chunk_counts: list[IntArray] = []
-
-    def add(self, sketch: int, value: float) -> None:
-        """Record ``value`` (finite, >= 0) in sketch number ``sketch``."""
-        self.values.append(value)
-        self.ids.append(sketch)
-        if len(self.values) >= self.limit:
-            self.flush()
-
-    def flush(self) -> None:
-        """Put the buffered values into the current chunk's buckets."""
-        if not self.values:
-            return
-        # Copies, not views: a view would export the buffers, which then could not be
-        # emptied while anything (a profiler holding a frame) still referred to it.
-        values = np.array(self.values, dtype=np.float64)
-        ids = np.array(self.ids, dtype=np.int64)
-        del self.values[:], self.ids[:]  # emptied in place: engines hold their append methods
-        keys = (ids << BUCKET_BITS) | bucket_of(values)
-        unique, counts = np.unique(keys, return_counts=True)
-        self._keys, self._counts = _combine(
-            (self._keys, unique.astype(np.int64)), (self._counts, counts.astype(np.int64))
-        )
-        self.limit = max(FLUSH_AT_LEAST, int(self._keys.size))
-
-    def cut(self, label: int) -> None:
-        """End the current chunk here; ``label`` names the point (a grid index, or -1)."""
-        self.flush()
-        self._labels.append(label)
-        self.chunk_keys.append(self._keys)
-        self.chunk_counts.append(self._counts)
-        self._keys = np.zeros(0, np.int64)
-        self._counts = np.zeros(0, np.int64)
-        self.limit = FLUSH_AT_LEAST
-
-    def finish(self, label: int) -> ChunkedSketches:
-        """Cut the last chunk at ``label`` and return every chunk."""
-        self.cut(label)
-        return ChunkedSketches(
-            self.size, tuple(self._labels), tuple(self.chunk_keys), tuple(self.chunk_counts)
-        )

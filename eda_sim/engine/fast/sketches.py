@@ -4,9 +4,9 @@ The loop counts sketched times in octave blocks (:mod:`eda_sim.engine.fast.laten
 :class:`SketchChunks` builds that state, grows it when the loop returns for
 more room, and at each cut (``CUT``: a grid point in the replication's cuts,
 or the warm-up's end) turns the counts into the chunk that ends there, in the
-representation of :class:`~eda_sim.stats.sketch.ChunkedSketches`: sorted
+representation of :class:`~eda_sim.stats.chunks.ChunkedSketches`: sorted
 keys ``sketch << BUCKET_BITS | bucket`` with their counts, the same arrays
-the SimPy engine's :class:`~eda_sim.stats.sketch.SketchBank` makes.
+the SimPy engine's :class:`~eda_sim.stats.chunks.SketchBank` makes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import numpy as np
 from eda_sim.engine.fast import kinds
 from eda_sim.engine.fast.state import SKETCH_OCTAVES, SKETCH_SUBBUCKETS, SketchState
 from eda_sim.engine.latency import LatencyLayout
-from eda_sim.stats.sketch import BUCKET_BITS, ChunkedSketches, combine_counts
+from eda_sim.stats.chunks import ChunkedSketches
+from eda_sim.stats.sketch import BUCKET_BITS, combine_counts
 
 __all__ = ["SketchChunks"]
 

@@ -48,7 +48,7 @@ from eda_sim.stats import (
     SystemMonitor,
     SystemSnapshot,
 )
-from eda_sim.stats.sketch import WARMUP_LABEL, SketchBank
+from eda_sim.stats.chunks import WARMUP_LABEL, SketchBank
 
 __all__ = ["Measurement", "TraceLog"]
 

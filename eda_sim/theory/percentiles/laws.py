@@ -202,9 +202,7 @@ def mmck_wait(arrival_rate: float, service_rate: float, servers: int, capacity: 
     )
 
 
-def mmck_sojourn(
-    arrival_rate: float, service_rate: float, servers: int, capacity: int
-) -> TimeLaw:
+def mmck_sojourn(arrival_rate: float, service_rate: float, servers: int, capacity: int) -> TimeLaw:
     """M/M/c/K time per visit of an admitted event: the wait plus an Exp(μ) service."""
     found = _admitted_states(arrival_rate, service_rate, servers, capacity)
     mu, rate = service_rate, servers * service_rate
@@ -240,9 +238,7 @@ def phase_type(alpha: npt.ArrayLike, generator: npt.ArrayLike, method: str) -> T
 def hypoexponential(rates: Sequence[float], method: str) -> TimeLaw:
     """The sum of independent exponentials with ``rates`` (any, repeated ones too)."""
     count = len(rates)
-    generator = np.diag([-float(r) for r in rates]) + np.diag(
-        [float(r) for r in rates[:-1]], k=1
-    )
+    generator = np.diag([-float(r) for r in rates]) + np.diag([float(r) for r in rates[:-1]], k=1)
     alpha = np.zeros(count)
     alpha[0] = 1.0
     return phase_type(alpha, generator, method)

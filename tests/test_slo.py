@@ -269,6 +269,18 @@ def test_a_load_sweep_marks_the_slos_of_each_point() -> None:
     assert verdicts[0.8] == "violated"  # exact p99: 23.0
 
 
+def test_the_sweep_table_says_when_no_point_meets_every_slo() -> None:
+    from rich.console import Console
+
+    from eda_sim.cli.sweep_command import sweep_table
+
+    scenario = scenario_from_dict(slo_scenario(12.0))
+    result = sweep(scenario, "arrivals.rate", "0.8,0.85", replications=3, horizon=3000)
+    console = Console(width=200, record=True)
+    console.print(sweep_table(result, "s"))
+    assert "no arrivals.rate swept meets every SLO" in console.export_text()
+
+
 def test_the_sweep_table_shows_the_highest_load_meeting_every_slo(tmp_path: Path) -> None:
     path = write(tmp_path, slo_scenario(12.0))
     process = eda_sim(

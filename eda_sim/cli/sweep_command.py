@@ -134,7 +134,9 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
     highest = highest_meeting(result)
     if highest is not None:
         table.caption = Text(f"highest {result.param} with every SLO met: {highest:.6g}")
-        table.caption_justify = "left"
+    elif any(row["scope"] == "slo" for row in result.rows):
+        table.caption = Text(f"no {result.param} swept meets every SLO")
+    table.caption_justify = "left"
     return table
 
 

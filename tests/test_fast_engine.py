@@ -197,7 +197,12 @@ SUPPORTED: dict[str, Callable[[], Scenario]] = {
     "mixed": mixed,
 }
 #: Horizons that keep each case near 20,000-50,000 visits (None: the scenario's own).
-HORIZONS = {"shopping_cart": 400.0, "trace_replay": None, "pubsub": 1500.0}
+HORIZONS = {
+    "shopping_cart": 400.0,
+    "trace_replay": None,
+    "pubsub": 1500.0,
+    "slo_checkout": 400.0,
+}
 
 
 def assert_identical(a: ReplicationResult, b: ReplicationResult) -> None:
@@ -221,10 +226,10 @@ def assert_identical(a: ReplicationResult, b: ReplicationResult) -> None:
 
 
 def test_every_shipped_scenario_is_compared() -> None:
-    assert len(SHIPPED) == 9
+    assert len(SHIPPED) == 10
     assert {
         "jackson3", "mm1", "mmc", "priorities", "pubsub", "shopping_cart",
-        "sync_vs_async", "tandem", "trace_replay",
+        "slo_checkout", "sync_vs_async", "tandem", "trace_replay",
     } == set(SHIPPED)  # fmt: skip
 
 

@@ -138,6 +138,8 @@ def built_like(raw: dict[str, object], base_dir: Path) -> eda_sim.ScenarioBuilde
         builder.event_class(name, **spec)
     if "run" in raw:
         builder.run(**raw["run"])  # type: ignore[arg-type]
+    for objective in raw.get("slo", []):  # type: ignore[attr-defined]
+        builder.slo(**objective)
     return builder
 
 
@@ -146,6 +148,12 @@ def expressible(raw: object) -> bool:
     if not isinstance(raw, dict):
         return False
     known = {"name", "description", "time_unit", "stations", "arrivals", "routing", "classes"}
+    objectives = raw.get("slo")
+    if isinstance(objectives, list) and all(
+        isinstance(o, dict) and "target" in o and set(o) <= {"target", "max", "min"}
+        for o in objectives
+    ):
+        known |= {"slo"}  # the builder's slo() calls write each objective
     if set(raw) - (known | {"run"}):
         return False
     mappings = ["stations", "classes", "run", "arrivals"]

@@ -50,14 +50,13 @@ def percentile_table(result: RunResult, time_unit: str) -> Table | None:
         return None
     names = [quantile_name(level) for level in levels]
     methods: dict[str, int] = {}
-    table = Table(
-        title=Text(
-            f"percentiles: mean ± {result.confidence:.0%} half-width over the "
-            + ("batches" if result.ci_method == "batch-means" else "replications")
-        ),
-        title_justify="left",
-        caption_justify="left",
-    )
+    if result.ci_method == "replications" and result.replications == 1:
+        title = "percentiles of the one replication (no confidence interval from one)"
+    else:
+        title = f"percentiles: mean ± {result.confidence:.0%} half-width over the " + (
+            "batches" if result.ci_method == "batch-means" else "replications"
+        )
+    table = Table(title=Text(title), title_justify="left", caption_justify="left")
     table.add_column("where", overflow="fold")
     table.add_column("time", no_wrap=True)
     table.add_column("level", no_wrap=True)

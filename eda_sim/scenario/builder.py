@@ -190,6 +190,18 @@ class ScenarioBuilder:
         self._document.setdefault("run", {}).update(_given(**settings))
         return self
 
+    def slo(
+        self, target: str, *, max: float | None = None, min: float | None = None
+    ) -> ScenarioBuilder:
+        """Add a service-level objective: ``slo("classes.checkout.W_p99", max=0.5)``.
+
+        ``target`` is ``stations.NAME.METRIC``, ``classes.NAME.METRIC`` or
+        ``system.METRIC``; give exactly one of ``max`` and ``min`` (checked by
+        :meth:`build`, as the file's ``slo:`` list is).
+        """
+        self._document.setdefault("slo", []).append(_given(target=target, max=max, min=min))
+        return self
+
     def document(self) -> dict[str, Any]:
         """The document so far, as plain data (a copy): what a YAML file would hold."""
         return copy.deepcopy(self._document)

@@ -141,7 +141,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "91e6ccbd20b2e085a67052237e48ab16d0cb3edfda0b0ee8f9f045e5cc723167"
+SOURCES_DIGEST = "e6ef7b9789511f97310c36c4f61fae28c20153c6e6d7f5e78f234a7e884ed9d9"
 
 
 @step

@@ -13,12 +13,22 @@ A new metric is streamed by a monitor in :mod:`eda_sim.stats`, called from the
 walk's hook point where its events happen, and named in
 :mod:`eda_sim.metrics`; :meth:`Measurement.result` is where its value goes into
 the replication's records.
+
+The sample path keeps, at each grid point, only the states of the stations in
+:attr:`Measurement.touched` (:class:`StationPathLog`): whatever changes a
+station monitor (``arrive``, ``refuse``, ``depart``, or a new monitor method)
+adds the station to ``touched`` at the same instant, as the walk does at the
+arrival and departure points (``tests/test_sample_path.py`` checks the kept
+path against snapshots of every station at every grid point).
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Collection, Generator, Sequence
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -40,7 +50,7 @@ from eda_sim.engine.settings import (
     PATH_INTERVALS,
     ReplicationSettings,
 )
-from eda_sim.scenario import Scenario
+from eda_sim.scenario import Scenario, Station
 from eda_sim.stats import (
     ArrivalCounter,
     StationMonitor,
@@ -50,7 +60,22 @@ from eda_sim.stats import (
 )
 from eda_sim.stats.chunks import WARMUP_LABEL, SketchBank
 
-__all__ = ["Measurement", "TraceLog"]
+__all__ = ["Measurement", "StationPathLog", "TraceLog"]
+
+#: A station monitor's state, in the order of :class:`~eda_sim.stats.StationSnapshot`'s
+#: fields (``last``, the time of its last change, where the snapshot has its time).
+_MONITOR_STATE = attrgetter(
+    "last",
+    "area_busy",
+    "area_waiting",
+    "arrivals",
+    "lost",
+    "completions",
+    "wait_sum",
+    "sojourn_sum",
+    "present",
+    "blocked_sum",
+)
 
 
 class TraceLog:
@@ -79,6 +104,66 @@ class TraceLog:
         )
 
 
+class StationPathLog:
+    """The stations' sample path, kept as the monitors' states where they changed.
+
+    A station's snapshot at a grid point is a function of its monitor's state
+    there (running totals, number present, time of the last change) and the
+    grid time: :meth:`StationMonitor.snapshot`. A station that no event reached
+    since the last grid point is in the same state as there, so only the states
+    of the stations an event reached (the walk's ``touched`` set) are kept, each
+    with the grid point from which it holds: the cost of a grid point is the
+    number of stations that changed, not the number of stations (a network of
+    1,000 stations has few busy ones between two grid points). :meth:`rows`
+    then evaluates every snapshot at once with the same arithmetic, operation
+    for operation, as :meth:`StationMonitor.snapshot`, so the path is the one
+    that snapshots taken at every grid point give, bit for bit (and the fast
+    engine's, :func:`eda_sim.engine.fast.monitors.station_snapshot`).
+    """
+
+    __slots__ = ("_counts", "_monitors", "_points", "_states", "_stations")
+
+    def __init__(self, monitors: list[StationMonitor]) -> None:
+        self._monitors = monitors
+        # Flat machine arrays, not lists of tuples: a kept state is no Python object
+        # that the garbage collector must visit again and again as the path grows.
+        self._states = array("d")  # the kept states, one after the other
+        self._stations = array("q")  # the station of each kept state
+        self._points = array("q")  # per call of keep: the grid point ...
+        self._counts = array("q")  # ... and how many states it kept
+        self.keep(range(len(monitors)), 0)
+
+    def keep(self, stations: Collection[int], index: int) -> None:
+        """Keep the state of ``stations``' monitors, as it holds from grid point ``index``."""
+        self._stations.extend(stations)
+        monitors = map(self._monitors.__getitem__, stations)
+        self._states.extend(chain.from_iterable(map(_MONITOR_STATE, monitors)))
+        self._points.append(index)
+        self._counts.append(len(stations))
+
+    def rows(self, grid: np.ndarray, stations: Sequence[Station]) -> np.ndarray:
+        """Every station's snapshot at every grid point: shape (stations, grid points, 10)."""
+        width = len(StationSnapshot._fields)
+        states = np.frombuffer(self._states, dtype=float).reshape(-1, width)
+        points = np.repeat(np.frombuffer(self._points, dtype=np.int64), self._counts)
+        owners = np.frombuffer(self._stations, dtype=np.int64)
+        order = np.lexsort((points, owners))  # by station, then grid point
+        states, points = states[order], points[order]
+        # A state holds until the station's next one, its last one until the horizon.
+        ends = np.full_like(points, len(grid))
+        same_station = np.diff(owners[order]) == 0
+        ends[:-1][same_station] = points[1:][same_station]
+        rows = np.repeat(states, ends - points, axis=0).reshape(len(stations), len(grid), width)
+        servers = np.array([station.servers for station in stations], dtype=float)[:, None]
+        present = rows[:, :, 8]
+        busy = np.minimum(present, servers)
+        elapsed = grid[None, :] - rows[:, :, 0]
+        rows[:, :, 1] += busy * elapsed
+        rows[:, :, 2] += (present - busy) * elapsed
+        rows[:, :, 0] = grid
+        return rows
+
+
 class Measurement:
     """The monitors of one replication and the result built from them.
 
@@ -103,6 +188,10 @@ class Measurement:
         Which percentile sketch is which (:mod:`eda_sim.engine.latency`).
     sketches : SketchBank
         The percentile sketches, cut into chunks at ``settings.cuts`` and the warm-up.
+    touched : set of int
+        The stations whose monitor changed since the last grid point: whatever
+        changes a station monitor adds its station here (the sample path keeps
+        only these stations' new states).
     """
 
     def __init__(
@@ -127,9 +216,8 @@ class Measurement:
         self.sketches = SketchBank(self.layout.size)
         self._cuts = frozenset(settings.cuts)
         self.grid = np.linspace(0.0, settings.horizon, PATH_INTERVALS + 1)
-        # Per station: its distinct consecutive snapshots, and how many grid points each covers.
-        self._station_path: list[list[StationSnapshot]] = [[m.snapshot(0.0)] for m in self.stations]
-        self._station_repeats: list[list[int]] = [[1] for _ in self.stations]
+        self.touched: set[int] = set()
+        self._station_path = StationPathLog(self.stations)
         self._system_path: list[SystemSnapshot] = [self.system.snapshot(0.0)]
         self._class_paths: list[list[SystemSnapshot]] = [[m.snapshot(0.0)] for m in self.classes]
         self._warm = [m.snapshot(0.0) for m in self.stations]
@@ -141,47 +229,23 @@ class Measurement:
         if self.settings.warmup > 0:
             env.timeout(self.settings.warmup).callbacks.append(lambda _: self._end_warmup(env.now))
 
-    def _record_path(self, now: float) -> None:
-        """Snapshot every monitor at grid point ``now``.
+    def _record_path(self, index: int, now: float) -> None:
+        """Keep the state of every monitor at grid point ``index`` (time ``now``).
 
-        A station with no one present and no arrival, loss or departure since its
-        last snapshot has the same running totals as then: its last snapshot is
-        counted once more instead (:attr:`_station_repeats`; the time column is
-        set to the grid in :meth:`result`), which makes the sample path of a
-        large, mostly idle network cheap.
+        Only the stations in :attr:`touched` have a new state to keep; the others'
+        state is the one already kept (:class:`StationPathLog`).
         """
-        for monitor, rows, repeats in zip(
-            self.stations, self._station_path, self._station_repeats, strict=True
-        ):
-            previous = rows[-1]
-            if (
-                monitor.present == 0
-                and monitor.completions == previous.completions
-                and monitor.arrivals == previous.arrivals
-            ):
-                repeats[-1] += 1
-            else:
-                rows.append(monitor.snapshot(now))
-                repeats.append(1)
+        self._station_path.keep(self.touched, index)
+        self.touched.clear()
         self._system_path.append(self.system.snapshot(now))
         for whole, snapshots in zip(self.classes, self._class_paths, strict=True):
             snapshots.append(whole.snapshot(now))
-
-    def _station_rows(self, station: int) -> np.ndarray:
-        """Station ``station``'s sample path: one row per grid point (snapshot fields)."""
-        rows = np.repeat(
-            np.array(self._station_path[station], dtype=float),
-            self._station_repeats[station],
-            axis=0,
-        )
-        rows[:, 0] = self.grid  # every snapshot was taken at its grid point
-        return rows
 
     def _ticks(self, env: simpy.Environment) -> Generator[simpy.Event, Any, None]:
         cuts, cut = self._cuts, self.sketches.cut
         for index, time in enumerate(self.grid[1:-1].tolist(), start=1):
             yield env.timeout(time - env.now)
-            self._record_path(time)
+            self._record_path(index, time)
             if index in cuts:
                 cut(index)
 
@@ -197,13 +261,15 @@ class Measurement:
         """
         scenario, settings = self.scenario, self.settings
         horizon = settings.horizon
-        self._record_path(horizon)
+        self._record_path(len(self.grid) - 1, horizon)
         chunks = self.sketches.finish(PATH_INTERVALS)
         end = [monitor.snapshot(horizon) for monitor in self.stations]
         names = scenario.station_names
         path = SamplePath(
             times=self.grid,
-            stations={name: self._station_rows(index) for index, name in enumerate(names)},
+            stations=dict(
+                zip(names, self._station_path.rows(self.grid, scenario.stations), strict=True)
+            ),
             servers={station.name: station.servers for station in scenario.stations},
             system=np.array(self._system_path, dtype=float),
             classes={

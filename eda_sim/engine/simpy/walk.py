@@ -91,6 +91,7 @@ def build_walk(
     first point) and the shared journey for a fan-out copy.
     """
     monitors = measurement.stations
+    touch = measurement.touched.add  # the sample path keeps the states of changed stations
     # The percentile sketches' buffer, appended to in line (SketchBank's contract).
     sketches = measurement.sketches
     sketch_values = sketches.values
@@ -136,6 +137,7 @@ def build_walk(
             # 1. arrival at `station`
             monitor = monitors[station]
             arrived = env.now
+            touch(station)
             if not let_in:
                 if capacity_at[station] and full(station):
                     monitor.refuse()
@@ -170,6 +172,7 @@ def build_walk(
             # 4. departure
             left = env.now
             release(station)
+            touch(station)
             monitor.depart(left, started - arrived, left - arrived, left - ended)
             first = station * per_station  # the station's percentile sketches
             put_value(left - arrived)

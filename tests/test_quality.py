@@ -1,8 +1,9 @@
-"""The package stays ruff- and mypy-clean, and its layers import only downward (DESIGN.md)."""
+"""The package stays ruff- and mypy-clean; its layers import only downward (eda_sim/README.md)."""
 
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -14,34 +15,28 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "eda_sim"
 
-#: DESIGN.md's layers: a module may import only from its own layer or lower ones.
-LAYERS = {
-    "errors": 0,
-    "frames": 5,
-    "examples": 0,
-    "metrics": 0,
-    "version": 0,
-    "rng": 0,
-    "distributions": 1,
-    "traces": 1,
-    "files": 0,
-    "text": 0,
-    "routing": 1,
-    "traffic": 1,
-    "scenario": 2,
-    "theory": 3,
-    "checks": 3,
-    "kolmogorov": 3,
-    "stats": 3,
-    "engine": 4,
-    "experiment": 5,
-    "results": 5,
-    "plots": 6,
-    "report": 6,
-    "cli": 7,
-    "__main__": 7,
-    "__init__": 7,
-}
+#: The layer table of the package (eda_sim/README.md, DESIGN.md's table as the code has it).
+LAYER_TABLE = PACKAGE / "README.md"
+_ROW = re.compile(r"^\|\s*(\d+)\s*\|(.*?)\|")
+
+
+def _table(heading: str) -> dict[str, int]:
+    """The rows ``| number | `name`, `name` | ... |`` of the table under ``heading``."""
+    text = LAYER_TABLE.read_text(encoding="utf-8")
+    section = text.split(heading, 1)[1].split("\n#", 1)[0]
+    rows: dict[str, int] = {}
+    for line in section.splitlines():
+        match = _ROW.match(line)
+        if match:
+            for name in re.findall(r"`([^`]+)`", match.group(2)):
+                rows[name.removesuffix("/")] = int(match.group(1))
+    return rows
+
+
+#: A module may import only from its own layer or lower ones.
+LAYERS = _table("# The package")
+#: Inside the engine layer: imports go to a lower rank or within one's own subpackage.
+ENGINE_RANKS = _table("## Inside the engine layer")
 
 
 def tool(name: str) -> str:
@@ -66,9 +61,14 @@ def test_mypy_strict_is_clean() -> None:
     assert process.returncode == 0, process.stdout + process.stderr
 
 
-def _layer(module: str) -> int:
+def _top(module: str) -> str:
+    """The top-level module or package of ``eda_sim`` that ``module`` belongs to."""
     parts = module.split(".")
-    return LAYERS[parts[1] if len(parts) > 1 else "__init__"]
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _layer(module: str) -> int:
+    return LAYERS[_top(module)]
 
 
 def _module_names() -> dict[str, Path]:
@@ -100,6 +100,37 @@ def _imports(path: Path, modules: Mapping[str, Path]) -> set[str]:
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "eda_sim")
     return {name for name in found if name in modules}
+
+
+def test_the_layer_table_names_every_module_and_only_modules() -> None:
+    """Every module of the package has a row in eda_sim/README.md's table, every row a module."""
+    tops = {_top(module) for module in _module_names()}
+    assert len(LAYERS) > 20, "the layer table was not found in eda_sim/README.md"
+    missing = sorted(tops - set(LAYERS))
+    assert not missing, f"modules without a layer: add a row to {LAYER_TABLE}: {missing}"
+    assert not set(LAYERS) - tops, f"rows of {LAYER_TABLE} that name no module"
+
+
+def test_engine_ranks_name_every_engine_module() -> None:
+    modules = _module_names()
+    engine = {".".join(m.split(".")[1:3]) for m in modules if m.startswith("eda_sim.engine.")}
+    assert engine == set(ENGINE_RANKS), "the engine table of eda_sim/README.md"
+
+
+def test_neither_engine_imports_the_other() -> None:
+    """Inside the engine layer imports go to a lower rank or within one's own subpackage."""
+    modules = _module_names()
+    offences = []
+    for module, path in modules.items():
+        if not module.startswith("eda_sim.engine."):
+            continue
+        own = ".".join(module.split(".")[1:3])
+        for imported in _imports(path, modules):
+            target = ".".join(imported.split(".")[1:3])
+            inside = imported.startswith("eda_sim.engine.") and target != own
+            if inside and ENGINE_RANKS[target] >= ENGINE_RANKS[own]:
+                offences.append(f"{module} imports {imported}")
+    assert not offences, "\n".join(offences)
 
 
 def test_modules_import_only_from_lower_layers() -> None:

@@ -233,6 +233,67 @@ def test_every_shipped_scenario_is_compared() -> None:
     } == set(SHIPPED)  # fmt: skip
 
 
+def _loops(scenario: Scenario) -> bool:
+    """True when some class's routing can bring an event back to a station it left."""
+    from eda_sim.routing import strongly_connected_components
+
+    for event_class in scenario.classes:
+        rows = event_class.routing.transitions
+        successors = [
+            rows.columns[rows.indptr[i] : rows.indptr[i + 1]].tolist()
+            for i in range(len(scenario.stations))
+        ]
+        for component in strongly_connected_components(successors):
+            if len(component) > 1 or component[0] in successors[component[0]]:
+                return True
+    return False
+
+
+#: Every mechanism of the engines and how to see that a scenario uses it; the
+#: names of ``Scenario.features`` must all be here (a test checks it).
+MECHANISMS: dict[str, Callable[[Scenario], bool]] = {
+    "fanout": lambda s: s.has_fanout,
+    "blocking": lambda s: s.has_blocking,
+    "priorities": lambda s: s.has_priorities,
+    "trace": lambda s: s.has_trace,
+    "classes": lambda s: len(s.classes) > 1,
+    "loss at a full station": lambda s: any(
+        st.capacity is not None and st.on_full == "lose" for st in s.stations
+    ),
+    "several servers": lambda s: any(st.servers > 1 for st in s.stations),
+    "renewal arrivals": lambda s: any(c.arrivals.kind == "renewal" for c in s.classes),
+    "poisson arrivals": lambda s: any(c.arrivals.kind == "poisson" for c in s.classes),
+    "feedback loops": _loops,
+    "per-class service": lambda s: any(
+        a.service[i] != b.service[i]
+        for a in s.classes
+        for b in s.classes
+        for i in range(len(s.stations))
+    ),
+    "non-exponential service": lambda s: any(
+        type(d).__name__ != "Exponential" for c in s.classes for d in c.service
+    ),
+}
+
+
+def test_every_mechanism_has_an_identity_case() -> None:
+    """Each mechanism is used by at least one case compared bit for bit, and by the tie cases.
+
+    A new mechanism is a new name in ``Scenario.features``: this test then fails
+    until it is in :data:`MECHANISMS` and a case of :data:`SUPPORTED` uses it.
+    """
+    scenarios = {name: make() for name, make in SUPPORTED.items()}
+    features = set().union(*(scenario.features for scenario in scenarios.values()))
+    assert features <= set(MECHANISMS), "add the new feature to MECHANISMS"
+    unused = [
+        mechanism
+        for mechanism, uses in MECHANISMS.items()
+        if not any(uses(scenario) for scenario in scenarios.values())
+    ]
+    assert not unused, f"no identity case uses: {unused}"
+    assert scenarios["mixed"].features >= {"fanout", "blocking", "priorities"}
+
+
 @pytest.mark.parametrize("name", sorted(SUPPORTED))
 @pytest.mark.parametrize("warmup", [None, 150.0])
 def test_same_replication_as_the_simpy_engine(name: str, warmup: float | None) -> None:

@@ -1,4 +1,4 @@
-"""The package stays ruff- and mypy-clean; its layers import only downward (eda_sim/README.md)."""
+"""The package stays ruff- and mypy-clean; its layers import only downward (docs/development.md)."""
 
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "eda_sim"
 
-#: The layer table of the package (eda_sim/README.md, DESIGN.md's table as the code has it).
-LAYER_TABLE = PACKAGE / "README.md"
+#: The layer table of the package (DESIGN.md's table as the code has it), in the docs.
+LAYER_TABLE = ROOT / "docs" / "development.md"
 _ROW = re.compile(r"^\|\s*(\d+)\s*\|(.*?)\|")
 
 
 def _table(heading: str) -> dict[str, int]:
     """The rows ``| number | `name`, `name` | ... |`` of the table under ``heading``."""
     text = LAYER_TABLE.read_text(encoding="utf-8")
-    section = text.split(heading, 1)[1].split("\n#", 1)[0]
+    section = text.split(f"\n{heading}", 1)[1].split("\n#", 1)[0]
     rows: dict[str, int] = {}
     for line in section.splitlines():
         match = _ROW.match(line)
@@ -34,9 +34,9 @@ def _table(heading: str) -> dict[str, int]:
 
 
 #: A module may import only from its own layer or lower ones.
-LAYERS = _table("# The package")
+LAYERS = _table("## The package")
 #: Inside the engine layer: imports go to a lower rank or within one's own subpackage.
-ENGINE_RANKS = _table("## Inside the engine layer")
+ENGINE_RANKS = _table("### Inside the engine layer")
 
 
 def tool(name: str) -> str:
@@ -103,9 +103,9 @@ def _imports(path: Path, modules: Mapping[str, Path]) -> set[str]:
 
 
 def test_the_layer_table_names_every_module_and_only_modules() -> None:
-    """Every module of the package has a row in eda_sim/README.md's table, every row a module."""
+    """Every module of the package has a row in the layer table, every row a module."""
     tops = {_top(module) for module in _module_names()}
-    assert len(LAYERS) > 20, "the layer table was not found in eda_sim/README.md"
+    assert len(LAYERS) > 20, f"the layer table was not found in {LAYER_TABLE}"
     missing = sorted(tops - set(LAYERS))
     assert not missing, f"modules without a layer: add a row to {LAYER_TABLE}: {missing}"
     assert not set(LAYERS) - tops, f"rows of {LAYER_TABLE} that name no module"
@@ -114,7 +114,7 @@ def test_the_layer_table_names_every_module_and_only_modules() -> None:
 def test_engine_ranks_name_every_engine_module() -> None:
     modules = _module_names()
     engine = {".".join(m.split(".")[1:3]) for m in modules if m.startswith("eda_sim.engine.")}
-    assert engine == set(ENGINE_RANKS), "the engine table of eda_sim/README.md"
+    assert engine == set(ENGINE_RANKS), f"the engine table of {LAYER_TABLE}"
 
 
 def test_neither_engine_imports_the_other() -> None:

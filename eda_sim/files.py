@@ -57,8 +57,11 @@ __all__ = [
     "InputRecord",
     "describe_size",
     "file_kind",
+    "folder_problem",
+    "identity",
     "iter_csv_rows",
     "open_input",
+    "output_problem",
     "read_input_text",
     "recording_inputs",
     "remove_temporaries",
@@ -356,3 +359,62 @@ def iter_csv_rows(
             ) from None
         finally:
             text.detach()
+
+
+# --------------------------------------------------------------------------- checking outputs
+
+
+def _probe_folder(folder: Path) -> str | None:
+    """Why no file can be created in ``folder`` (a real attempt), or None."""
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=".eda-sim-probe.", suffix=".tmp")
+    except OSError as error:
+        return f"cannot be written: no file can be created in {str(folder)!r} ({error.strerror})"
+    os.close(handle)
+    with suppress(OSError):
+        os.unlink(name)
+    return None
+
+
+def output_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why :func:`write_output` could not write ``path``, checked before any work; None if it can.
+
+    A regular file (existing or new) needs a folder that exists and where a file
+    can be created (tried for real); a FIFO or character device needs to be
+    writable; a folder, a socket or a block device is refused.
+    """
+    name = os.fspath(path)
+    if "\0" in str(name):
+        return "is not a usable file name (it holds a NUL character)"
+    target = Path(name)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except NotADirectoryError:
+        return "cannot be written: a part of its path is not a folder"
+    except OSError as error:
+        return f"cannot be written ({error.strerror or error})"
+    if mode is not None and (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+        return None if os.access(target, os.W_OK) else "cannot be written: permission denied"
+    if mode is not None and not stat.S_ISREG(mode):
+        return f"is {file_kind(mode)}; name a file to write"
+    real = Path(os.path.realpath(target))
+    if not real.parent.is_dir():
+        return f"cannot be written: folder {str(real.parent)!r} does not exist"
+    return _probe_folder(real.parent)
+
+
+def folder_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why a folder ``path`` could not be created or replaced (its parent is probed), or None."""
+    parent = Path(os.path.realpath(os.path.abspath(os.fspath(path)))).parent
+    return _probe_folder(parent) if parent.is_dir() else None
+
+
+def identity(path: str | os.PathLike[str]) -> tuple[object, ...]:
+    """What makes two names the same file: device and inode if it exists, else its real path."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return ("path", os.path.realpath(os.fspath(path)))
+    return ("inode", info.st_dev, info.st_ino)

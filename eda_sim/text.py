@@ -75,7 +75,9 @@ def elide(text: str, limit: int = MAX_WORD) -> str:
     if len(text) <= limit:
         return text
     keep = max(2, (limit - 6) // 2)
-    return f"{text[:keep]}…{text[-keep:]} ({len(text):,} characters)"
+    quoted = len(text) > 1 and text[0] in "'\"" and text[-1] == text[0]
+    length = len(text) - 2 if quoted else len(text)  # the value's own length
+    return f"{text[:keep]}…{text[-keep:]} ({length:,} characters)"
 
 
 def shorten(line: str, limit: int = MAX_LINE, word: int = MAX_WORD) -> str:
@@ -84,7 +86,7 @@ def shorten(line: str, limit: int = MAX_LINE, word: int = MAX_WORD) -> str:
     Examples
     --------
     >>> shorten("routing.a: unknown station '" + "b" * 5000 + "'", word=20)
-    "routing.a: unknown station 'bbbbbb…bbbbbb' (5,002 characters)"
+    "routing.a: unknown station 'bbbbbb…bbbbbb' (5,000 characters)"
     >>> len(shorten("word " * 100)) <= MAX_LINE
     True
     """

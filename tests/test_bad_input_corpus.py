@@ -120,7 +120,7 @@ CLI_SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "json-into-missing-folder": (
         ("run", "{valid}", *QUICK_VALID, "--json", "{tmp}/no/such/out.json"),
-        ("--json: folder", "does not exist"),
+        ("--json: ", "cannot be written: folder", "does not exist"),
     ),
     "missing-scenario-file": (
         ("run", "{tmp}/no-such-scenario.yaml", "--json", "{out}", *QUICK_VALID),
@@ -141,7 +141,7 @@ CLI_SPECS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "validate-missing-file": (("validate", "{tmp}/absent.yaml"), ("absent.yaml: no such file",)),
     "theory-json-missing-folder": (
         ("theory", "{valid}", "--json", "{tmp}/nowhere/theory.json"),
-        ("--json: folder", "does not exist"),
+        ("--json: ", "cannot be written: folder", "does not exist"),
     ),
 }
 COMMANDS = ("run", "validate", "theory")

@@ -161,7 +161,7 @@ def test_control_characters_are_escaped_in_faults() -> None:
 def test_a_long_value_is_elided_with_its_length() -> None:
     line = shorten("error: routing.a: unknown station '" + "b" * 20_000 + "'")
     assert len(line) <= MAX_LINE
-    assert "(20,002 characters)" in line
+    assert "(20,000 characters)" in line
     assert line.startswith("error: routing.a: unknown station 'bbb")
 
 
@@ -281,3 +281,55 @@ def test_numbers_that_memory_or_time_scale_with_have_bounds(
     (fault,) = build(station, run)
     assert fault.path == path
     assert fault.message.startswith(f"must be <= {bound}, got ")
+
+
+# ---------------------------------------------------------------- reports of odd numbers
+
+
+def test_a_report_accepts_nan_and_infinity_as_not_available(tmp_path: Path) -> None:
+    import json
+
+    from eda_sim.experiment import run
+    from eda_sim.report import read_result, write_any_report
+    from eda_sim.scenario import load_scenario as load
+
+    scenario = load(Path(__file__).resolve().parent.parent / "scenarios" / "mm1.yaml")
+    text = run(scenario, replications=2, horizon=300.0, warmup=30.0).to_json()
+    document = json.loads(text)
+    document["stations"]["handler"]["W"]["mean"] = "NAN_HERE"
+    document["system"]["L"]["ci"] = ["INF_HERE", 1e999]
+    edited = json.dumps(document).replace('"NAN_HERE"', "NaN").replace('"INF_HERE"', "-Infinity")
+    source = tmp_path / "odd.json"
+    source.write_text(edited.replace("Infinity]", "1e999]"))
+    kind, loaded = read_result(source)
+    assert kind == "run"
+    assert loaded["stations"]["handler"]["W"]["mean"] is None
+    assert loaded["system"]["L"]["ci"] == [None, None]
+    index = write_any_report(loaded, tmp_path / "report")
+    assert index.exists()
+
+
+def test_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    """Escapes and rich markup in names, units and the description are shown, not obeyed."""
+    import subprocess
+    import sys
+
+    path = scenario_file(
+        tmp_path,
+        'name: "n\\e]8;;http://evil\\a"\ntime_unit: "[link=http://evil]s[/link]"\n'
+        'stations:\n  "a\\e[2J\\u202e": {service: {dist: exponential, rate: 2.0}}\n' + ARRIVALS,
+    )
+    for command in ("validate", "theory"):
+        process = subprocess.run(
+            [sys.executable, "-m", "eda_sim", command, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert process.returncode == 0, process.stderr
+        assert "\x1b" not in process.stdout and "\x07" not in process.stdout
+        assert "\u202e" not in process.stdout
+        assert "\\x1b[2J" in process.stdout
+        if command == "theory":
+            assert "[link=http://evil]s" in process.stdout  # markup shown, not read

@@ -198,7 +198,7 @@ def test_unstable_runs_with_allow_unstable_flag(tmp_path: Path) -> None:
         (["--warmup", "30000"], "--warmup: must be < the horizon (20000), got 30000"),
         (["--seed", "-1"], "--seed: must be >= 0, got -1"),
         (["--workers", "0"], "--workers: must be >= 1, got 0"),
-        (["--json", "/no/such/folder/out.json"], "--json: folder '/no/such/folder' does not exist"),
+        (["--json", "/no/such/folder/out.json"], "folder '/no/such/folder' does not exist"),
         (["--horizon", "abc"], "Invalid value for '--horizon'"),
         (["--frobnicate"], "No such option"),
     ],

@@ -402,6 +402,21 @@ def test_a_cut_off_last_line_is_ignored_and_run_again(tmp_path: Path) -> None:
     assert target.read_text() == text  # the cut-off line was replaced by a whole one
 
 
+def test_a_point_written_twice_alike_is_kept_once(tmp_path: Path) -> None:
+    """Two sweeps that resumed one checkpoint (before checkpoints were locked) wrote the
+    same point twice: the copies are identical (same seed, same streams), so the
+    checkpoint is sound, and resuming rewrites it with the point once."""
+    base = load_scenario(MM1)
+    target = tmp_path / "ck.jsonl"
+    whole = sweep(base, "arrivals.rate", [0.4, 0.6], checkpoint=target, **TINY)
+    good = target.read_text()
+    lines = good.splitlines(keepends=True)
+    target.write_text(lines[0] + lines[1] + lines[1])
+    resumed = sweep(base, "arrivals.rate", [0.4, 0.6], checkpoint=target, resume=True, **TINY)
+    assert resumed.to_json() == whole.to_json()
+    assert target.read_text() == good
+
+
 def test_bad_checkpoints_are_refused(tmp_path: Path) -> None:
     base = load_scenario(MM1)
     target = tmp_path / "ck.jsonl"
@@ -419,8 +434,12 @@ def test_bad_checkpoints_are_refused(tmp_path: Path) -> None:
     lines = good.splitlines(keepends=True)
     target.write_text(lines[0] + "{not json\n" + lines[2])
     assert "line 2 is corrupt (not JSON)" in refused(resume=True)
-    target.write_text(lines[0] + lines[1] + lines[1])
-    assert "line 3 is corrupt (point 0 is there twice)" in refused(resume=True)
+    twice = lines[1].replace('"notes": []', '"notes": ["another"]')
+    assert twice != lines[1]
+    target.write_text(lines[0] + lines[1] + twice)
+    assert "line 3 is corrupt (point 0 is there twice, with different results)" in refused(
+        resume=True
+    )
     target.write_text(good)
     assert "was written for another sweep" in refused(resume=True, seed=7)
     with pytest.raises(ScenarioError) as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -454,3 +455,35 @@ def test_the_example_trace() -> None:
     for kind, share in expected.items():
         assert shares[kind] == pytest.approx(share, abs=0.03)
     assert sum(trace.select(kind).count for kind in trace.types_present) == trace.count
+
+
+# --------------------------------------------------------------------------- long files
+
+
+def test_faults_late_in_a_long_trace_are_found_as_early_ones_are(tmp_path: Path) -> None:
+    """Past the first rows the common row takes a short path; every fault still shows."""
+    rows = [f"{i},a" for i in range(40)]
+    rows[25] = "23.5,a"  # line 27, earlier than line 26 (24)
+    rows[26] = "26,"  # empty type
+    rows[30] = "nan,a"
+    rows[33] = "2026-11-02T09:00:00Z,a"  # a date-time among numbers
+    path = write(tmp_path, "t,type\n" + "\n".join(rows) + "\n")
+    messages = [fault.message.removeprefix(f"{path}, ") for fault in trace_error(path).faults]
+    assert messages == [
+        "line 27: earlier than line 26; the trace must be sorted by time",
+        "line 28: column 'type': empty event type",
+        "line 32: column 't': not a finite number; a timestamp must be finite",
+        "line 35: column 't': a date-time with a UTC offset, but line 2 is a number; the "
+        "timestamps must be all numbers, or all date-times with a UTC offset, or all "
+        "date-times without",
+    ]
+
+
+def test_a_long_clean_trace_reads_as_the_row_by_row_path_would() -> None:
+    lines = [f"{0.5 * i},{'ab'[i % 2]}" for i in range(1000)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_text("time,type\n" + "\n".join(lines) + "\n")
+        trace = read_trace(path)
+    assert trace.times.tolist() == [0.5 * i for i in range(1000)]
+    assert trace.types == tuple("ab"[i % 2] for i in range(1000))

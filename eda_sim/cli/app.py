@@ -11,6 +11,7 @@ finished are still reported, marked partial).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -22,13 +23,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eda_sim.cli.common import BadInputError, _fail, app
-from eda_sim.errors import Fault, ScenarioError
-from eda_sim.text import shorten
+from eda_sim.cli.outputs import Output, output_faults, scenario_inputs
+from eda_sim.cli.signals import interrupts_received
+from eda_sim.errors import EdaSimError, Fault, ScenarioError
+from eda_sim.text import escape_controls, shorten
 from eda_sim.version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
@@ -98,43 +99,33 @@ def _load(path: Path, allow_unstable: bool) -> Scenario:
         raise _fail(str(path), error) from None
 
 
-def folder_fault(option: str, target: str | Path | None) -> Fault | None:
-    """A fault when ``target`` (an output file, ``-`` for stdout) is in a missing folder."""
-    if target is None or str(target) == "-":
-        return None
-    folder = Path(target).parent
-    if not folder.is_dir():
-        return Fault(option, f"folder {str(folder)!r} does not exist")
-    return None
+def engine_choice(engine: str, scenario: Scenario, replications: int | None = None) -> EngineChoice:
+    """The engine that runs ``scenario`` when ``engine`` is asked (auto's choice, and why).
 
-
-def ready_engine(
-    engine: str, scenarios: Scenario | Sequence[Scenario], replications: int | None = None
-) -> EngineChoice:
-    """The engine that runs (auto's choice), its compiled loop loaded or, the first time, compiled.
-
-    A compilation is announced on stderr while it runs and its time said after
-    (only then: a later run loads the cached loop at once).
+    Cheap: nothing is imported or compiled here; the run itself readies the fast
+    engine's loop after its budgets are checked (:func:`compile_notice` says so).
     """
-    from eda_sim.experiment.engines import choose_engine, prepare_engine
+    from eda_sim.experiment.engines import choose_engine
 
-    def notify(message: str) -> None:
-        sys.stderr.write(message + "\n")
+    return choose_engine(engine, scenario, replications)
 
-    choice = choose_engine(engine, scenarios, replications)
-    compiled = prepare_engine(choice, notify)
-    if compiled is not None:
-        sys.stderr.write(f"compiled the fast engine's loop in {compiled:.1f} s\n")
-    return choice
+
+def compile_notice(message: str) -> None:
+    """Say on stderr that the fast engine's loop is compiling (its first use on a machine)."""
+    sys.stderr.write(message + "\n")
 
 
 def run_option_faults(
     workers: int | None, engine: str, warmup: str | None
 ) -> tuple[list[Fault], str | float | None]:
     """Check the options ``run`` and ``sweep`` share; return the faults and the warm-up setting."""
+    from eda_sim.experiment.executors import max_workers, worker_limit_message
+
     faults: list[Fault] = []
     if workers is not None and workers < 1:
         faults.append(Fault("--workers", f"must be >= 1, got {workers}"))
+    elif workers is not None and workers > max_workers():
+        faults.append(Fault("--workers", worker_limit_message(workers)))
     if engine not in ("auto", "simpy", "fast"):
         faults.append(Fault("--engine", f"must be auto, simpy or fast, got {engine!r}"))
     setting: str | float | None = warmup
@@ -227,7 +218,19 @@ ScenarioArgument = Annotated[Path, typer.Argument(metavar="SCENARIO", help="scen
 HorizonOption = Annotated[float | None, typer.Option(help="simulated time per replication")]
 WarmupOption = Annotated[str | None, typer.Option(help="auto (MSER-5), none, or a time to discard")]
 WorkersOption = Annotated[
-    int | None, typer.Option(help="processes to run replications in (default: one per CPU)")
+    int | None,
+    typer.Option(
+        help="processes to run replications in (default: chosen from the expected work: "
+        "this process for a short run, one per CPU for a long one)"
+    ),
+]
+MaxVisitsOption = Annotated[
+    float | None,
+    typer.Option(
+        metavar="N",
+        help="refuse a run whose replications are each expected to make more station "
+        "visits than N (default 1e9)",
+    ),
 ]
 SchedulerOption = Annotated[
     str | None,
@@ -285,6 +288,7 @@ def run_command(
         bool, typer.Option(help="run stations with unlimited capacity and load >= 1 anyway")
     ] = False,
     engine: EngineOption = "auto",
+    max_visits: MaxVisitsOption = None,
     report_dir: Annotated[
         Path | None,
         typer.Option(
@@ -317,9 +321,8 @@ def run_command(
         option_faults.append(Fault("--max-replications", f"must be >= 1, got {max_replications}"))
     if precision is not None and ci == "batch-means":
         option_faults.append(Fault("--precision", "applies to replications, not batch-means"))
-    json_fault = folder_fault("--json", json_path)
-    if json_fault is not None:
-        option_faults.append(json_fault)
+    outputs = [Output("--json", json_path), Output("--report", report_dir, "folder")]
+    option_faults.extend(output_faults(outputs, scenario_inputs(scenario_path)))
     if report_dir is not None:
         from eda_sim.cli.report_command import report_folder_faults
 
@@ -328,6 +331,11 @@ def run_command(
         scenario = _load(scenario_path, allow_unstable)
     except BadInputError as bad:  # report the options' faults with the file's
         raise _fail(bad.source, [*option_faults, *bad.error.faults]) from None
+    option_faults.extend(
+        fault
+        for fault in output_faults(outputs, scenario_inputs(scenario_path, scenario))
+        if fault not in option_faults
+    )
     given: dict[str, object] = {
         "horizon": horizon,
         "replications": replications,
@@ -358,7 +366,7 @@ def run_command(
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr)
     try:
-        choice = ready_engine(engine, scenario, 1 if ci == "batch-means" else None)
+        choice = engine_choice(engine, scenario, 1 if ci == "batch-means" else None)
         result = run_experiment(
             scenario,
             workers=workers,
@@ -367,12 +375,12 @@ def run_command(
             max_replications=max_replications,
             progress=progress,
             engine=choice.name,
+            max_visits=max_visits,
+            notify=compile_notice,
         )
     except ScenarioError as error:
-        raise _fail(
-            "",
-            _cli_fault_paths(error, {"scheduler": scheduler, "max_replications": max_replications}),
-        ) from None
+        named = {"scheduler": scheduler, "max_replications": max_replications, "workers": workers}
+        raise _fail(str(scenario_path), _cli_fault_paths(error, {**given, **named})) from None
     except KeyboardInterrupt:
         progress.close()
         sys.stderr.write("interrupted before any replication finished; nothing written\n")
@@ -404,7 +412,7 @@ def run_command(
                 stdout.print(extra)
         stdout.print(tables.run_summary(result))
     for note in result.notes:
-        sys.stderr.write(f"note: {note}\n")
+        sys.stderr.write(f"note: {escape_controls(note)}\n")
     if report_dir is not None:
         from eda_sim.cli.report_command import write_report_or_fail
 
@@ -464,13 +472,21 @@ def theory_command(
     Every station's L, Lq, W, Wq, utilization, throughput and loss by the best
     formula that applies, with its method and whether it is exact.
     """
-    json_fault = folder_fault("--json", json_path)
-    if json_fault is not None:
-        raise _fail("", [json_fault])
-    scenario = _load(scenario_path, allow_unstable)
-    from rich.text import Text
-
+    outputs = [Output("--json", json_path)]
+    faults = output_faults(outputs, scenario_inputs(scenario_path))
+    try:
+        scenario = _load(scenario_path, allow_unstable)
+    except BadInputError as bad:
+        raise _fail(bad.source, [*faults, *bad.error.faults]) from None
+    faults += [
+        fault
+        for fault in output_faults(outputs, scenario_inputs(scenario_path, scenario))
+        if fault not in faults
+    ]
+    if faults:
+        raise _fail("", faults)
     from eda_sim.cli import tables
+    from eda_sim.cli.tables import safe_text
     from eda_sim.results import atomic_write_text, json_clean
     from eda_sim.theory import ARTICLE_NOTE
     from eda_sim.theory.scenario import solve
@@ -490,10 +506,10 @@ def theory_command(
     console = _console()
     console.print(tables.theory_table(scenario, theory))
     if theory.article:
-        console.print(Text(ARTICLE_NOTE))
+        console.print(safe_text(ARTICLE_NOTE))
         for name, values in theory.article.items():
             console.print(
-                Text(
+                safe_text(
                     f"  {name}: ρ = {values.rho:.4g}, L_article = {values.L:.4g}, "
                     f"W_article = {values.W:.4g}"
                 )
@@ -541,27 +557,25 @@ def _given_value(message: str, arguments: list[str]) -> str:
     return ""
 
 
-def main() -> None:
-    """Console-script entry point: run the app; bad input is reported on stderr, exit code 2.
-
-    Usage errors from the argument parser (unknown options, unparsable numbers) are
-    reported the same way: ``error: ...`` on one line, exit code 2.
-
-    BLAS runs on one thread unless the environment says otherwise (see
-    :data:`BLAS_THREAD_VARIABLES`).
-    """
-    for variable in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")
+def _outcome() -> int:
+    """Run the app; return the exit code, having said on stderr what went wrong."""
     try:
         outcome = app(standalone_mode=False)
     except BadInputError as bad:
         _report_bad_input(bad)
-        sys.exit(2)
+        return 2
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(INTERRUPTED)
+        sys.stderr.write("interrupted; nothing written\n")
+        return INTERRUPTED
     except typer.Exit as done:
-        sys.exit(done.exit_code)
+        return int(done.exit_code)
+    except EdaSimError as error:  # e.g. a worker process killed from outside
+        sys.stderr.write(shorten(f"error: {error}") + "\n")
+        return 1
+    except OSError as error:
+        if error.errno in (errno.EPIPE, errno.EIO):  # the reader or the terminal went away
+            return INTERRUPTED if interrupts_received() else 1
+        raise
     except Exception as error:
         # The parser's usage errors (typer's vendored click) carry a message and an
         # exit code; anything else is a bug and keeps its traceback.
@@ -569,6 +583,29 @@ def main() -> None:
         if message is None or not hasattr(error, "exit_code"):
             raise
         text = " ".join(str(message()).split())
-        sys.stderr.write(f"error: {text}{_given_value(text, sys.argv[1:])}\n")
-        sys.exit(int(error.exit_code))
-    sys.exit(outcome if isinstance(outcome, int) else 0)
+        sys.stderr.write(shorten(f"error: {text}{_given_value(text, sys.argv[1:])}") + "\n")
+        return int(error.exit_code)
+    return outcome if isinstance(outcome, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point: run the app; bad input is reported on stderr, exit code 2.
+
+    Usage errors from the argument parser (unknown options, unparsable numbers) are
+    reported the same way: ``error: ...`` on one line, exit code 2. An interrupt
+    exits with code 130 (:mod:`eda_sim.cli.signals`; ``python -m eda_sim`` installs
+    its handlers before anything is imported).
+
+    BLAS runs on one thread unless the environment says otherwise (see
+    :data:`BLAS_THREAD_VARIABLES`).
+    """
+    from eda_sim.cli.signals import finishing
+
+    for variable in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+    try:
+        code = _outcome()
+    except KeyboardInterrupt:  # while saying what went wrong
+        code = INTERRUPTED
+    finishing()
+    sys.exit(code)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eda_sim.cli.common import _fail, app
+from eda_sim.cli.outputs import Input, Output, output_faults
 from eda_sim.errors import Fault, ScenarioError
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
@@ -84,7 +85,8 @@ def report_command(
     """Write the HTML report (figures embedded, readable offline) of a saved run or sweep."""
     from eda_sim.report import read_result, report_dir_faults, write_any_report
 
-    faults = report_dir_faults(out, "--out")
+    faults = output_faults([Output("--out", out, "folder")], [Input(results, "results file")])
+    faults += report_dir_faults(out, "--out")
     try:
         _, document = read_result(results)
     except ScenarioError as error:

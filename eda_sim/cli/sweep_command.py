@@ -25,6 +25,7 @@ from eda_sim.cli.app import (
     EngineOption,
     HorizonOption,
     LazyProgress,
+    MaxVisitsOption,
     QuantilesOption,
     ScenarioArgument,
     SchedulerOption,
@@ -33,14 +34,15 @@ from eda_sim.cli.app import (
     _cli_fault_paths,
     _console,
     _load,
-    folder_fault,
+    compile_notice,
     parse_quantiles,
-    ready_engine,
     run_option_faults,
 )
-from eda_sim.cli.common import _fail, app
+from eda_sim.cli.common import BadInputError, _fail, app
+from eda_sim.cli.outputs import Input, Output, output_faults, scenario_inputs
 from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.files import output_problem
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
     from rich.table import Table
@@ -74,7 +76,8 @@ def _estimate(row: dict[str, Any], confidence: float) -> str:
 def sweep_table(result: SweepResult, time_unit: str) -> Table:
     """Per value: each station's and the system's L and W beside theory; skipped points' reasons."""
     from rich.table import Table
-    from rich.text import Text
+
+    from eda_sim.cli.tables import safe_text
 
     warmup = result.warmup if isinstance(result.warmup, str) else f"{result.warmup:g}"
     title = (
@@ -84,7 +87,7 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
         f"simulated = mean ± {result.confidence:.0%} half-width"
         + (" — PARTIAL (interrupted)" if result.partial else "")
     )
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=safe_text(title), title_justify="left")
     for name, justify in (
         (result.param, "right"),
         ("station", "left"),
@@ -94,7 +97,7 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
         ("theory", "right"),
         ("method / reason", "left"),
     ):
-        table.add_column(Text(name), justify=justify, no_wrap=name != "method / reason")  # type: ignore[arg-type]
+        table.add_column(safe_text(name), justify=justify, no_wrap=name != "method / reason")  # type: ignore[arg-type]
     rows_by_value: dict[float, list[dict[str, Any]]] = {}
     for row in result.rows:
         rows_by_value.setdefault(row["value"], []).append(row)
@@ -102,7 +105,7 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
         shown_value = f"{point.value:.6g}"
         if point.status != "ok":
             label = "skipped" if point.status == "skipped" else "not run"
-            table.add_row(shown_value, label, "", "", "", "", Text(point.reason or ""))
+            table.add_row(shown_value, label, "", "", "", "", safe_text(point.reason or ""))
             table.add_section()
             continue
         metrics: dict[tuple[str, str], dict[str, Any]] = {
@@ -119,23 +122,23 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
             method = str(wait["method"]) + (" (exact)" if wait["exact"] else "")
             table.add_row(
                 shown_value if position == 0 else "",
-                Text(name),
+                safe_text(name),
                 _estimate(length, result.confidence),
                 _number(length["theory"]),
                 _estimate(wait, result.confidence),
                 _number(wait["theory"]),
-                Text(method if method != previous_method else ""),
+                safe_text(method if method != previous_method else ""),
             )
             previous_method = method
         slo_rows = [row for row in rows_by_value[point.value] if row["scope"] == "slo"]
         if slo_rows:
-            table.add_row("", "SLOs", "", "", "", "", Text(_slo_summary(slo_rows)))
+            table.add_row("", "SLOs", "", "", "", "", safe_text(_slo_summary(slo_rows)))
         table.add_section()
     highest = highest_meeting(result)
     if highest is not None:
-        table.caption = Text(f"highest {result.param} with every SLO met: {highest:.6g}")
+        table.caption = safe_text(f"highest {result.param} with every SLO met: {highest:.6g}")
     elif any(row["scope"] == "slo" for row in result.rows):
-        table.caption = Text(f"no {result.param} swept meets every SLO")
+        table.caption = safe_text(f"no {result.param} swept meets every SLO")
     table.caption_justify = "left"
     return table
 
@@ -221,6 +224,7 @@ def sweep_command(
         typer.Option(help="run points where a station of unlimited capacity has load >= 1"),
     ] = False,
     engine: EngineOption = "auto",
+    max_visits: MaxVisitsOption = None,
     report_dir: Annotated[
         Path | None,
         typer.Option(
@@ -241,7 +245,7 @@ def sweep_command(
     """
     from rich.console import Console
 
-    from eda_sim.experiment import default_workers, parse_values, sweep
+    from eda_sim.experiment import parse_values, sweep
     from eda_sim.results import atomic_write_text
 
     source = str(scenario_path)
@@ -250,14 +254,20 @@ def sweep_command(
     faults.extend(level_faults)
     if json_path == "-" and csv_path == "-":
         faults.append(Fault("--csv", "only one of --json and --csv can write to stdout (-)"))
-    for option, target in (
-        ("--json", json_path),
-        ("--csv", csv_path),
-        ("--checkpoint", checkpoint),
-    ):
-        fault = folder_fault(option, target)
-        if fault is not None:
-            faults.append(fault)
+    outputs = [
+        Output("--json", json_path),
+        Output("--csv", csv_path),
+        Output("--checkpoint", checkpoint),
+        Output("--report", report_dir, "folder"),
+    ]
+    inputs = scenario_inputs(scenario_path)
+    if checkpoint is not None and resume:  # read, then appended to: an input of the others
+        outputs = [out for out in outputs if out.option != "--checkpoint"]
+        inputs.append(Input(checkpoint, "checkpoint (--checkpoint)"))
+        problem = output_problem(checkpoint)
+        if problem is not None:
+            faults.append(Fault("--checkpoint", f"{str(checkpoint)!r} {problem}"))
+    faults.extend(output_faults(outputs, inputs))
     if resume and checkpoint is None:
         faults.append(Fault("--resume", "needs --checkpoint PATH, the file to continue"))
     faults.extend(report_folder_faults(report_dir, "--report"))
@@ -267,7 +277,12 @@ def sweep_command(
     except ScenarioError as error:
         faults.extend(_translate(error, {}).faults)
     # The file's own value at --param does not matter, so its load is judged per point.
-    scenario = _load(scenario_path, allow_unstable=True)
+    try:
+        scenario = _load(scenario_path, allow_unstable=True)
+    except BadInputError as bad:  # report the options' faults with the file's
+        raise _fail(bad.source, [*faults, *bad.error.faults]) from None
+    inputs += scenario_inputs(scenario_path, scenario)[1:]
+    faults += [fault for fault in output_faults(outputs, inputs) if fault not in faults]
     if faults:
         raise _fail(source, faults)
 
@@ -278,8 +293,9 @@ def sweep_command(
         "warmup": warmup_setting,
         "quantiles": levels,
     }
-    count = default_workers() if workers is None else workers
-    auto_or_simpy: Literal["auto", "simpy"] = "simpy" if engine == "simpy" else "auto"
+    chosen: Literal["auto", "simpy", "fast"] = (
+        "fast" if engine == "fast" else "simpy" if engine == "simpy" else "auto"
+    )
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr, "sweep points")
     try:
@@ -292,14 +308,15 @@ def sweep_command(
             warmup=warmup_setting,
             seed=seed,
             quantiles=levels,
-            workers=count,
+            workers=workers,
             scheduler=scheduler,
             allow_unstable=allow_unstable,
             checkpoint=checkpoint,
             resume=resume,
             progress=progress,
-            # auto is chosen by the sweep from all its points; fast is readied here.
-            engine=ready_engine(engine, scenario).name if engine == "fast" else auto_or_simpy,
+            engine=chosen,  # auto: the sweep chooses from all its points
+            max_visits=max_visits,
+            notify=compile_notice,
         )
     except ScenarioError as error:
         progress.close()

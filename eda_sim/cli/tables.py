@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from eda_sim import metrics as metric_table
+from eda_sim.text import escape_controls
 
 if TYPE_CHECKING:  # `validate` prints a table without loading the results and theory layers
     from eda_sim.results import RunResult
@@ -138,8 +139,18 @@ def run_title(result: RunResult, time_unit: str, engine: str | None = None) -> s
     return head + (" — PARTIAL (interrupted)" if result.partial else "")
 
 
-def _unit(metric: str, time_unit: str) -> str:
-    return metric_table.heading(metric, time_unit)
+def safe_text(text: str) -> Text:
+    r"""The user's text for the terminal: control characters escaped, no markup read.
+
+    Every name, unit and note from a scenario goes through this: a station named
+    ``"a\x1b[2J"`` or ``"[link=http://x]a[/link]"`` is shown as written, escaped,
+    and cannot clear the screen or plant a hyperlink.
+    """
+    return Text(escape_controls(text))
+
+
+def _unit(metric: str, time_unit: str) -> Text:
+    return safe_text(metric_table.heading(metric, time_unit))
 
 
 def _mark(interval: Interval, theory: float, exact: bool) -> str:
@@ -169,9 +180,9 @@ def comparison_table(result: RunResult, time_unit: str, engine: str | None = Non
     """
     title = run_title(result, time_unit, engine)
     table = Table(
-        title=Text(title),
+        title=safe_text(title),
         title_justify="left",
-        caption=Text(legend(_shown_metrics(result))),
+        caption=safe_text(legend(_shown_metrics(result))),
         caption_justify="left",
     )
     for name, justify in (
@@ -196,13 +207,13 @@ def comparison_table(result: RunResult, time_unit: str, engine: str | None = Non
             shown_method = method if method != previous_method else ""
             previous_method = method
             table.add_row(
-                Text(name if index == 0 else ""),
+                safe_text(name if index == 0 else ""),
                 _unit(metric, time_unit),
                 format_estimate(interval),
                 "" if math.isnan(theory) else f"{theory:.4g}",
                 format_relative_error(interval.mean, theory),
                 _mark(interval, theory, exact),
-                Text(shown_method + (" (exact)" if exact and shown_method else "")),
+                safe_text(shown_method + (" (exact)" if exact and shown_method else "")),
             )
         table.add_section()
 
@@ -240,7 +251,7 @@ def classes_table(result: RunResult, time_unit: str) -> Table:
                 format_estimate(metrics[metric]),
                 "" if math.isnan(theory) else f"{theory:.4g}",
             ]
-        table.add_row(Text(name), *cells, Text(label))
+        table.add_row(safe_text(name), *cells, safe_text(label))
     return table
 
 
@@ -254,7 +265,7 @@ def article_table(result: RunResult, time_unit: str) -> Table | None:
     table = Table(
         title="the source article's formulas (single-server stations)",
         title_justify="left",
-        caption=Text(ARTICLE_NOTE),
+        caption=safe_text(ARTICLE_NOTE),
         caption_justify="left",
     )
     for column in (
@@ -266,11 +277,12 @@ def article_table(result: RunResult, time_unit: str) -> Table | None:
         f"W sim ({time_unit})",
         f"W article ({time_unit})",
     ):
-        table.add_column(column, justify="left" if column == "station" else "right", no_wrap=True)
+        justify = "left" if column == "station" else "right"
+        table.add_column(safe_text(column), justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for name, values in theory.article.items():
         metrics = result.stations[name]
         table.add_row(
-            Text(name),
+            safe_text(name),
             f"{values.rho:.4g}",
             format_estimate(metrics["L"]),
             f"{values.L:.4g}",
@@ -313,7 +325,7 @@ def checks_table(result: RunResult) -> Table | None:
     for check in tested:
         table.add_row(
             names.get(check.check, check.check),
-            Text(check.subject),
+            safe_text(check.subject),
             check.method.split(",")[0],
             f"{check.statistic:.4g}",
             f"{check.p_value:.3g}",
@@ -325,33 +337,34 @@ def checks_table(result: RunResult) -> Table | None:
 def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
     """The analytic answer for every station and the system (``eda-sim theory``)."""
     unit = scenario.time_unit
-    table = Table(title=Text(f"{scenario.name}: steady-state theory"), title_justify="left")
+    table = Table(title=safe_text(f"{scenario.name}: steady-state theory"), title_justify="left")
     figures_of = metric_table.names("station")  # the theory's figures of a station
     columns = ("station", "λ", "ρ", *(_unit(m, unit) for m in figures_of), "method")
     for column in columns:
+        plain = str(column)
         table.add_column(
-            column,
-            justify="left" if column in ("station", "method") else "right",
-            no_wrap=column != "method",
+            column if isinstance(column, Text) else safe_text(plain),
+            justify="left" if plain in ("station", "method") else "right",
+            no_wrap=plain != "method",
         )
     for name, station in theory.stations.items():
         head: list[Text | str] = [
-            Text(name),
+            safe_text(name),
             f"{theory.arrival_rates[name]:.4g}",
             f"{theory.offered_load[name]:.4g}",
         ]
         if station is None:
             blank = [""] * len(figures_of)
-            table.add_row(*head, *blank, Text(f"unavailable: {theory.reasons.get(name, '')}"))
+            table.add_row(*head, *blank, safe_text(f"unavailable: {theory.reasons.get(name, '')}"))
             continue
         figures = [f"{getattr(station, m):.4g}" for m in figures_of]
         label = station.method + (" (exact)" if station.exact else "")
-        table.add_row(*head, *figures, Text(label))
+        table.add_row(*head, *figures, safe_text(label))
     table.add_section()
     system = theory.system
     if system is None:
         blank = [""] * len(figures_of)
-        table.add_row("system", "", "", *blank, Text(theory.reasons.get("system", "")))
+        table.add_row("system", "", "", *blank, safe_text(theory.reasons.get("system", "")))
     else:
         of_system = metric_table.names("system")
         table.add_row(
@@ -359,14 +372,16 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
             "",
             "",
             *(f"{getattr(system, m):.4g}" if m in of_system else "" for m in figures_of),
-            Text(system.method + (" (exact)" if system.exact else "")),
+            safe_text(system.method + (" (exact)" if system.exact else "")),
         )
     for name, per_class in theory.classes.items():  # end to end, per event class
         if not per_class.available:
-            table.add_row(Text(f"class {name}"), "", "", *[""] * 7, Text(per_class.reason))
+            table.add_row(
+                safe_text(f"class {name}"), "", "", *[""] * 7, safe_text(per_class.reason)
+            )
             continue
         table.add_row(
-            Text(f"class {name}"),
+            safe_text(f"class {name}"),
             "",
             "",
             f"{per_class.L:.4g}",
@@ -376,7 +391,7 @@ def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
             "",
             f"{per_class.throughput:.4g}",
             f"{per_class.loss:.4g}",
-            Text(per_class.method + (" (exact)" if per_class.exact else "")),
+            safe_text(per_class.method + (" (exact)" if per_class.exact else "")),
         )
     return table
 
@@ -398,7 +413,7 @@ def validate_table(scenario: Scenario) -> Table:
         f"{scenario.name}: valid ({len(scenario.stations)} stations, "
         f"{classes} event class{'es' if classes > 1 else ''})"
     )
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=safe_text(title), title_justify="left")
     columns = (
         "station", "servers", "capacity", "service", "arrival rate", "loss", "visit ratio",
         "ρ offered", "ρ carried",
@@ -407,10 +422,10 @@ def validate_table(scenario: Scenario) -> Table:
         table.add_column(column, justify="left" if column in ("station", "service") else "right")
     for index, station in enumerate(scenario.stations):
         table.add_row(
-            Text(station.name),
+            safe_text(station.name),
             str(station.servers),
             "∞" if station.capacity is None else str(station.capacity),
-            Text(station.service.describe()),
+            safe_text(station.service.describe()),
             f"{rates[index]:.4g}",
             f"{float(loss[index]):.4g}",
             f"{visits[index]:.4g}",
@@ -467,4 +482,4 @@ def run_summary(result: RunResult) -> Text:
         )
     if result.elapsed_seconds == result.elapsed_seconds:  # not NaN
         parts.append(f"{result.elapsed_seconds:.1f} s")
-    return Text("; ".join(parts) + ".")
+    return safe_text("; ".join(parts) + ".")

@@ -15,15 +15,21 @@ import hashlib
 import json
 import math
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.files import CHECKPOINT_LIMIT, InputFileError, read_input_text
-from eda_sim.results import atomic_write_text
+from eda_sim.files import (
+    CHECKPOINT_LIMIT,
+    InputFileError,
+    describe_size,
+    file_kind,
+    read_input_text,
+)
 from eda_sim.scenario import Scenario
 
 __all__ = [
@@ -33,10 +39,12 @@ __all__ = [
     "RUN_COLUMNS",
     "Resumed",
     "checkpoint_fault",
-    "checkpoint_writer",
+    "checkpoint_session",
+    "data_inputs",
     "decode_point",
     "encode_point",
     "fingerprint",
+    "parse_checkpoint",
     "read_checkpoint",
 ]
 
@@ -128,19 +136,36 @@ class Resumed:
     clean: bool  # the file is exactly kept_text (no cut-off last line to drop)
 
 
-def read_checkpoint(
-    path: Path, header: dict[str, Any], values: Sequence[float], runnable: set[int]
+def _unreadable(path: Path, error: InputFileError) -> ScenarioError:
+    reason = error.reason
+    if reason == "no such file":
+        reason = "does not exist: there is nothing to resume (run without --resume to start)"
+    elif reason.startswith("is not UTF-8"):
+        reason = "is not an eda-sim sweep checkpoint (not text)"
+    return checkpoint_fault(path, reason)
+
+
+def _changed_inputs(found: dict[str, Any], header: dict[str, Any]) -> str:
+    """Which data files differ between a checkpoint's header and this sweep's, in words."""
+    before = {item.get("path"): item.get("sha256") for item in found.get("inputs") or []}
+    now = {item["path"]: item["sha256"] for item in header.get("inputs") or []}
+    changed = [path for path in now if path in before and before[path] != now[path]]
+    if not changed:
+        return ""
+    return f"; the content of {changed[0]!r} has changed since it was written" + (
+        f" (and {len(changed) - 1} more data files)" if len(changed) > 1 else ""
+    )
+
+
+def parse_checkpoint(
+    path: Path, text: str, header: dict[str, Any], values: Sequence[float], runnable: set[int]
 ) -> Resumed:
-    """Read a checkpoint for the sweep described by ``header``; refuse a foreign or corrupt one."""
-    try:
-        text = read_input_text(path, what="checkpoint", limit=CHECKPOINT_LIMIT)
-    except InputFileError as error:
-        reason = error.reason
-        if reason == "no such file":
-            reason = "does not exist: there is nothing to resume (run without --resume to start)"
-        elif reason.startswith("is not UTF-8"):
-            reason = "is not an eda-sim sweep checkpoint (not text)"
-        raise checkpoint_fault(path, reason) from None
+    """Read a checkpoint's text for the sweep described by ``header``; refuse a foreign one.
+
+    A cut-off last line (a crash while it was written) is dropped; a point written
+    twice with the same rows (two sweeps that resumed the same checkpoint, before
+    checkpoints were locked) is kept once; any other bad line refuses the file.
+    """
     lines = text.split("\n")
     unterminated = lines.pop()  # "" when the file ends with a newline
     numbered = [(number, line, True) for number, line in enumerate(lines, start=1)]
@@ -168,8 +193,9 @@ def read_checkpoint(
         )
         raise checkpoint_fault(
             path,
-            f"was written for another sweep ({described}): the scenario, the parameter, "
-            "the values or the run settings differ; use another checkpoint file or delete it",
+            f"was written for another sweep ({described}){_changed_inputs(found, header)}: "
+            "the scenario, its data files, the parameter, the values or the run settings "
+            "differ; use another checkpoint file or delete it",
         )
     finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
     kept = [first + "\n"]
@@ -177,8 +203,8 @@ def read_checkpoint(
     for number, line, terminated in numbered[1:]:
         try:
             index, rows, notes = decode_point(line, values, runnable)
-            if index in finished:
-                raise ValueError(f"point {index} is there twice")
+            if index in finished and finished[index] != (rows, notes):
+                raise ValueError(f"point {index} is there twice, with different results")
         except (ValueError, KeyError, TypeError) as error:
             if not terminated:  # cut off by a crash while it was being written
                 clean = False
@@ -186,39 +212,131 @@ def read_checkpoint(
             detail = "not JSON" if isinstance(error, json.JSONDecodeError) else str(error)
             raise checkpoint_fault(
                 path,
-                f"line {number} is corrupt ({detail}); delete the file to start the sweep again",
+                f"line {number} is corrupt ({detail}); the {len(finished)} points before it "
+                "are sound: delete it and the lines after it to keep them, or the whole "
+                "file to start the sweep again",
             ) from None
+        if index in finished:  # the same point again: kept once
+            clean = False
+            continue
         finished[index] = (rows, notes)
         kept.append(line + "\n")
     return Resumed(finished, "".join(kept), clean)
 
 
-@contextmanager
-def checkpoint_writer(
-    path: Path | None, header_line: str | None, resumed: Resumed | None
-) -> Iterator[Callable[[str], None]]:
-    """Yield ``append(line)``: one line, flushed and synced; no-op without a checkpoint."""
-    if path is None:
-        yield lambda line: None
-        return
-    if resumed is not None and not resumed.clean:
-        atomic_write_text(path, resumed.kept_text)  # drop the cut-off last line
+def read_checkpoint(
+    path: Path, header: dict[str, Any], values: Sequence[float], runnable: set[int]
+) -> Resumed:
+    """Read a checkpoint for the sweep described by ``header``; refuse a foreign or corrupt one."""
     try:
-        stream: IO[str] = path.open("a" if resumed is not None else "x", encoding="utf-8")
+        text = read_input_text(path, what="checkpoint", limit=CHECKPOINT_LIMIT)
+    except InputFileError as error:
+        raise _unreadable(path, error) from None
+    return parse_checkpoint(path, text, header, values, runnable)
+
+
+def _lock(path: Path, fd: int) -> None:
+    """Hold an exclusive lock on the open checkpoint, or refuse: another sweep writes it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise checkpoint_fault(
+            path,
+            "is being written by another eda-sim sweep; wait for it to finish or use "
+            "another checkpoint file",
+        ) from None
+
+
+def _open_locked(path: Path, resume: bool) -> int:
+    """Open (a new one: create) the checkpoint for reading and appending, locked."""
+    flags = os.O_RDWR | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+    if not resume:
+        flags |= os.O_CREAT | os.O_EXCL
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), 0o666)
     except FileExistsError:
         raise checkpoint_fault(path, "exists: use --resume to continue it or delete it") from None
+    except FileNotFoundError:
+        raise _unreadable(path, InputFileError("no such file")) from None
     except OSError as error:
-        raise checkpoint_fault(path, f"cannot be written: {error.strerror or error}") from None
+        raise checkpoint_fault(path, f"cannot be opened: {error.strerror or error}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise checkpoint_fault(path, f"is {file_kind(info.st_mode)}, not a checkpoint file")
+    if info.st_size > CHECKPOINT_LIMIT:
+        os.close(fd)
+        raise checkpoint_fault(
+            path, f"is larger than {describe_size(CHECKPOINT_LIMIT)}, the most a checkpoint may be"
+        )
+    os.set_blocking(fd, True)
+    _lock(path, fd)
+    return fd
 
-    def append(line: str) -> None:
-        stream.write(line + "\n")
-        stream.flush()
-        os.fsync(stream.fileno())
 
-    with stream:
-        if header_line is not None:
-            append(header_line)
-        yield append
+@contextmanager
+def checkpoint_session(
+    path: Path | None,
+    header: dict[str, Any],
+    values: Sequence[float],
+    runnable: set[int],
+    resume: bool,
+) -> Iterator[tuple[Resumed | None, Callable[[str], None]]]:
+    """Open, lock and (on resume) read a checkpoint; yield what it holds and ``append(line)``.
+
+    The file stays locked (``flock``) until the block ends, so a second sweep that
+    writes the same checkpoint is refused with one line instead of appending the
+    same points. A cut-off last line is truncated away in place (the file, and its
+    lock, stay the same). Each appended line is flushed and synced. Without a
+    checkpoint ``append`` does nothing.
+    """
+    if path is None:
+        yield None, lambda line: None
+        return
+    fd = _open_locked(path, resume)
+    with os.fdopen(fd, "r+b", buffering=0) as stream:
+        resumed: Resumed | None = None
+        if resume:
+            data = stream.read()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _unreadable(path, InputFileError("is not UTF-8 text")) from None
+            resumed = parse_checkpoint(path, text, header, values, runnable)
+            if not resumed.clean:  # drop the cut-off last line or a repeated point
+                kept = resumed.kept_text.encode("utf-8")
+                if data.startswith(kept):
+                    os.ftruncate(fd, len(kept))
+                else:
+                    os.ftruncate(fd, 0)
+                    stream.write(kept)
+                os.fsync(fd)
+
+        def append(line: str) -> None:
+            stream.write((line + "\n").encode("utf-8"))
+            os.fsync(fd)
+
+        if not resume:
+            append(json.dumps(header, allow_nan=False))
+        yield resumed, append
+
+
+def data_inputs(scenario: Scenario) -> list[dict[str, str]]:
+    """The data files a scenario read (traces, empirical values), with their SHA-256.
+
+    The scenario file itself is not among them: its parsed document is in the
+    fingerprint (so a comment edited in it does not make a checkpoint foreign).
+    """
+    return [
+        {"path": record.path, "sha256": record.sha256}
+        for record in scenario.inputs
+        if record.what != "scenario file"
+    ]
 
 
 def fingerprint(
@@ -228,7 +346,13 @@ def fingerprint(
     overrides: dict[str, object],
     allow_unstable: bool,
 ) -> tuple[str, str]:
-    """The checkpoint's identity: (SHA-256 hex, the eda-sim version it includes)."""
+    """The checkpoint's identity: (SHA-256 hex, the eda-sim version it includes).
+
+    It covers the scenario's document, the content of every data file it read
+    (:func:`data_inputs`), the parameter, the values, the run overrides and the
+    eda-sim version: a data file edited between an interruption and ``--resume``
+    makes the checkpoint foreign instead of mixing old and new results.
+    """
     from eda_sim.version import __version__
 
     identity = {
@@ -240,6 +364,7 @@ def fingerprint(
         "overrides": overrides,
         "allow_unstable": allow_unstable,
         "eda_sim": __version__,
+        "inputs": data_inputs(scenario),
     }
     canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest(), __version__

@@ -2,24 +2,81 @@
 
 Every replication is a pure function of (scenario, replication index, settings),
 so any :class:`concurrent.futures.Executor` gives the same numbers; these helpers
-only open and close the one the user asked for.
+choose how many processes are worth starting, open the pool, and close it so that
+nothing outlives the run:
+
+* **How many workers** (:func:`choose_workers`): from the expected work (station
+  visits times a measured cost per visit of the engine that runs, plus a fixed cost
+  per replication), a run expected to take less than :data:`POOL_THRESHOLD` seconds
+  runs in this process (a pool's start-up would cost more than it saves), as does one
+  where starting the workers (:func:`worker_start_seconds`) would cost more than half
+  of what they save; a longer one runs on every CPU, never on more processes than
+  replications; an explicit number wins, up to :func:`max_workers`.
+* **Workers die with their parent** however it ends: each worker asks Linux for
+  ``SIGKILL`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and elsewhere a
+  thread in the worker watches the parent's id. Workers ignore SIGINT, SIGTERM and
+  SIGHUP: the parent decides, keeps what finished, and stops them.
+* **Stopping** (:meth:`WorkerPool.stop`): pending tasks are cancelled and, if any
+  task is still running when the pool is closed (Ctrl-C, an error), the workers are
+  killed at once instead of being waited for; a run then ends within a second.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import ctypes
+import ctypes.util
+import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from eda_sim.errors import Fault, ScenarioError
+from eda_sim.errors import EdaSimError, Fault, ScenarioError
 
-__all__ = ["SCHEDULER_TIMEOUT", "default_workers", "open_executor"]
+__all__ = [
+    "POOL_THRESHOLD",
+    "SCHEDULER_TIMEOUT",
+    "WorkerLostError",
+    "WorkerPool",
+    "choose_workers",
+    "default_workers",
+    "expected_seconds",
+    "max_workers",
+    "open_executor",
+    "result_of",
+    "worker_start_seconds",
+]
 
 #: Seconds to wait for a Dask scheduler before giving up.
 SCHEDULER_TIMEOUT = 5.0
+#: A run expected to take less than this many seconds in one process starts no pool.
+POOL_THRESHOLD = 2.0
+#: Most worker processes per CPU that ``workers`` may ask for.
+WORKERS_PER_CPU = 4
+#: ``workers`` may always ask for this many, even on a machine with fewer CPUs.
+MIN_WORKER_LIMIT = 32
+#: Seconds per station visit of each engine, rounded up from ``benchmarks/bench_vs_ciw.py``
+#: (SimPy engine 3.7 µs, fast engine 0.06 µs on the development machine).
+SECONDS_PER_VISIT = {"simpy": 5e-6, "fast": 2e-7}
+#: Fixed seconds per replication (set-up, streams, snapshots, the result), and per
+#: station of the scenario: measured with a horizon of almost no visits on the
+#: generated networks of ``benchmarks/bench_network_size.py`` (2-core machine at load
+#: 6): 7 ms at 10 stations for either engine; 0.25 s (SimPy) and 0.34 s (fast) at 1,000.
+SECONDS_PER_REPLICATION = {"simpy": (0.005, 3e-4), "fast": (0.005, 3e-4)}
+#: Seconds a worker process takes before its first replication. A forked worker (Linux's
+#: default) inherits what the parent loaded, the fast engine's loop included (warmed by
+#: :func:`~eda_sim.experiment.engines.prepare_engine` before the pool starts): 0.07-0.12 s
+#: for a pool of two at load 6. A spawned one imports eda_sim again, and for the fast
+#: engine numba and the cached loop too (1-1.7 s each, measured by ``fastport``).
+WORKER_START_SECONDS = {"fork": 0.1, "simpy": 1.0, "fast": 1.7}
+#: Seconds a stopped pool's workers and thread are waited for before they are left.
+_STOP_TIMEOUT = 5.0
 
 
 def default_workers() -> int:
@@ -28,6 +85,156 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def max_workers() -> int:
+    """Most worker processes ``workers`` may ask for here (memory grows with each)."""
+    return max(MIN_WORKER_LIMIT, WORKERS_PER_CPU * default_workers())
+
+
+def worker_start_seconds(engine: str) -> float:
+    """Seconds one new worker process costs before its first replication (see above)."""
+    methods = multiprocessing.get_all_start_methods()
+    method = multiprocessing.get_start_method(allow_none=True) or (methods[0] if methods else "")
+    if method == "fork":
+        return WORKER_START_SECONDS["fork"]
+    return WORKER_START_SECONDS["fast" if engine == "fast" else "simpy"]
+
+
+def expected_seconds(
+    visits_per_replication: float, replications: int, stations: int, engine: str
+) -> float:
+    """Expected seconds for ``replications`` replications in one process (a rough estimate)."""
+    base, per_station = SECONDS_PER_REPLICATION.get(engine, SECONDS_PER_REPLICATION["simpy"])
+    per_visit = SECONDS_PER_VISIT.get(engine, SECONDS_PER_VISIT["simpy"])
+    one = base + per_station * stations + per_visit * visits_per_replication
+    return replications * one
+
+
+def choose_workers(requested: int | None, *, tasks: int, seconds: float, start: float = 0.0) -> int:
+    """How many processes to run ``tasks`` replications on.
+
+    A pool is started when the run is expected to take at least
+    :data:`POOL_THRESHOLD` seconds in one process and the pool saves at least twice
+    what starting its workers costs; it then has one process per CPU, never more
+    than there are replications.
+
+    Parameters
+    ----------
+    requested : int or None
+        What the user asked for; ``None`` chooses from the expected work.
+    tasks : int
+        Replications to run (no more processes than this are started).
+    seconds : float
+        Their expected time in one process (:func:`expected_seconds`).
+    start : float
+        Seconds each worker process costs before its first replication
+        (:func:`worker_start_seconds`).
+
+    Examples
+    --------
+    >>> choose_workers(None, tasks=10, seconds=0.3)  # short: no pool
+    1
+    >>> choose_workers(None, tasks=1, seconds=100.0)  # one replication: one process
+    1
+    >>> choose_workers(3, tasks=2, seconds=0.1)  # asked for, but only two to run
+    2
+    """
+    if requested is not None:
+        return max(1, min(requested, tasks))
+    if not seconds >= POOL_THRESHOLD:
+        return 1
+    count = max(1, min(default_workers(), tasks))
+    if count > 1 and seconds * (1 - 1 / count) < 2 * start * count:
+        return 1
+    return count
+
+
+# --------------------------------------------------------------------------- workers
+
+_T = TypeVar("_T")
+
+
+class WorkerLostError(EdaSimError):
+    """A worker process died before its task finished (killed from outside, out of memory)."""
+
+
+def result_of(future: Future[_T]) -> _T:
+    """``future.result()``, with a dead worker process said in one line.
+
+    Raises
+    ------
+    WorkerLostError
+        When the pool broke because a worker process died.
+    """
+    try:
+        return future.result()
+    except BrokenExecutor:
+        raise WorkerLostError(
+            "a worker process died before its replication finished (killed from outside, "
+            "or out of memory?)"
+        ) from None
+
+
+def _parent_alive(parent: int) -> bool:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - alive, owned by another user
+        return True
+    return True
+
+
+def _watch_parent(parent: int) -> None:
+    while _parent_alive(parent):
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _worker_start(parent: int) -> None:
+    """Run in each worker process before its first task: die with the parent, ignore signals.
+
+    A worker forked by ``parent`` asks Linux for SIGKILL when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``, through ctypes); otherwise (another start method,
+    another system) a thread polls whether ``parent`` still exists.
+    """
+    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            signal.signal(number, signal.SIG_IGN)
+    watched = False
+    if sys.platform.startswith("linux") and os.getppid() == parent:
+        with contextlib.suppress(OSError, AttributeError, TypeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+            pr_set_pdeathsig = 1
+            watched = libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0
+        if watched and os.getppid() != parent:  # it died before the request took effect
+            os._exit(1)
+    if not watched:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+class WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers die with this process and can be stopped at once."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
+
+    def stop(self) -> None:
+        """Cancel what has not started; kill the workers if a task is still running."""
+        processes: dict[Any, Any] = dict(getattr(self, "_processes", None) or {})
+        busy = bool(getattr(self, "_pending_work_items", None))
+        self.shutdown(wait=False, cancel_futures=True)
+        if busy:
+            for process in processes.values():
+                with contextlib.suppress(OSError, AttributeError):
+                    process.kill()
+        deadline = time.monotonic() + _STOP_TIMEOUT
+        for process in processes.values():
+            process.join(max(0.0, deadline - time.monotonic()))
+        thread = getattr(self, "_executor_manager_thread", None)
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @contextmanager
@@ -42,8 +249,10 @@ def _dask_executor(address: str) -> Iterator[Executor]:
         ) from None
     try:
         client = Client(address, timeout=SCHEDULER_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as error:
+    except Exception as error:  # whatever the far end sent: one line, not distributed's trace
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, MemoryError):
+            reason = "it answered with something that is not a Dask scheduler"
         raise ScenarioError(
             Fault(
                 "scheduler",
@@ -59,7 +268,11 @@ def _dask_executor(address: str) -> Iterator[Executor]:
 
 @contextmanager
 def open_executor(
-    workers: int | None = 1, scheduler: str | None = None, executor: Executor | None = None
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    *,
+    isolate: bool = False,
 ) -> Iterator[Executor | None]:
     """Yield the executor to use, or ``None`` to run in this process; close what was opened.
 
@@ -67,16 +280,21 @@ def open_executor(
     ----------
     workers : int, optional
         Worker processes; ``None`` means one per CPU; 1 runs in this process.
+        At most :func:`max_workers`.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); needs the
         ``distributed`` extra.
     executor : concurrent.futures.Executor, optional
         Use this one (left open).
+    isolate : bool
+        Run even one worker in its own process (a compiled replication cannot be
+        interrupted in this one: in a worker, Ctrl-C stops it at once).
 
     Raises
     ------
     ScenarioError
-        For ``workers < 1``, a missing Dask, or an unreachable scheduler.
+        For ``workers`` below 1 or above :func:`max_workers`, a missing Dask, or
+        an unreachable scheduler.
     """
     if executor is not None:
         yield executor
@@ -88,13 +306,21 @@ def open_executor(
     count = default_workers() if workers is None else workers
     if count < 1:
         raise ScenarioError(Fault("workers", f"must be >= 1, got {count}"))
-    if count == 1:
+    if count > max_workers():
+        raise ScenarioError(Fault("workers", worker_limit_message(count)))
+    if count == 1 and not isolate:
         yield None
         return
-    # Workers ignore Ctrl-C: only the main process stops, keeps what finished and reports.
-    ignore_interrupt = functools.partial(signal.signal, signal.SIGINT, signal.SIG_IGN)
-    pool = ProcessPoolExecutor(max_workers=count, initializer=ignore_interrupt)
+    pool = WorkerPool(count)
     try:
         yield pool
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.stop()
+
+
+def worker_limit_message(count: int) -> str:
+    """The rule for a ``workers`` above :func:`max_workers`."""
+    return (
+        f"must be <= {max_workers()} ({WORKERS_PER_CPU} per CPU, at least "
+        f"{MIN_WORKER_LIMIT}: more processes only add memory), got {count}"
+    )

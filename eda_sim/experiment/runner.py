@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import replace
 from itertools import islice
 from typing import Literal
@@ -43,7 +42,7 @@ from eda_sim.experiment.engines import (
     compiled_note,
     prepare_engine,
 )
-from eda_sim.experiment.executors import open_executor
+from eda_sim.experiment.executors import open_executor, result_of
 from eda_sim.experiment.latency import (
     LatencyPool,
     batch_histograms,
@@ -51,6 +50,7 @@ from eda_sim.experiment.latency import (
     slo_verdicts,
     until_decided,
 )
+from eda_sim.experiment.planning import check_workers, run_workers
 from eda_sim.metrics import precision_metrics
 from eda_sim.results import (
     PrecisionReport,
@@ -60,6 +60,8 @@ from eda_sim.results import (
     summarize,
 )
 from eda_sim.scenario import Scenario
+from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS, budget_faults
+from eda_sim.scenario.model import raise_if
 from eda_sim.stats import lag1_autocorrelation
 from eda_sim.theory.percentiles.scenario import latency_theory
 from eda_sim.theory.scenario import solve
@@ -102,13 +104,16 @@ def _replicate(
     engine: str = "simpy",
     trace: bool = False,
     batch_means: bool = False,
+    keep_path: bool = True,
 ) -> ReplicationResult:
     """Run one replication (top-level so that worker processes can unpickle it).
 
-    Replication 0 also keeps a bounded sample of waits for the plots, and with
-    ``trace`` its every arrival, start and departure; the trace is the SimPy
-    engine's (the two engines give identical results, so the replication is the same).
-    ``batch_means`` cuts the percentile sketches at every grid point.
+    Replication 0 also keeps a bounded sample of waits for the plots, and its
+    sample path; the others keep their path only when ``keep_path`` (MSER-5 and
+    batch means need it), so that memory does not grow with it. With ``trace``
+    replication 0 also keeps its every arrival, start and departure; the trace is
+    the SimPy engine's (the two engines give identical results, so the replication
+    is the same). ``batch_means`` cuts the percentile sketches at every grid point.
     """
     if trace and replication == 0:
         return simulate_replication(
@@ -122,7 +127,7 @@ def _replicate(
             batch_means=batch_means,
         )
     simulate = simulate_replication_fast if engine == "fast" else simulate_replication
-    return simulate(
+    result = simulate(
         scenario,
         replication=replication,
         horizon=horizon,
@@ -131,6 +136,7 @@ def _replicate(
         keep_waits=WAIT_SAMPLE if replication == 0 else 0,
         batch_means=batch_means,
     )
+    return result if keep_path or replication == 0 else result.without_path()
 
 
 def _relative_half_width(mean: float, half_width: float) -> float:
@@ -234,12 +240,14 @@ def run(
     precision: float | str | None = None,
     max_replications: int | None = None,
     ci: CiMethod = "replications",
-    workers: int | None = 1,
+    workers: int | None = None,
     executor: Executor | None = None,
     scheduler: str | None = None,
     progress: ProgressCallback | None = None,
     engine: EngineName = "auto",
     trace: bool = False,
+    max_visits: float | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Simulate ``scenario`` and summarise it with confidence intervals beside theory.
 
@@ -257,7 +265,9 @@ def run(
     ci : {"replications", "batch-means"}
         Independent replications (default) or batch means of one long run.
     workers : int or None
-        Worker processes (``None``: one per CPU; 1: this process).
+        Worker processes (1: this process). ``None`` chooses from the expected work
+        (:func:`~eda_sim.experiment.executors.choose_workers`): this process for a
+        run expected to take under two seconds, else one process per CPU.
     executor : concurrent.futures.Executor, optional
         Run replications on this executor (left open).
     scheduler : str, optional
@@ -274,6 +284,14 @@ def run(
         Keep every arrival, start and departure of replication 0, for
         :meth:`~eda_sim.results.RunResult.records_frame` (memory grows with the
         horizon: for short diagnostic runs).
+    max_visits : float, optional
+        Refuse a run whose replications are each expected to make more station
+        visits than this (default
+        :data:`~eda_sim.scenario.budgets.DEFAULT_MAX_VISITS`); see
+        :func:`~eda_sim.scenario.budgets.budget_faults` for every budget checked.
+    notify : callable, optional
+        ``notify(message)`` once, while the fast engine's loop compiles (its first
+        use on a machine: seconds); the run's notes say how long it took.
 
     Returns
     -------
@@ -299,10 +317,6 @@ def run(
         confidence=confidence,
         precision=precision,
     )
-    # Chosen, and the compiled loop loaded (or compiled), before any worker starts.
-    choice = choose_engine(engine, scenario, 1 if ci == "batch-means" else None)
-    compiled_in = prepare_engine(choice)
-    engine = choice.name
     settings = scenario.run
     target = settings.precision
     cap = (
@@ -318,6 +332,20 @@ def run(
         )
     if ci == "batch-means" and target is not None:
         raise ScenarioError(Fault("precision", "applies to replications, not to batch means"))
+    keep_paths = settings.warmup == "auto" or ci == "batch-means"
+    most = 1 if ci == "batch-means" else cap if target is not None else settings.replications
+    limit = DEFAULT_MAX_VISITS if max_visits is None else max_visits
+    raise_if(budget_faults(scenario, replications=most, keep_paths=keep_paths, max_visits=limit))
+    check_workers(workers)
+    # Chosen, and the compiled loop loaded (or compiled), before any worker starts: a
+    # forked worker inherits the loop warmed here. Workers are planned for the engine
+    # that runs, never for "auto".
+    choice = choose_engine(engine, scenario, 1 if ci == "batch-means" else None)
+    compiled_in = prepare_engine(choice, notify)
+    resolved = choice.name
+    isolate = False
+    if executor is None and scheduler is None:
+        workers, isolate = run_workers(scenario, workers, resolved, most, target is not None)
     engine_warmup = settings.warmup_time  # 0 with auto: MSER-5 cuts after the run
     total = 1 if ci == "batch-means" else settings.replications
     finished: dict[int, ReplicationResult] = {}
@@ -327,7 +355,8 @@ def run(
     latency = LatencyPool()
 
     def keep(result: ReplicationResult) -> None:
-        # Pool the sketches' chunks, then keep only what later windows need.
+        # Pool the sketches' chunks (exact integer counts: the order does not matter),
+        # then keep only what later windows need.
         finished[result.replication] = latency.add(result, compact=ci == "replications")
 
     def collect(pool: Executor | None, wanted: int) -> None:
@@ -336,9 +365,10 @@ def run(
             settings.horizon,
             engine_warmup,
             settings.seed,
-            engine,
+            resolved,
             trace,
             ci == "batch-means",
+            keep_paths,
         )
         if pool is None:
             for index in indices:
@@ -346,108 +376,135 @@ def run(
                 if progress is not None:
                     progress(len(finished), wanted)
             return
-        # A bounded window of submitted replications: results are taken in order, and a
-        # run of 100,000 short replications does not queue 100,000 pickled tasks.
+        # A bounded window of submitted replications, taken as they finish (a run of
+        # 100,000 short replications does not queue 100,000 pickled tasks). On Ctrl-C the
+        # ones that finished meanwhile are kept too; the rest are cancelled.
         pending = iter(indices)
-        window: deque[Future[ReplicationResult]] = deque(
+        running: set[Future[ReplicationResult]] = {
             pool.submit(_replicate, scenario, index, *arguments)
             for index in islice(pending, IN_FLIGHT)
-        )
+        }
         try:
-            while window:
-                result = window.popleft().result()
-                keep(result)
-                if progress is not None:
-                    progress(len(finished), wanted)
-                following = next(pending, None)
-                if following is not None:
-                    window.append(pool.submit(_replicate, scenario, following, *arguments))
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    keep(result_of(future))
+                    if progress is not None:
+                        progress(len(finished), wanted)
+                    following = next(pending, None)
+                    if following is not None:
+                        running.add(pool.submit(_replicate, scenario, following, *arguments))
+        except KeyboardInterrupt:
+            for future in running:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    keep(future.result())
+            raise
         finally:
-            for future in window:
+            for future in running:
                 future.cancel()
 
-    report: PrecisionReport | None = None
-    with open_executor(workers, scheduler, executor) as pool:
-        while True:
-            notes: list[str] = []  # about this round's replications
-            if compiled_in is not None:
-                notes.append(compiled_note(compiled_in))
-            try:
-                collect(pool, total)
-            except KeyboardInterrupt:
-                if not finished:
-                    raise
-                interrupted = True
-            ordered = [finished[i] for i in sorted(finished)]
-            measured, warmup_method = _with_warmup(ordered, settings.warmup, notes)
-            if ci == "batch-means":
-                longest = measured[0]
-                assert longest.path is not None  # the engine always keeps it
-                start = longest.path.index_at_or_after(longest.warmup)
-                samples = _batches(longest, start, BATCH_COUNT)
-                notes.extend(_autocorrelation_notes(samples))
-            else:
-                samples = measured
-            summary = summarize(
-                scenario.name,
-                engine,
-                samples,
-                confidence=settings.confidence,
-                requested=len(samples) if ci == "batch-means" else total,
-                class_names=() if scenario.single_class else scenario.class_names,
-                features=scenario.features,
-                levels=settings.quantiles,
-            )
-            verdicts = slo_verdicts(scenario, summary.stations, summary.system, summary.classes)
-            if target is None or interrupted:
-                break
-            if target == "slo":
-                report, wanted = until_decided(verdicts, total, cap)
-                if wanted is None:
-                    break
-                total = wanted
-                continue
-            achieved = _precision_achieved(summary)
-            worst = max(achieved.values(), default=0.0)
-            met = worst <= target
-            report = PrecisionReport(target, met, cap, achieved)
-            if met or total >= cap:
-                break
-            needed = total * (worst / target) ** 2 if math.isfinite(worst) else 2 * total
-            total = min(cap, max(total + 1, min(math.ceil(needed), 2 * total)))
+    def summarise() -> tuple[
+        list[ReplicationResult], str, list[ReplicationResult], RunResult, list[str]
+    ]:
+        """The finished replications summarised: warm-up cut, batches, intervals."""
+        notes: list[str] = [] if compiled_in is None else [compiled_note(compiled_in)]
+        ordered = [finished[i] for i in sorted(finished)]
+        measured, warmup_method = _with_warmup(ordered, settings.warmup, notes)
+        if ci == "batch-means":
+            longest = measured[0]
+            assert longest.path is not None  # the engine always keeps it
+            start = longest.path.index_at_or_after(longest.warmup)
+            samples = _batches(longest, start, BATCH_COUNT)
+            notes.extend(_autocorrelation_notes(samples))
+        else:
+            samples = measured
+        summary = summarize(
+            scenario.name,
+            resolved,
+            samples,
+            confidence=settings.confidence,
+            requested=len(samples) if ci == "batch-means" else total,
+            class_names=() if scenario.single_class else scenario.class_names,
+            features=scenario.features,
+            levels=settings.quantiles,
+        )
+        return measured, warmup_method, samples, summary, notes
 
-    if target == "slo" and report is not None and not report.met:
-        notes.append(
-            f"not every SLO was decided with {len(finished)} replications (cap {cap}); "
-            "see the slo section for the replications each would need"
+    def finish(partial: bool) -> RunResult:
+        measured, warmup_method, samples, summary, notes = summarise()
+        verdicts = slo_verdicts(scenario, summary.stations, summary.system, summary.classes)
+        if target == "slo" and report is not None and not report.met:
+            notes.append(
+                f"not every SLO was decided with {len(finished)} replications (cap {cap}); "
+                "see the slo section for the replications each would need"
+            )
+        elif target is not None and report is not None and not report.met:
+            worst_name, worst = max(report.achieved.items(), key=lambda item: item[1])
+            notes.append(
+                f"precision {target:g} not met with {len(finished)} replications "
+                f"(cap {cap}); worst relative half-width {worst:.3g} ({worst_name})"
+            )
+        kept = [r if r.replication == 0 else r.without_path() for r in measured]
+        ordered = [finished[i] for i in sorted(finished)]
+        if ci == "batch-means":
+            histograms = batch_histograms(samples, measured[0])
+        else:
+            histograms = latency.histograms(measured_start(measured[0], warmup_method))
+        return replace(
+            summary,
+            latency=histograms,
+            latency_theory=latency_theory(scenario),
+            quantile_levels=tuple(settings.quantiles),
+            slo=verdicts,
+            replication_results=tuple(kept)
+            if ci == "replications"
+            else summary.replication_results,
+            partial=partial,
+            elapsed_seconds=time.perf_counter() - started,
+            theory=solve(scenario),
+            checks=tuple(assumption_checks(scenario, ordered)),
+            warmup_method=warmup_method,
+            ci_method=ci,
+            precision=report,
+            notes=tuple(dict.fromkeys(notes)),
+            sample=measured[0],
+            time_unit=scenario.time_unit,
+            model=describe_scenario(scenario),
         )
-    elif target is not None and report is not None and not report.met:
-        worst_name, worst = max(report.achieved.items(), key=lambda item: item[1])
-        notes.append(
-            f"precision {target:g} not met with {len(finished)} replications "
-            f"(cap {cap}); worst relative half-width {worst:.3g} ({worst_name})"
-        )
-    kept = [r if r.replication == 0 else r.without_path() for r in measured]
-    if ci == "batch-means":
-        histograms = batch_histograms(samples, measured[0])
-    else:
-        histograms = latency.histograms(measured_start(measured[0], warmup_method))
-    return replace(
-        summary,
-        latency=histograms,
-        latency_theory=latency_theory(scenario),
-        quantile_levels=tuple(settings.quantiles),
-        slo=verdicts,
-        replication_results=tuple(kept) if ci == "replications" else summary.replication_results,
-        partial=interrupted,
-        elapsed_seconds=time.perf_counter() - started,
-        theory=solve(scenario),
-        checks=tuple(assumption_checks(scenario, ordered)),
-        warmup_method=warmup_method,
-        ci_method=ci,
-        precision=report,
-        notes=tuple(dict.fromkeys(notes)),
-        sample=measured[0],
-        time_unit=scenario.time_unit,
-        model=describe_scenario(scenario),
-    )
+
+    report: PrecisionReport | None = None
+    try:
+        with open_executor(workers, scheduler, executor, isolate=isolate) as pool:
+            while True:
+                collect(pool, total)
+                if target is None:
+                    break
+                summary = summarise()[3]
+                if target == "slo":
+                    verdicts = slo_verdicts(
+                        scenario, summary.stations, summary.system, summary.classes
+                    )
+                    report, wanted = until_decided(verdicts, total, cap)
+                    if wanted is None:
+                        break
+                    total = wanted
+                    continue
+                achieved = _precision_achieved(summary)
+                worst = max(achieved.values(), default=0.0)
+                met = worst <= target
+                report = PrecisionReport(target, met, cap, achieved)
+                if met or total >= cap:
+                    break
+                ratio = worst / target  # may be huge: no power, no ceil of infinity
+                needed = min(2.0 * total, total * ratio * ratio) if math.isfinite(ratio) else 0.0
+                total = min(cap, max(total + 1, math.ceil(needed or 2.0 * total)))
+    except KeyboardInterrupt:  # Ctrl-C: what finished is kept, marked partial
+        if not finished:
+            raise
+        interrupted = True
+    try:
+        return finish(interrupted)
+    except KeyboardInterrupt:  # during the summary: once more, marked partial
+        if not finished:
+            raise
+        return finish(True)

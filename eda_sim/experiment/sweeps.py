@@ -52,12 +52,10 @@ from eda_sim.experiment.checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_KIND,
     FLOAT_COLUMNS,
-    Resumed,
-    checkpoint_fault,
-    checkpoint_writer,
+    checkpoint_session,
+    data_inputs,
     encode_point,
     fingerprint,
-    read_checkpoint,
 )
 from eda_sim.experiment.engines import (
     ENGINES,
@@ -67,9 +65,12 @@ from eda_sim.experiment.engines import (
     prepare_engine,
 )
 from eda_sim.experiment.executors import open_executor
+from eda_sim.experiment.planning import check_workers, sweep_budget_faults, sweep_workers
 from eda_sim.experiment.runner import run
 from eda_sim.results import RunResult, describe_scenario, json_clean
 from eda_sim.scenario import Scenario
+from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS
+from eda_sim.scenario.model import raise_if
 from eda_sim.scenario.paths import PARAM_FAULT_PATH, replace_value
 
 if TYPE_CHECKING:  # pandas is imported by the frame itself, when asked for
@@ -90,6 +91,7 @@ __all__ = [
 SWEEP_FORMAT = 1
 #: Most points one sweep may have (a guard against a mistyped step).
 MAX_POINTS = 10_000
+
 
 #: Columns of :attr:`SweepResult.frame`, in order.
 COLUMNS = (
@@ -410,7 +412,7 @@ def sweep(
     seed: int | None = None,
     confidence: float | None = None,
     quantiles: Sequence[float] | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     executor: Executor | None = None,
     scheduler: str | None = None,
     allow_unstable: bool = False,
@@ -418,6 +420,8 @@ def sweep(
     resume: bool = False,
     progress: SweepProgress | None = None,
     engine: EngineName = "auto",
+    max_visits: float | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> SweepResult:
     """Run ``scenario`` once per value of the number at ``param``; one tidy table of results.
 
@@ -438,7 +442,8 @@ def sweep(
         every point (rows of scope ``slo``: the verdict in ``method``).
     workers, executor, scheduler : optional
         Where replications run, as for :func:`~eda_sim.experiment.runner.run`;
-        opened once for the whole sweep.
+        opened once for the whole sweep (``workers=None`` chooses from the expected
+        work of every point together).
     allow_unstable : bool
         Run points where a station of unlimited capacity has ρ >= 1 instead of
         skipping them.
@@ -453,6 +458,13 @@ def sweep(
     engine : {"auto", "simpy", "fast"}
         The engine every point runs on (see :func:`~eda_sim.experiment.runner.run`);
         ``"auto"`` (default) chooses one for the whole sweep from its total work.
+    max_visits : float, optional
+        Limit on the expected station visits of one replication at any point (see
+        :func:`~eda_sim.scenario.budgets.budget_faults`), checked at every point
+        before the first runs.
+    notify : callable, optional
+        ``notify(message)`` once, while the fast engine's loop compiles (its first
+        use on a machine: seconds).
 
     Returns
     -------
@@ -498,17 +510,22 @@ def sweep(
     if engine not in ENGINES:
         raise ScenarioError(Fault("engine", f"must be auto, simpy or fast, got {engine!r}"))
     variants, skipped = _variants(base, param, numbers, allow_unstable)
-    # One engine for every point, chosen from the whole sweep's work, and ready
-    # before any point runs (the compile note goes with the first point run).
+    limit = DEFAULT_MAX_VISITS if max_visits is None else max_visits
+    raise_if(sweep_budget_faults(variants, param, numbers, limit))
+    check_workers(workers)
+    # One engine for every point, chosen from the whole sweep's work; workers are
+    # planned for that engine (never for "auto"), and its loop is made ready in the
+    # checkpoint session below, before any worker starts.
     choice = choose_engine(engine, [base, *variants.values()])
-    compiled_in = prepare_engine(choice)
+    isolate = False
+    if executor is None and scheduler is None:
+        workers, isolate = sweep_workers(variants, workers, choice.name)
 
     path = Path(checkpoint) if checkpoint is not None else None
-    header_line: str | None = None
-    resumed: Resumed | None = None
     finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
     if path is None and resume:
         raise ScenarioError(Fault("checkpoint", "resume needs the checkpoint file to continue"))
+    header: dict[str, Any] = {}
     if path is not None:
         identity, version = fingerprint(scenario, param, numbers, overrides, allow_unstable)
         header = {
@@ -519,39 +536,36 @@ def sweep(
             "param": param,
             "values": numbers,
             "eda_sim": version,
+            "inputs": data_inputs(scenario),
         }
-        if resume:
-            resumed = read_checkpoint(path, header, numbers, set(variants))
-            finished.update(resumed.finished)
-        elif path.exists():
-            raise checkpoint_fault(path, "exists: use --resume to continue it or delete it")
-        else:
-            header_line = json.dumps(header, allow_nan=False)
 
     total = len(variants)
     interrupted = False
     try:
-        with (
-            open_executor(workers, scheduler, executor) as pool,
-            checkpoint_writer(path, header_line, resumed) as append,
-        ):
-            if progress is not None:
-                progress(len(finished), total)
-            for index, variant in variants.items():
-                if index in finished:
-                    continue
-                result = run(variant, workers=1, executor=pool, engine=choice.name)
-                if result.partial:  # interrupted part-way: the point is not finished
-                    interrupted = True
-                    break
-                rows = _run_rows(result)
-                notes = result.notes
-                if compiled_in is not None:
-                    notes, compiled_in = (compiled_note(compiled_in), *notes), None
-                finished[index] = (rows, notes)  # first: a Ctrl-C while writing keeps it
-                append(encode_point(index, numbers[index], rows, notes))
+        with checkpoint_session(path, header, numbers, set(variants), resume) as (resumed, append):
+            if resumed is not None:
+                finished.update(resumed.finished)
+            compiled_in = prepare_engine(choice, notify)  # the note goes with the first point
+            with open_executor(workers, scheduler, executor, isolate=isolate) as pool:
                 if progress is not None:
                     progress(len(finished), total)
+                for index, variant in variants.items():
+                    if index in finished:
+                        continue
+                    result = run(
+                        variant, workers=1, executor=pool, engine=choice.name, max_visits=limit
+                    )
+                    if result.partial:  # interrupted part-way: the point is not finished
+                        interrupted = True
+                        break
+                    rows = _run_rows(result)
+                    notes = result.notes
+                    if compiled_in is not None:
+                        notes, compiled_in = (compiled_note(compiled_in), *notes), None
+                    finished[index] = (rows, notes)  # first: a Ctrl-C while writing
+                    append(encode_point(index, numbers[index], rows, notes))
+                    if progress is not None:
+                        progress(len(finished), total)
     except KeyboardInterrupt:
         interrupted = True
 

@@ -205,7 +205,9 @@ def replace_directory(out_dir: str | os.PathLike[str], build: Callable[[Path], N
     aside: Path | None = None
     try:
         build(temporary)
-        temporary.chmod(0o755)
+        mask = os.umask(0o22)
+        os.umask(mask)
+        temporary.chmod(0o777 & ~mask)  # mkdtemp made it 0o700: as a new folder would be
         if target.exists():
             aside = Path(
                 tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent)

@@ -144,10 +144,9 @@ def clock_faults(scenario: Scenario, horizon: float | None = None) -> list[Fault
             faults.append(
                 Fault(
                     _arrival_path(scenario, index),
-                    f"mean gap between arrivals {_short(mean)} is below {MIN_GAP_STEPS} steps of "
-                    f"the clock at the horizon {horizon:g} (a step is {_short(step)}): "
-                    "simulated time could not advance; use a larger time unit or a "
-                    "shorter horizon",
+                    f"mean gap {_short(mean)} is below {MIN_GAP_STEPS} clock steps at the "
+                    f"horizon {horizon:g} (a step is {_short(step)}): time could not advance; "
+                    "use a larger time unit",
                 )
             )
     return faults
@@ -193,10 +192,9 @@ def budget_faults(
         faults.append(
             Fault(
                 where,
-                f"one replication would make about {_short(visits)} station visits (horizon "
-                f"{horizon:g} at {_short(visits / horizon)} visits per time unit), over the "
-                f"limit of {_short(max_visits)}; shorten the horizon or raise the limit "
-                "(--max-visits)",
+                f"about {_short(visits)} station visits per replication (horizon "
+                f"{horizon:g} x {_short(visits / horizon)} per time unit), over the limit of "
+                f"{_short(max_visits)} (--max-visits raises it)",
             )
         )
     memory = results_memory(scenario, replications, keep_paths)

@@ -365,6 +365,7 @@ def faults_from_validation(
         Put in front of every path.
     """
     faults: list[Fault] = []
+    seen: set[Fault] = set()  # the faults, for a quick test of whether one is new
     dropped: dict[str, tuple[Any, set[str]]] = {}
     kept_paths: list[str] = []
     literal_paths: set[str] = set()  # kept errors of a union's literal member
@@ -382,7 +383,8 @@ def faults_from_validation(
                 fault = Fault(
                     place(where), f"must be a probability, got a list {describe_value(value)}"
                 )
-                if fault not in faults:
+                if fault not in seen:
+                    seen.add(fault)
                     kept_paths.append(where)
                     faults.append(fault)
                 continue
@@ -401,7 +403,8 @@ def faults_from_validation(
             accepted.update(inner)
             continue
         fault = Fault(place(where), _message(item, root))
-        if fault not in faults:
+        if fault not in seen:
+            seen.add(fault)
             kept_paths.append(where)
             faults.append(fault)
             if kind == "literal_error":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -337,37 +338,69 @@ def read_trace(
 
 def _read_rows(where: str, time_column: str | None, type_column: str | None) -> _Pass:
     """One pass over the file: the header picks the columns, each body row is added."""
-    found: _Pass | None = None
-    time_index = 0
-    type_index: int | None = None
-    header_line = 0
-    for line, row in iter_csv_rows(where, what="trace file", limit=TRACE_LIMIT):
-        if found is None:
-            cells = [cell.strip() for cell in row]
-            if not any(cells):
-                continue
-            header_line = line
+    rows = iter_csv_rows(where, what="trace file", limit=TRACE_LIMIT)
+    for line, row in rows:
+        cells = [cell.strip() for cell in row]
+        if any(cells):
             time_index, type_index, time_name, type_name = _columns(
                 where, line, cells, time_column, type_column
             )
             found = _Pass(where, time_name, type_name)
-            continue
+            _read_body(found, rows, time_index, type_index)
+            if not found.flags:
+                raise ScenarioError(
+                    Fault("file", f"{where}: no events, only the header row (line {line})")
+                )
+            return found
+    raise ScenarioError(
+        Fault("file", f"{where}: the file is empty; expected a header row and the events")
+    )
+
+
+def _read_body(
+    found: _Pass, rows: Iterator[tuple[int, list[str]]], time_index: int, type_index: int | None
+) -> None:
+    """Add every body row; the common row (a number, in order, a type) takes a short path.
+
+    The short path does what :meth:`_Pass.add` would do for a row that is a
+    finite, non-negative number not earlier than the number before it, with a
+    non-empty type if there is a type column, once the first rows of numbers have
+    been sampled; any other row goes through :meth:`_Pass.add`.
+    """
+    numbers = found.kinds["number"]
+    times_append = found.times.append
+    flags_append = found.flags.append
+    types_append = found.types.append
+    names = found.names
+    flags = found.flags
+    number_flag = _KINDS.index("number") + 1
+    for line, row in rows:
         cell = row[time_index].strip() if time_index < len(row) else ""
         if not cell and not any(part.strip() for part in row):
             continue  # a blank line
         type_cell = None
         if type_index is not None:
             type_cell = row[type_index].strip() if type_index < len(row) else ""
+        previous = numbers.previous
+        if (
+            type_cell != ""
+            and previous is not None
+            and len(numbers.rows) > MAX_TRACE_FAULTS
+            and len(flags) < MAX_TRACE_EVENTS
+        ):
+            try:
+                value = float(cell)
+            except ValueError:
+                value = math.nan
+            if previous <= value < math.inf:  # type: ignore[operator]
+                times_append(value)
+                flags_append(number_flag)
+                numbers.previous, numbers.previous_line = value, line
+                numbers.count += 1
+                if type_cell is not None:
+                    types_append(names.setdefault(type_cell, type_cell))
+                continue
         found.add(line, cell, type_cell)
-    if found is None:
-        raise ScenarioError(
-            Fault("file", f"{where}: the file is empty; expected a header row and the events")
-        )
-    if not found.flags:
-        raise ScenarioError(
-            Fault("file", f"{where}: no events, only the header row (line {header_line})")
-        )
-    return found
 
 
 def _label(header: list[str], index: int, named: bool) -> str:

@@ -335,9 +335,7 @@ def run_kernel(
             pool_n, rare_n = sketch_time(sketches, sketch, sojourn, window, pool_n, rare_n)
             pool_n, rare_n = sketch_time(sketches, sketch + 1, wait, window, pool_n, rare_n)
             if per_station == 3:
-                pool_n, rare_n = sketch_time(
-                    sketches, sketch + 2, blocked, window, pool_n, rare_n
-                )
+                pool_n, rare_n = sketch_time(sketches, sketch + 2, blocked, window, pool_n, rare_n)
             if any_blocking and blocking.blocks[i]:  # let the oldest sender blocked on `i` in
                 sender = oldest_sender(blocking, events, i)
                 if sender >= 0:

@@ -1,0 +1,502 @@
+"""Hostile inputs through the real command, each under a time and memory cap.
+
+Every case is an input an attacker (or an unlucky script) might give: an alias
+bomb, a device or a FIFO where a file is meant, a file of secrets named as data,
+terminal escapes in names, absurd but well-formed numbers, outputs that name
+inputs or cannot be written. Each runs as ``python -m eda_sim ...`` in a child
+process whose address space and CPU time are capped with ``resource.setrlimit``
+(:data:`MEMORY_CAP`, :data:`CPU_CAP`), so that a regression fails the test instead
+of taking the machine down, and each must be refused as bad input always is:
+
+* exit code 2 (or the code given), within :data:`WALL_CAP` seconds;
+* a few lines on stderr, each starting with ``error: ``, at most
+  :data:`~eda_sim.text.MAX_LINE` characters past the file's own path, no
+  control character, no traceback, nothing of the data file quoted;
+* nothing on stdout, no output file written, the inputs untouched.
+
+The cases run two at a time; each takes about a second of start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from eda_sim.text import MAX_LINE
+
+ROOT = Path(__file__).resolve().parent.parent
+MM1 = ROOT / "scenarios" / "mm1.yaml"
+#: Address space a case may use (numpy and pydantic reserve ~1 GB of it at start-up).
+MEMORY_CAP = 3 * 2**30
+#: CPU seconds a case may use.
+CPU_CAP = 60
+#: Wall seconds a case may take (the machine may be shared).
+WALL_CAP = 45
+#: Most lines on stderr for one case.
+MAX_LINES = 22
+QUICK = ("--replications", "2", "--horizon", "200", "--warmup", "10")
+
+STATION = "stations:\n  a: {servers: 1, service: {dist: exponential, rate: 2.0}}\n"
+ARRIVALS = "arrivals: {process: poisson, rate: 1.0}\n"
+SECRET = "root:$6$hunter2hash:19000:0:99999:7:::\n"
+
+
+def _limits() -> None:  # runs in the child before it starts Python's work
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_CAP, CPU_CAP))
+
+
+@dataclass(frozen=True)
+class Case:
+    """A hostile input: how to make it, what the command must say and must not do."""
+
+    make: Callable[[Path], tuple[str, ...]]  # writes files in the folder, returns the args
+    expect: tuple[str, ...]
+    returncode: int = 2
+    forbidden: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ("out.json",)  # names in the folder that must not appear
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    written: list[str] = field(default_factory=list)
+    unchanged: bool = True
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def scenario(folder: Path, text: str) -> str:
+    return str(write(folder, "s.yaml", text))
+
+
+def run_args(path: str, *extra: str, out: bool = True) -> tuple[str, ...]:
+    json = ("--json", str(Path(path).parent / "out.json")) if out else ()
+    return ("run", path, *json, *QUICK, *extra)
+
+
+def mm1(folder: Path, *extra: str, out: str = "out.json") -> tuple[str, ...]:
+    """``run mm1.yaml`` with quick settings, ``--json FOLDER/OUT`` and ``extra``."""
+    return ("run", str(MM1), *QUICK, "--json", str(folder / out), *extra)
+
+
+def alias_bomb(folder: Path) -> tuple[str, ...]:
+    lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    return run_args(scenario(folder, "\n".join(lines) + "\nstations: *l9\n" + ARRIVALS))
+
+
+def fifo(folder: Path, name: str) -> Path:
+    path = folder / name
+    os.mkfifo(path)
+    return path
+
+
+def sparse(folder: Path, name: str, size: int) -> Path:
+    path = folder / name
+    with path.open("wb") as stream:
+        stream.truncate(size)  # no disk used
+    return path
+
+
+def trace_scenario(folder: Path, file: str) -> tuple[str, ...]:
+    return run_args(scenario(folder, STATION + f"arrivals: {{process: trace, file: {file!r}}}\n"))
+
+
+def empirical_scenario(folder: Path, file: str) -> tuple[str, ...]:
+    text = "stations:\n  a: {service: {dist: empirical, file: " + repr(file) + "}}\n" + ARRIVALS
+    return run_args(scenario(folder, text))
+
+
+def with_station(folder: Path, station: str, run: str = "") -> tuple[str, ...]:
+    text = f"stations:\n  a: {{{station}}}\n" + ARRIVALS + run
+    return run_args(scenario(folder, text))
+
+
+def secret(folder: Path) -> Path:
+    return write(folder, "shadow", SECRET * 3)
+
+
+def secret_header(folder: Path) -> tuple[str, ...]:
+    write(folder, "k.csv", "AKIAEXAMPLEKEY,other\n1,2\n")
+    text = STATION + "arrivals: {process: trace, file: k.csv, time_column: when}\n"
+    return run_args(scenario(folder, text))
+
+
+def report_inside(folder: Path) -> tuple[str, ...]:
+    (folder / "rep").mkdir()
+    return ("report", str(write(folder / "rep", "r.json", "{}")), "--out", str(folder / "rep"))
+
+
+CASES: dict[str, Case] = {
+    # ---- files that are not what they claim, or too large
+    "alias-bomb": Case(alias_bomb, ("aliases expand to more than 2,000,000 values",)),
+    "recursive-alias": Case(
+        lambda f: run_args(scenario(f, "stations: &s {a: *s}\n" + ARRIVALS)),
+        ("recursive alias",),
+    ),
+    "scenario-dev-zero": Case(
+        lambda f: ("validate", "/dev/zero"), ("/dev/zero: is a character device",), outputs=()
+    ),
+    "scenario-fifo": Case(
+        lambda f: run_args(str(fifo(f, "s.yaml"))), ("is a FIFO (named pipe), not a regular file",)
+    ),
+    "scenario-folder": Case(
+        lambda f: run_args(str(f)), ("is a folder, not a regular file",), outputs=()
+    ),
+    "scenario-too-large": Case(
+        lambda f: run_args(str(sparse(f, "s.yaml", 11_000_000))),
+        ("is 11 MB; a scenario file may be at most 10 MB",),
+    ),
+    "trace-fifo": Case(
+        lambda f: trace_scenario(f, str(fifo(f, "t.csv"))), ("arrivals.file:", "is a FIFO")
+    ),
+    "trace-dev-zero": Case(
+        lambda f: trace_scenario(f, "/dev/zero"), ("arrivals.file:", "is a character device")
+    ),
+    "trace-too-large": Case(
+        lambda f: trace_scenario(f, str(sparse(f, "t.csv", 1_100_000_000))),
+        ("is 1.1 GB; a trace file may be at most 1 GB",),
+    ),
+    "empirical-dev-zero": Case(
+        lambda f: empirical_scenario(f, "/dev/zero"), ("service.file:", "is a character device")
+    ),
+    "empirical-too-large": Case(
+        lambda f: empirical_scenario(f, str(sparse(f, "v.csv", 101_000_000))),
+        ("a file of values may be at most 100 MB",),
+    ),
+    "scenario-not-utf8": Case(
+        lambda f: run_args(str(write_bytes(f, "s.yaml", b"stations: \xff\xfe\n"))),
+        ("is not UTF-8 text (an invalid byte at offset 10)",),
+    ),
+    # ---- what a message may show
+    "trace-is-a-secret": Case(
+        lambda f: trace_scenario(f, str(secret(f))),
+        ("arrivals.file:",),
+        forbidden=("$6$", "hunter2"),
+    ),
+    "empirical-is-a-secret": Case(
+        lambda f: empirical_scenario(f, str(secret(f))),
+        ("service.file:", "not a number"),
+        forbidden=("$6$", "hunter2"),
+    ),
+    "trace-secret-header-column": Case(
+        lambda f: secret_header(f),
+        ("no column 'when' (time_column) in the header row (line 1, 2 columns)",),
+        forbidden=("AKIA",),
+    ),
+    "escape-in-names": Case(
+        lambda f: run_args(
+            scenario(
+                f,
+                'name: "x\\e]8;;http://evil\\a\\e[31m"\nstations:\n'
+                '  "a\\e[2J\\u202e": {servers: 0, service: {dist: exponential, rate: 2.0}}\n'
+                + ARRIVALS,
+            )
+        ),
+        ("\\x1b[2J\\u202e", "must be >= 1, got 0"),
+    ),
+    "long-unknown-station": Case(
+        lambda f: run_args(
+            scenario(
+                f, STATION + "arrivals: {process: poisson, rate: 1.0, to: " + "b" * 20_000 + "}\n"
+            )
+        ),
+        ("unknown station", "(20,000 characters)"),
+    ),
+    "many-faults": Case(
+        lambda f: run_args(
+            scenario(
+                f,
+                "stations:\n"
+                + "".join(
+                    f"  s{i}: {{servers: 0, service: {{dist: exponential, rate: 2.0}}}}\n"
+                    for i in range(5000)
+                )
+                + ARRIVALS,
+            )
+        ),
+        ("stations.s0.servers: must be >= 1", "more faults"),
+    ),
+    "thousand-stations-all-faulty": Case(
+        lambda f: run_args(
+            scenario(
+                f,
+                "stations:\n"
+                + "".join(
+                    f"  s{i}: {{capacity: 0, service: {{dist: exponential, rate: 2.0}}}}\n"
+                    for i in range(1000)
+                )
+                + "arrivals: {process: poisson, rate: 1.0, to: s0}\n"
+                + "routing: {"
+                + ", ".join(f"s{i}: {{s{i + 1}: 0.9, s0: 0.1}}" for i in range(999))
+                + "}\n",
+            )
+        ),
+        ("stations.s0.capacity: must be >= 1", "more faults"),
+    ),
+    "whole-number-with-a-point": Case(
+        lambda f: with_station(f, "servers: 2.0, service: {dist: exponential, rate: 2.0}"),
+        ("must be a whole number written without a decimal point, got 2.0",),
+    ),
+    "station-without-a-name": Case(
+        lambda f: run_args(
+            scenario(f, "stations:\n  '': {service: {dist: exponential, rate: 2.0}}\n" + ARRIVALS)
+        ),
+        ("a station needs a name",),
+    ),
+    # ---- absurd but well-formed numbers
+    "servers-1e20": Case(
+        lambda f: with_station(
+            f, "servers: 100000000000000000000, service: {dist: exponential, rate: 2.0}"
+        ),
+        ("servers: must be <= 1000000",),
+    ),
+    "capacity-1e9": Case(
+        lambda f: with_station(f, "capacity: 1000000000, service: {dist: exponential, rate: 2.0}"),
+        ("capacity: must be <= 1000000",),
+    ),
+    "replications-1e12": Case(
+        lambda f: run_args(scenario(f, STATION + ARRIVALS), "--replications", "1000000000000"),
+        ("--replications: must be <= 1000000",),
+    ),
+    "memory-of-replications": Case(
+        lambda f: run_args(
+            scenario(f, STATION + ARRIVALS), "--replications", "900000", "--warmup", "auto"
+        ),
+        ("--replications: 900,000 replications", "GB of measurements"),
+    ),
+    "rate-1e300": Case(
+        lambda f: run_args(
+            scenario(
+                f,
+                "stations:\n  a: {service: {dist: exponential, rate: 1e301}}\n"
+                "arrivals: {process: poisson, rate: 1e300}\n",
+            )
+        ),
+        ("arrivals: mean gap 1e-300 is below 1024 clock steps",),
+    ),
+    "deterministic-gaps-1e-20": Case(
+        lambda f: run_args(
+            scenario(
+                f,
+                "stations:\n  a: {service: {dist: exponential, rate: 1e21}}\n"
+                "arrivals: {process: renewal, interarrival: {dist: deterministic, value: 1e-20}}\n",
+            )
+        ),
+        ("time could not advance",),
+    ),
+    "empirical-gaps-near-zero": Case(
+        lambda f: run_args(
+            scenario(
+                f,
+                "stations:\n  a: {service: {dist: exponential, rate: 1e301}}\n"
+                "arrivals: {process: renewal, interarrival: "
+                "{dist: empirical, values: [0, 0, 0, 1.0e-300]}}\n",
+            )
+        ),
+        ("time could not advance",),
+    ),
+    "work-too-large": Case(
+        lambda f: run_args(scenario(f, STATION + ARRIVALS), "--horizon", "1e12"),
+        ("--horizon: about 1e+12 station visits per replication", "--max-visits"),
+    ),
+    "horizon-denormal": Case(
+        lambda f: (
+            *run_args(str(MM1), "--horizon", "5e-324", "--warmup", "none", out=False),
+            "--json",
+            str(f / "out.json"),
+        ),
+        ("--horizon: 4.94e-324 is too small for the clock",),
+    ),
+    "huge-integer": Case(
+        lambda f: run_args(scenario(f, STATION.replace("1,", "9" * 5000 + ",") + ARRIVALS)),
+        ("a number too long to read",),
+    ),
+    "workers-10000": Case(
+        lambda f: (
+            *run_args(str(MM1), "--workers", "10000", out=False),
+            "--json",
+            str(f / "out.json"),
+        ),
+        ("--workers: must be <= ",),
+    ),
+    "sweep-replications-1e9": Case(
+        lambda f: (
+            "sweep",
+            str(MM1),
+            "--param",
+            "run.replications",
+            "--values",
+            "1e9",
+            "--json",
+            str(f / "out.json"),
+        ),
+        ("run.replications: must be <= 1000000",),
+    ),
+    # ---- outputs checked before the run
+    "json-is-a-folder": Case(
+        lambda f: (*run_args(str(MM1), out=False), "--json", str(f)), ("is a folder",), outputs=()
+    ),
+    "json-is-the-scenario": Case(
+        lambda f: (*run_args((s := scenario(f, STATION + ARRIVALS)), out=False), "--json", s),
+        ("--json: is the scenario file",),
+    ),
+    "csv-is-the-scenario": Case(
+        lambda f: (
+            "sweep",
+            s := scenario(f, STATION + ARRIVALS),
+            "--param",
+            "arrivals.rate",
+            "--values",
+            "0.5",
+            "--csv",
+            s,
+            *QUICK,
+        ),
+        ("--csv: is the scenario file",),
+    ),
+    "json-is-the-checkpoint": Case(
+        lambda f: (
+            "sweep",
+            str(MM1),
+            "--param",
+            "arrivals.rate",
+            "--values",
+            "0.5",
+            "--checkpoint",
+            str(f / "c.ck"),
+            "--json",
+            str(f / "c.ck"),
+            *QUICK,
+        ),
+        ("names the same file as",),
+        outputs=("c.ck",),
+    ),
+    "json-and-report-same": Case(
+        lambda f: (
+            *run_args(str(MM1), out=False),
+            "--json",
+            str(f / "r"),
+            "--report",
+            str(f / "r"),
+        ),
+        ("--report: names the same file as --json",),
+        outputs=("r",),
+    ),
+    "json-inside-report": Case(
+        lambda f: (
+            *run_args(str(MM1), out=False),
+            "--json",
+            str(f / "rep" / "out.json"),
+            "--report",
+            str(f / "rep"),
+        ),
+        ("is inside the --report folder",),
+        outputs=("rep",),
+    ),
+    "json-where-nothing-can-be-written": Case(
+        lambda f: (*run_args(str(MM1), out=False), "--json", "/proc/eda-sim-out.json"),
+        ("--json: '/proc/eda-sim-out.json' cannot be written",),
+    ),
+    "theory-json-is-a-folder": Case(
+        lambda f: ("theory", str(MM1), "--json", str(f)), ("--json:", "is a folder"), outputs=()
+    ),
+    "report-out-holds-its-input": Case(
+        lambda f: report_inside(f),
+        ("--out: holds the results file",),
+        outputs=(),
+    ),
+}
+
+
+def write_bytes(folder: Path, name: str, data: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data)
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and not p.is_fifo() and p.stat().st_size < 10_000_000
+    }
+
+
+def execute(folder: Path, case: Case) -> Outcome:
+    folder.mkdir()
+    args = case.make(folder)
+    before = snapshot(folder)
+    started = time.monotonic()
+    process = subprocess.run(
+        [sys.executable, "-m", "eda_sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=WALL_CAP * 2,
+        preexec_fn=_limits,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "COLUMNS": "100"},
+    )
+    seconds = time.monotonic() - started
+    written = [name for name in case.outputs if (folder / name).exists()]
+    if "rep" in case.outputs and (folder / "rep").is_dir():
+        written = [name for name in written if name != "rep"] + [
+            f"rep/{p.name}" for p in (folder / "rep").iterdir() if p.name != "r.json"
+        ]
+    after = snapshot(folder)
+    unchanged = all(after.get(name) == data for name, data in before.items())
+    return Outcome(process.returncode, process.stdout, process.stderr, seconds, written, unchanged)
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    base = tmp_path_factory.mktemp("hostile")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(execute, base / name, case) for name, case in CASES.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_the_corpus_is_big_enough() -> None:
+    assert len(CASES) >= 42
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_input_is_refused_in_bounded_time_and_memory(
+    name: str, outcomes: dict[str, Outcome]
+) -> None:
+    case, outcome = CASES[name], outcomes[name]
+    shown = f"stderr was:\n{outcome.stderr}"
+    assert outcome.returncode == case.returncode, shown
+    assert outcome.seconds < WALL_CAP, outcome.seconds
+    assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr, shown
+    assert outcome.stdout == "", outcome.stdout
+    lines = outcome.stderr.splitlines()
+    assert 1 <= len(lines) <= MAX_LINES, shown
+    for line in lines:
+        assert line.startswith("error: "), shown
+        assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in line), repr(line)
+        # The file's own path comes first; the message after it is short.
+        assert len(line.split(".yaml: ", 1)[-1]) <= MAX_LINE + 20, repr(line)
+    for fragment in case.expect:
+        assert fragment in outcome.stderr, f"{fragment!r} missing; {shown}"
+    for fragment in case.forbidden:
+        assert fragment not in outcome.stderr, f"{fragment!r} was shown; {shown}"
+    assert outcome.written == [], f"{outcome.written} written"
+    assert outcome.unchanged, "an input was changed"

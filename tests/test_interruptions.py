@@ -1,0 +1,311 @@
+"""Real interruptions of real commands with worker processes (issue 16, part 3 and 4).
+
+Each case starts ``python -m eda_sim run`` with 2 workers on many short
+replications, waits until the workers have done some work (their CPU time, so a
+loaded machine does not make the signal arrive too early), sends the signals and
+checks what a user must be able to rely on:
+
+* one SIGINT, SIGTERM or SIGHUP: exit code 130 within seconds, no traceback, the
+  JSON written with every replication that finished, marked partial;
+* two SIGINTs: exit code 130 at once, no traceback, and no half-written file (the
+  JSON is either absent or whole, no temporary file is left);
+* SIGKILL of the parent: no worker process is left behind;
+* in every case, no process of the run is left.
+
+The cases run two at a time (each is a few seconds of start-up and work). The
+sweep tests check that two ``--resume`` runs of one checkpoint cannot both write
+it, and that a data file edited between an interruption and ``--resume`` makes
+the checkpoint foreign.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from eda_sim.errors import ScenarioError
+from eda_sim.experiment import sweep
+from eda_sim.experiment.checkpoint import checkpoint_session
+from eda_sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+MM1 = ROOT / "scenarios" / "mm1.yaml"
+#: Replications asked for: far more than can finish before the signal.
+REQUESTED = 100_000
+#: CPU seconds the workers must have spent before the signal is sent.
+WORK_BEFORE_SIGNAL = 2.0
+#: Seconds an interrupted command may take to exit (the target is one; the machine is shared).
+EXIT_WITHIN = 5.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    returncode: int
+    stderr: str
+    seconds: float  # from the first signal to the exit
+    workers: list[int]
+    left: list[int]
+    document: dict[str, object] | None
+    leftovers: list[str]
+
+
+def interrupt(folder: Path, signals: tuple[int, ...]) -> Interrupted:
+    """Run with 2 workers, send ``signals`` once the workers are busy, see what is left."""
+    folder.mkdir()
+    target = folder / "out.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "eda_sim",
+            "run",
+            str(MM1),
+            "--horizon",
+            "300",
+            "--warmup",
+            "30",
+            "--replications",
+            str(REQUESTED),
+            "--workers",
+            "2",
+            "--json",
+            str(target),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 180
+    workers: list[int] = []
+    while time.monotonic() < deadline:
+        workers = _children(process.pid)
+        if len(workers) >= 2 and sum(map(_cpu_seconds, workers)) >= WORK_BEFORE_SIGNAL:
+            break
+        time.sleep(0.1)
+    started = time.monotonic()
+    for number in signals:
+        process.send_signal(number)
+        time.sleep(0.05)
+    try:
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    seconds = time.monotonic() - started
+    time.sleep(1.0)  # a worker told to die by the kernel is gone by now
+    document = json.loads(target.read_text()) if target.exists() else None
+    leftovers = sorted(p.name for p in folder.iterdir() if p.name != "out.json")
+    return Interrupted(
+        process.returncode, stderr, seconds, workers, _alive(workers), document, leftovers
+    )
+
+
+CASES = {
+    "sigint": (signal.SIGINT,),
+    "sigterm": (signal.SIGTERM,),
+    "sighup": (signal.SIGHUP,),
+    "double-sigint": (signal.SIGINT, signal.SIGINT),
+    "sigkill": (signal.SIGKILL,),
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Interrupted]:
+    base = tmp_path_factory.mktemp("interrupted")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(interrupt, base / name, sent) for name, sent in CASES.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", ["sigint", "sigterm", "sighup"])
+def test_one_signal_keeps_what_finished_and_exits_130(
+    name: str, outcomes: dict[str, Interrupted]
+) -> None:
+    outcome = outcomes[name]
+    assert len(outcome.workers) >= 2, "the run never got busy"
+    assert outcome.returncode == 130, outcome.stderr
+    assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr
+    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
+    assert outcome.document is not None, outcome.stderr
+    assert outcome.document["partial"] is True
+    assert 0 < int(outcome.document["replications"]) < REQUESTED  # type: ignore[call-overload]
+    assert "marked partial" in outcome.stderr
+    assert outcome.left == [], "worker processes outlived the run"
+    assert outcome.leftovers == []
+
+
+def test_a_second_sigint_exits_at_once_and_leaves_nothing_half_written(
+    outcomes: dict[str, Interrupted],
+) -> None:
+    outcome = outcomes["double-sigint"]
+    assert outcome.returncode == 130, outcome.stderr
+    assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr
+    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
+    if outcome.document is not None:  # written whole before the second signal came
+        assert outcome.document["partial"] is True
+    assert outcome.leftovers == [], "a temporary file was left"
+    assert outcome.left == []
+
+
+def test_workers_die_with_a_killed_parent(outcomes: dict[str, Interrupted]) -> None:
+    outcome = outcomes["sigkill"]
+    assert outcome.returncode == -signal.SIGKILL
+    assert len(outcome.workers) >= 2
+    assert outcome.left == [], "worker processes outlived their killed parent"
+
+
+def test_ctrl_c_during_start_up_exits_quietly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eda_sim", "validate", str(MM1)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    time.sleep(0.15)  # within the imports
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert (process.returncode, stderr) in ((130, ""), (0, "")), stderr
+
+
+# ---------------------------------------------------------------- resume that cannot mix
+
+TINY = {"replications": 2, "horizon": 200.0, "warmup": 20.0, "workers": 1}
+
+
+def test_a_checkpoint_being_written_is_refused_to_a_second_sweep(tmp_path: Path) -> None:
+    base = load_scenario(MM1)
+    target = tmp_path / "ck.jsonl"
+    sweep(base, "arrivals.rate", [0.4], checkpoint=target, **TINY)
+    header = json.loads(target.read_text().splitlines()[0])
+    with (
+        checkpoint_session(target, header, [0.4], {0}, resume=True),  # another sweep holds it
+        pytest.raises(ScenarioError) as error,
+    ):
+        sweep(base, "arrivals.rate", [0.4], checkpoint=target, resume=True, **TINY)
+    assert "is being written by another eda-sim sweep" in str(error.value)
+
+
+def _sweep_command(checkpoint: Path, values: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "eda_sim",
+        "sweep",
+        str(MM1),
+        "--param",
+        "arrivals.rate",
+        "--values",
+        values,
+        "--replications",
+        "2",
+        "--horizon",
+        "20000",
+        "--warmup",
+        "100",
+        "--workers",
+        "1",
+        "--checkpoint",
+        str(checkpoint),
+        "--resume",
+    ]
+
+
+def test_two_resumes_of_one_checkpoint_cannot_both_write_it(tmp_path: Path) -> None:
+    """Two real ``--resume`` runs at once: one writes, the other is refused in one line;
+    the checkpoint then resumes to exactly the uninterrupted sweep."""
+    values = "0.1:0.8:0.1"
+    target = tmp_path / "ck.jsonl"
+    base = load_scenario(MM1)
+    settings = {"replications": 2, "horizon": 20000.0, "warmup": 100.0, "workers": 1}
+    whole = sweep(base, "arrivals.rate", values, checkpoint=target, **settings)
+    lines = target.read_text().splitlines(keepends=True)
+    target.write_text(lines[0] + lines[1])  # as if interrupted after the first point
+    first = subprocess.Popen(
+        _sweep_command(target, values), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while len(target.read_text().splitlines()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first one has the lock once it has written a point
+    first.send_signal(signal.SIGSTOP)  # hold it there, lock and all, while the second tries
+    try:
+        second = subprocess.run(
+            _sweep_command(target, values), capture_output=True, text=True, timeout=120
+        )
+    finally:
+        first.send_signal(signal.SIGCONT)
+    _, first_stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, first_stderr
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.count("\n") == 1, second.stderr
+    assert "is being written by another eda-sim sweep" in second.stderr
+    assert target.read_text() == "".join(lines)  # every point once, as uninterrupted
+    again = sweep(base, "arrivals.rate", values, checkpoint=target, resume=True, **settings)
+    assert again.to_json() == whole.to_json()
+
+
+def test_a_data_file_edited_before_resume_makes_the_checkpoint_foreign(tmp_path: Path) -> None:
+    data = tmp_path / "service.csv"
+    data.write_text("0.5\n1.0\n1.5\n")
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text(
+        "stations:\n  a: {service: {dist: empirical, file: service.csv}}\n"
+        "arrivals: {process: poisson, rate: 0.5}\n"
+    )
+    target = tmp_path / "ck.jsonl"
+    sweep(load_scenario(scenario_file), "arrivals.rate", [0.3, 0.4], checkpoint=target, **TINY)
+    data.write_text("0.5\n1.0\n1.6\n")  # edited: the old points would mix with new ones
+    with pytest.raises(ScenarioError) as error:
+        sweep(
+            load_scenario(scenario_file),
+            "arrivals.rate",
+            [0.3, 0.4],
+            checkpoint=target,
+            resume=True,
+            **TINY,
+        )
+    message = str(error.value)
+    assert "was written for another sweep" in message
+    assert f"the content of {str(data)!r} has changed" in message

@@ -43,7 +43,9 @@ CPU_CAP = 60
 WALL_CAP = 45
 #: Most lines on stderr for one case.
 MAX_LINES = 22
-QUICK = ("--replications", "2", "--horizon", "200", "--warmup", "10")
+#: Quick settings of every run and sweep, the engine named (a fresh checkout has no
+#: numba cache: ``auto`` could compile the fast loop for ~13 s inside the caps).
+QUICK = ("--replications", "2", "--horizon", "200", "--warmup", "10", "--engine", "simpy")
 
 STATION = "stations:\n  a: {servers: 1, service: {dist: exponential, rate: 2.0}}\n"
 ARRIVALS = "arrivals: {process: poisson, rate: 1.0}\n"

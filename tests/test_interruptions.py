@@ -29,6 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -45,6 +46,9 @@ REQUESTED = 100_000
 WORK_BEFORE_SIGNAL = 2.0
 #: Seconds an interrupted command may take to exit (the target is one; the machine is shared).
 EXIT_WITHIN = 5.0
+#: The engine of every command here, named: with ``auto`` a fresh checkout (no numba
+#: cache) would compile the fast loop for ~13 s before the first replication.
+ENGINE: Literal["simpy"] = "simpy"
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -110,6 +114,8 @@ def interrupt(folder: Path, signals: tuple[int, ...]) -> Interrupted:
             str(REQUESTED),
             "--workers",
             "2",
+            "--engine",
+            ENGINE,
             "--json",
             str(target),
         ],
@@ -218,13 +224,13 @@ TINY = {"replications": 2, "horizon": 200.0, "warmup": 20.0, "workers": 1}
 def test_a_checkpoint_being_written_is_refused_to_a_second_sweep(tmp_path: Path) -> None:
     base = load_scenario(MM1)
     target = tmp_path / "ck.jsonl"
-    sweep(base, "arrivals.rate", [0.4], checkpoint=target, **TINY)
+    sweep(base, "arrivals.rate", [0.4], checkpoint=target, engine=ENGINE, **TINY)
     header = json.loads(target.read_text().splitlines()[0])
     with (
         checkpoint_session(target, header, [0.4], {0}, resume=True),  # another sweep holds it
         pytest.raises(ScenarioError) as error,
     ):
-        sweep(base, "arrivals.rate", [0.4], checkpoint=target, resume=True, **TINY)
+        sweep(base, "arrivals.rate", [0.4], checkpoint=target, resume=True, engine=ENGINE, **TINY)
     assert "is being written by another eda-sim sweep" in str(error.value)
 
 
@@ -247,6 +253,8 @@ def _sweep_command(checkpoint: Path, values: str) -> list[str]:
         "100",
         "--workers",
         "1",
+        "--engine",
+        ENGINE,
         "--checkpoint",
         str(checkpoint),
         "--resume",
@@ -260,7 +268,7 @@ def test_two_resumes_of_one_checkpoint_cannot_both_write_it(tmp_path: Path) -> N
     target = tmp_path / "ck.jsonl"
     base = load_scenario(MM1)
     settings = {"replications": 2, "horizon": 20000.0, "warmup": 100.0, "workers": 1}
-    whole = sweep(base, "arrivals.rate", values, checkpoint=target, **settings)
+    whole = sweep(base, "arrivals.rate", values, checkpoint=target, engine=ENGINE, **settings)
     lines = target.read_text().splitlines(keepends=True)
     target.write_text(lines[0] + lines[1])  # as if interrupted after the first point
     first = subprocess.Popen(
@@ -282,7 +290,9 @@ def test_two_resumes_of_one_checkpoint_cannot_both_write_it(tmp_path: Path) -> N
     assert second.stderr.count("\n") == 1, second.stderr
     assert "is being written by another eda-sim sweep" in second.stderr
     assert target.read_text() == "".join(lines)  # every point once, as uninterrupted
-    again = sweep(base, "arrivals.rate", values, checkpoint=target, resume=True, **settings)
+    again = sweep(
+        base, "arrivals.rate", values, checkpoint=target, resume=True, engine=ENGINE, **settings
+    )
     assert again.to_json() == whole.to_json()
 
 
@@ -295,7 +305,14 @@ def test_a_data_file_edited_before_resume_makes_the_checkpoint_foreign(tmp_path:
         "arrivals: {process: poisson, rate: 0.5}\n"
     )
     target = tmp_path / "ck.jsonl"
-    sweep(load_scenario(scenario_file), "arrivals.rate", [0.3, 0.4], checkpoint=target, **TINY)
+    sweep(
+        load_scenario(scenario_file),
+        "arrivals.rate",
+        [0.3, 0.4],
+        checkpoint=target,
+        engine=ENGINE,
+        **TINY,
+    )
     data.write_text("0.5\n1.0\n1.6\n")  # edited: the old points would mix with new ones
     with pytest.raises(ScenarioError) as error:
         sweep(
@@ -304,6 +321,7 @@ def test_a_data_file_edited_before_resume_makes_the_checkpoint_foreign(tmp_path:
             [0.3, 0.4],
             checkpoint=target,
             resume=True,
+            engine=ENGINE,
             **TINY,
         )
     message = str(error.value)

@@ -596,6 +596,8 @@ def test_ctrl_c_keeps_finished_points_and_resume_gives_the_uninterrupted_json(
         "100",
         "--workers",
         "1",
+        "--engine",
+        "simpy",  # named: on a fresh checkout auto could compile the fast loop first
     ]
     checkpoint = tmp_path / "ck.jsonl"
     partial_json, resumed_json, whole_json = (

@@ -14,6 +14,7 @@ Only loopback addresses are used. The module is skipped when Dask's
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import subprocess
 import sys
@@ -107,6 +108,8 @@ def test_cli_unreachable_scheduler_exits_2_with_one_line() -> None:
             "200",
             "--replications",
             "2",
+            "--engine",
+            "simpy",  # a timed run names its engine (a fresh checkout has no numba cache)
             "--scheduler",
             UNREACHABLE,
         ],
@@ -124,3 +127,57 @@ def test_cli_unreachable_scheduler_exits_2_with_one_line() -> None:
     assert process.stdout == ""
     # the scheduler timeout plus the interpreter's start-up and imports
     assert elapsed < SCHEDULER_TIMEOUT + 15.0, f"took {elapsed:.1f} s"
+
+
+def test_cli_a_scheduler_address_that_is_not_dask_exits_2_with_one_line() -> None:
+    """Something that answers, but not as a Dask scheduler (here: an HTTP-like reply)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(100)
+                    connection.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "eda_sim",
+                "run",
+                str(SCENARIOS / "mm1.yaml"),
+                "--replications",
+                "2",
+                "--horizon",
+                "2000",
+                "--warmup",
+                "200",
+                "--engine",
+                "simpy",
+                "--scheduler",
+                f"tcp://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+    finally:
+        listener.close()
+    assert process.returncode == 2, process.stderr
+    assert "Traceback" not in process.stderr and "Exception ignored" not in process.stderr
+    assert process.stderr.splitlines() == [
+        f"error: --scheduler: cannot reach a Dask scheduler at 'tcp://127.0.0.1:{port}' "
+        f"within {SCHEDULER_TIMEOUT:g} s: it answered with something that is not a Dask scheduler"
+    ], process.stderr
+    assert process.stdout == ""

@@ -98,6 +98,11 @@ def mm1(folder: Path, *extra: str, out: str = "out.json") -> tuple[str, ...]:
     return ("run", str(MM1), *QUICK, "--json", str(folder / out), *extra)
 
 
+def sweep_args() -> tuple[str, ...]:
+    """A quick one-point sweep of ``mm1.yaml``."""
+    return ("sweep", str(MM1), "--param", "arrivals.rate", "--values", "0.5", *QUICK)
+
+
 def alias_bomb(folder: Path) -> tuple[str, ...]:
     lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
     lines += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 10)]
@@ -417,6 +422,19 @@ CASES: dict[str, Case] = {
         lambda f: (*run_args(str(MM1), out=False), "--json", "/proc/eda-sim-out.json"),
         ("--json: '/proc/eda-sim-out.json' cannot be written",),
     ),
+    "csv-is-a-folder": Case(
+        lambda f: (*sweep_args(), "--csv", str(f)), ("--csv:", "is a folder"), outputs=()
+    ),
+    "checkpoint-fifo": Case(
+        lambda f: (*sweep_args(), "--checkpoint", str(fifo(f, "c.ck")), "--resume"),
+        ("--checkpoint:", "is a FIFO (named pipe), not a checkpoint file"),
+        outputs=(),
+    ),
+    "checkpoint-dev-zero": Case(
+        lambda f: (*sweep_args(), "--checkpoint", "/dev/zero", "--resume"),
+        ("--checkpoint: /dev/zero: is a character device, not a checkpoint file",),
+        outputs=(),
+    ),
     "theory-json-is-a-folder": Case(
         lambda f: ("theory", str(MM1), "--json", str(f)), ("--json:", "is a folder"), outputs=()
     ),
@@ -476,7 +494,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 42
+    assert len(CASES) >= 45
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -93,10 +93,43 @@ class Interrupted:
     left: list[int]
     document: dict[str, object] | None
     leftovers: list[str]
+    folder: Path
 
 
-def interrupt(folder: Path, signals: tuple[int, ...]) -> Interrupted:
-    """Run with 2 workers, send ``signals`` once the workers are busy, see what is left."""
+#: The command of the run cases: many short replications on 2 workers.
+RUN = ("run", str(MM1), "--horizon", "300", "--warmup", "30", "--replications", str(REQUESTED))
+#: The command of the sweep case: 81 points of 4 replications, a checkpoint beside the JSON.
+SWEEP = (
+    "sweep",
+    str(MM1),
+    "--param",
+    "arrivals.rate",
+    "--values",
+    "0.1:0.9:0.01",
+    "--replications",
+    "4",
+    "--horizon",
+    "3000",
+    "--warmup",
+    "100",
+    "--checkpoint",
+    "ck.jsonl",
+)
+
+
+def interrupt(
+    folder: Path,
+    signals: tuple[int, ...],
+    *,
+    to_worker: bool = False,
+    command: tuple[str, ...] = RUN,
+) -> Interrupted:
+    """Run ``command`` with 2 workers, send ``signals`` once the workers are busy, see what
+    is left.
+
+    The signals go to the command, or with ``to_worker`` to one of its workers (a
+    worker killed from outside, as the kernel's out-of-memory killer does).
+    """
     folder.mkdir()
     target = folder / "out.json"
     process = subprocess.Popen(
@@ -104,14 +137,7 @@ def interrupt(folder: Path, signals: tuple[int, ...]) -> Interrupted:
             sys.executable,
             "-m",
             "eda_sim",
-            "run",
-            str(MM1),
-            "--horizon",
-            "300",
-            "--warmup",
-            "30",
-            "--replications",
-            str(REQUESTED),
+            *(str(folder / part) if part == "ck.jsonl" else part for part in command),
             "--workers",
             "2",
             "--engine",
@@ -133,7 +159,10 @@ def interrupt(folder: Path, signals: tuple[int, ...]) -> Interrupted:
         time.sleep(0.1)
     started = time.monotonic()
     for number in signals:
-        process.send_signal(number)
+        if to_worker:
+            os.kill(workers[0], number)
+        else:
+            process.send_signal(number)
         time.sleep(0.05)
     try:
         _, stderr = process.communicate(timeout=120)
@@ -142,9 +171,9 @@ def interrupt(folder: Path, signals: tuple[int, ...]) -> Interrupted:
     seconds = time.monotonic() - started
     time.sleep(1.0)  # a worker told to die by the kernel is gone by now
     document = json.loads(target.read_text()) if target.exists() else None
-    leftovers = sorted(p.name for p in folder.iterdir() if p.name != "out.json")
+    leftovers = sorted(p.name for p in folder.iterdir() if p.name not in ("out.json", "ck.jsonl"))
     return Interrupted(
-        process.returncode, stderr, seconds, workers, _alive(workers), document, leftovers
+        process.returncode, stderr, seconds, workers, _alive(workers), document, leftovers, folder
     )
 
 
@@ -154,6 +183,8 @@ CASES = {
     "sighup": (signal.SIGHUP,),
     "double-sigint": (signal.SIGINT, signal.SIGINT),
     "sigkill": (signal.SIGKILL,),
+    "worker-killed": (signal.SIGKILL,),  # to one worker, not to the command
+    "sweep-sigint": (signal.SIGINT,),
 }
 
 
@@ -161,7 +192,16 @@ CASES = {
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Interrupted]:
     base = tmp_path_factory.mktemp("interrupted")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(interrupt, base / name, sent) for name, sent in CASES.items()}
+        futures = {
+            name: pool.submit(
+                interrupt,
+                base / name,
+                sent,
+                to_worker=name.startswith("worker"),
+                command=SWEEP if name.startswith("sweep") else RUN,
+            )
+            for name, sent in CASES.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -200,6 +240,40 @@ def test_workers_die_with_a_killed_parent(outcomes: dict[str, Interrupted]) -> N
     assert outcome.returncode == -signal.SIGKILL
     assert len(outcome.workers) >= 2
     assert outcome.left == [], "worker processes outlived their killed parent"
+
+
+def test_a_worker_killed_from_outside_is_one_line_and_exit_1(
+    outcomes: dict[str, Interrupted],
+) -> None:
+    outcome = outcomes["worker-killed"]
+    assert len(outcome.workers) >= 2, "the run never got busy"
+    assert outcome.returncode == 1, outcome.stderr
+    assert outcome.stderr.splitlines() == [
+        "error: a worker process died before its replication finished "
+        "(killed from outside, or out of memory?)"
+    ], outcome.stderr
+    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
+    assert outcome.document is None and outcome.leftovers == []
+    assert outcome.left == [], "worker processes outlived the run"
+
+
+def test_an_interrupted_sweep_keeps_its_finished_points_in_the_checkpoint(
+    outcomes: dict[str, Interrupted],
+) -> None:
+    outcome = outcomes["sweep-sigint"]
+    assert len(outcome.workers) >= 2, "the sweep never got busy"
+    assert outcome.returncode == 130, outcome.stderr
+    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
+    assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1 and "--resume" in lines[0], outcome.stderr
+    assert outcome.document is not None and outcome.document["partial"] is True
+    statuses = [point["status"] for point in outcome.document["points"]]  # type: ignore[attr-defined]
+    finished = statuses.count("ok")
+    assert 0 < finished < len(statuses) and "pending" in statuses
+    checkpoint = outcome.folder / "ck.jsonl"
+    assert len(checkpoint.read_text().splitlines()) == 1 + finished  # a header, then the points
+    assert outcome.left == [] and outcome.leftovers == []
 
 
 def test_ctrl_c_during_start_up_exits_quietly() -> None:

@@ -173,7 +173,11 @@ def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> Scenario
 
 
 class LazyProgress:
-    """A progress bar on stderr that appears only once a run has taken ``PROGRESS_DELAY`` s."""
+    """A progress bar on stderr that appears only once a run has taken ``PROGRESS_DELAY`` s.
+
+    Only on a terminal: on a pipe or a file the bar would leave a blank line behind,
+    and an error or interrupt message must stay the one line on stderr.
+    """
 
     def __init__(self, console: Console, label: str = "replications") -> None:
         self.console = console
@@ -185,6 +189,8 @@ class LazyProgress:
     def __call__(self, finished: int, total: int) -> None:
         if self.bar is None:
             if time.perf_counter() - self.started < PROGRESS_DELAY or finished >= total:
+                return
+            if not self.console.is_terminal:
                 return
             from rich.progress import (
                 BarColumn,

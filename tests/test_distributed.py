@@ -181,3 +181,143 @@ def test_cli_a_scheduler_address_that_is_not_dask_exits_2_with_one_line() -> Non
         f"within {SCHEDULER_TIMEOUT:g} s: it answered with something that is not a Dask scheduler"
     ], process.stderr
     assert process.stdout == ""
+
+
+def test_cli_a_cluster_that_loses_a_replication_is_one_line_and_exit_1() -> None:
+    """A Dask worker killed while it runs a replication (no retries allowed): one line, 1."""
+    import os
+    import signal
+
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        ) as local,
+    ):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "eda_sim",
+                "run",
+                str(SCENARIOS / "mm1.yaml"),
+                "--replications",
+                "2",
+                "--horizon",
+                "5000000",  # each replication takes tens of seconds: killed mid-way
+                "--warmup",
+                "100",
+                "--engine",
+                "simpy",
+                "--scheduler",
+                local.scheduler_address,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not any(
+                task.state == "processing" for task in list(local.scheduler.tasks.values())
+            ):
+                time.sleep(0.05)
+            time.sleep(0.5)  # the worker has begun the replication
+            (nanny,) = local.workers.values()
+            os.kill(nanny.pid, signal.SIGKILL)
+            _, stderr = process.communicate(timeout=120)
+        finally:
+            process.kill()
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: the Dask cluster lost a replication (KilledWorker"), stderr
+
+
+#: A run whose replications take tens of seconds each, on a scheduler given last.
+LONG_RUN = [
+    "--replications",
+    "2",
+    "--horizon",
+    "5000000",
+    "--warmup",
+    "100",
+    "--engine",
+    "simpy",
+    "--scheduler",
+]
+
+
+def test_cli_a_scheduler_that_goes_away_mid_run_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """The scheduler process killed while the run waits for its replications."""
+    import json
+    import os
+    import signal
+
+    address_file = tmp_path / "scheduler.json"
+    scheduler_command = ["--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file"]
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            *scheduler_command,
+            str(address_file),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker_command = ["--nworkers", "1", "--nthreads", "1", "--no-dashboard", "--scheduler-file"]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", *worker_command, str(address_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        address = ""
+        while not address and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                address = json.loads(address_file.read_text())["address"]
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "eda_sim",
+                "run",
+                str(SCENARIOS / "mm1.yaml"),
+                *LONG_RUN,
+                address,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        time.sleep(8.0)  # connected, the replications submitted (each takes tens of seconds)
+        assert process.poll() is None, process.communicate()[1]
+        os.kill(scheduler.pid, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        for started in (worker, scheduler):  # the worker's nanny stops its worker on SIGTERM
+            started.terminate()
+            try:
+                started.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                started.kill()
+                started.wait()
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+    assert stderr.splitlines() == [
+        "error: a replication was cancelled before it finished (the Dask scheduler went away?)"
+    ], stderr

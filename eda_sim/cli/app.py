@@ -371,6 +371,10 @@ def run_command(
     stdout = _console()
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr)
+    if scheduler is not None:
+        from eda_sim.experiment.executors import quiet_dask_logs
+
+        quiet_dask_logs()
     try:
         choice = engine_choice(engine, scenario, 1 if ci == "batch-means" else None)
         result = run_experiment(

@@ -298,6 +298,10 @@ def sweep_command(
     )
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr, "sweep points")
+    if scheduler is not None:
+        from eda_sim.experiment.executors import quiet_dask_logs
+
+        quiet_dask_logs()
     try:
         result = sweep(
             scenario,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import logging
 import multiprocessing
 import os
 import signal
@@ -33,11 +34,18 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import (
+    BrokenExecutor,
+    CancelledError,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+)
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from eda_sim.errors import EdaSimError, Fault, ScenarioError
+from eda_sim.text import shorten
 
 __all__ = [
     "POOL_THRESHOLD",
@@ -49,6 +57,7 @@ __all__ = [
     "expected_seconds",
     "max_workers",
     "open_executor",
+    "quiet_dask_logs",
     "result_of",
     "worker_start_seconds",
 ]
@@ -159,13 +168,35 @@ class WorkerLostError(EdaSimError):
     """A worker process died before its task finished (killed from outside, out of memory)."""
 
 
+#: Dask's errors that mean the cluster lost work (not an error of the replication itself).
+DASK_LOST_WORK = ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError")
+
+
+def _dask_lost_work(error: BaseException) -> str | None:
+    """One line for a Dask error that says the cluster lost a replication, else ``None``.
+
+    Recognised by the class's module and name, so that Dask need not be imported.
+    """
+    kind = type(error)
+    if not kind.__module__.startswith("distributed") or kind.__name__ not in DASK_LOST_WORK:
+        return None
+    said = " ".join(str(error).split())
+    first = said.split(". ")[0] if said else ""
+    return shorten(
+        f"the Dask cluster lost a replication ({kind.__name__}"
+        + (f": {first}" if first else "")
+        + "); see the workers' logs"
+    )
+
+
 def result_of(future: Future[_T]) -> _T:
     """``future.result()``, with a dead worker process said in one line.
 
     Raises
     ------
     WorkerLostError
-        When the pool broke because a worker process died.
+        When the pool broke because a worker process died, or a Dask cluster lost
+        the task (its workers died running it, the scheduler went away).
     """
     try:
         return future.result()
@@ -174,6 +205,15 @@ def result_of(future: Future[_T]) -> _T:
             "a worker process died before its replication finished (killed from outside, "
             "or out of memory?)"
         ) from None
+    except CancelledError:  # not by this run: it takes only the futures it did not cancel
+        raise WorkerLostError(
+            "a replication was cancelled before it finished (the Dask scheduler went away?)"
+        ) from None
+    except Exception as error:
+        lost = _dask_lost_work(error)
+        if lost is None:
+            raise
+        raise WorkerLostError(lost) from None
 
 
 def _parent_alive(parent: int) -> bool:
@@ -235,6 +275,21 @@ class WorkerPool(ProcessPoolExecutor):
         thread = getattr(self, "_executor_manager_thread", None)
         if thread is not None:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def quiet_dask_logs() -> None:
+    """Keep Dask's log records off stderr, for a command that says what went wrong itself.
+
+    A lost scheduler or a killed worker is said in one line (:func:`result_of`);
+    Dask's client would also log its reconnection attempts with their tracebacks.
+    Importing ``distributed`` sets its loggers' levels, so it is imported first.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return
+    for name in ("distributed", "distributed.client", "distributed.gc"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 @contextmanager

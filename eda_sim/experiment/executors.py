@@ -33,7 +33,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import (
     BrokenExecutor,
     CancelledError,
@@ -59,6 +59,7 @@ __all__ = [
     "open_executor",
     "quiet_dask_logs",
     "result_of",
+    "submitted",
     "worker_start_seconds",
 ]
 
@@ -189,6 +190,26 @@ def _dask_lost_work(error: BaseException) -> str | None:
     )
 
 
+#: What a run says when one of its worker processes died.
+WORKER_DIED = (
+    "a worker process died before its replication finished (killed from outside, or out of memory?)"
+)
+
+
+def submitted(pool: Executor, task: Callable[..., _T], *arguments: Any) -> Future[_T]:
+    """``pool.submit(task, *arguments)``, with a pool broken by a dead worker said in one line.
+
+    Raises
+    ------
+    WorkerLostError
+        When a worker process died since the last task was taken.
+    """
+    try:
+        return pool.submit(task, *arguments)
+    except BrokenExecutor:
+        raise WorkerLostError(WORKER_DIED) from None
+
+
 def result_of(future: Future[_T]) -> _T:
     """``future.result()``, with a dead worker process said in one line.
 
@@ -201,10 +222,7 @@ def result_of(future: Future[_T]) -> _T:
     try:
         return future.result()
     except BrokenExecutor:
-        raise WorkerLostError(
-            "a worker process died before its replication finished (killed from outside, "
-            "or out of memory?)"
-        ) from None
+        raise WorkerLostError(WORKER_DIED) from None
     except CancelledError:  # not by this run: it takes only the futures it did not cancel
         raise WorkerLostError(
             "a replication was cancelled before it finished (the Dask scheduler went away?)"
@@ -261,11 +279,16 @@ class WorkerPool(ProcessPoolExecutor):
         super().__init__(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
 
     def stop(self) -> None:
-        """Cancel what has not started; kill the workers if a task is still running."""
+        """Cancel what has not started; kill the workers if a task is still running.
+
+        Also when the pool broke (a worker died): the others ignore SIGTERM, with
+        which the executor would stop them, so they are killed here.
+        """
         processes: dict[Any, Any] = dict(getattr(self, "_processes", None) or {})
         busy = bool(getattr(self, "_pending_work_items", None))
+        broken = bool(getattr(self, "_broken", False))
         self.shutdown(wait=False, cancel_futures=True)
-        if busy:
+        if busy or broken:
             for process in processes.values():
                 with contextlib.suppress(OSError, AttributeError):
                     process.kill()

@@ -42,7 +42,7 @@ from eda_sim.experiment.engines import (
     compiled_note,
     prepare_engine,
 )
-from eda_sim.experiment.executors import open_executor, result_of
+from eda_sim.experiment.executors import open_executor, result_of, submitted
 from eda_sim.experiment.latency import (
     LatencyPool,
     batch_histograms,
@@ -381,7 +381,7 @@ def run(
         # ones that finished meanwhile are kept too; the rest are cancelled.
         pending = iter(indices)
         running: set[Future[ReplicationResult]] = {
-            pool.submit(_replicate, scenario, index, *arguments)
+            submitted(pool, _replicate, scenario, index, *arguments)
             for index in islice(pending, IN_FLIGHT)
         }
         try:
@@ -393,7 +393,7 @@ def run(
                         progress(len(finished), wanted)
                     following = next(pending, None)
                     if following is not None:
-                        running.add(pool.submit(_replicate, scenario, following, *arguments))
+                        running.add(submitted(pool, _replicate, scenario, following, *arguments))
         except KeyboardInterrupt:
             for future in running:
                 if future.done() and not future.cancelled() and future.exception() is None:

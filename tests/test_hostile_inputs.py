@@ -140,6 +140,17 @@ def secret(folder: Path) -> Path:
     return write(folder, "shadow", SECRET * 3)
 
 
+def secret_through_link(folder: Path, kind: str) -> tuple[str, ...]:
+    """A scenario in ``folder/sub`` naming ``../link.csv``, a symbolic link to a secret."""
+    (folder / "link.csv").symlink_to(secret(folder))
+    (folder / "sub").mkdir()
+    if kind == "trace":
+        text = STATION + "arrivals: {process: trace, file: ../link.csv}\n"
+    else:
+        text = "stations:\n  a: {service: {dist: empirical, file: ../link.csv}}\n" + ARRIVALS
+    return run_args(str(write(folder / "sub", "s.yaml", text)))
+
+
 def secret_header(folder: Path) -> tuple[str, ...]:
     write(folder, "k.csv", "AKIAEXAMPLEKEY,other\n1,2\n")
     text = STATION + "arrivals: {process: trace, file: k.csv, time_column: when}\n"
@@ -202,6 +213,23 @@ CASES: dict[str, Case] = {
         lambda f: empirical_scenario(f, str(secret(f))),
         ("service.file:", "not a number"),
         forbidden=("$6$", "hunter2"),
+    ),
+    "trace-is-proc-self-status": Case(
+        lambda f: trace_scenario(f, "/proc/self/status"),
+        ("arrivals.file: /proc/self/status, line 2: column 1: not a timestamp",),
+        forbidden=("Name:", "VmPeak", "Uid:", "Pid:"),
+    ),
+    "trace-secret-through-dotdot-and-a-link": Case(
+        lambda f: secret_through_link(f, "trace"),
+        ("arrivals.file:", "link.csv"),
+        forbidden=("$6$", "hunter2", "root:"),
+        outputs=("sub/out.json",),
+    ),
+    "empirical-secret-through-dotdot-and-a-link": Case(
+        lambda f: secret_through_link(f, "empirical"),
+        ("service.file:", "link.csv"),
+        forbidden=("$6$", "hunter2", "root:"),
+        outputs=("sub/out.json",),
     ),
     "trace-secret-header-column": Case(
         lambda f: secret_header(f),
@@ -494,7 +522,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 45
+    assert len(CASES) >= 48
 
 
 @pytest.mark.parametrize("name", list(CASES))

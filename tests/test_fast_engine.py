@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -610,6 +611,15 @@ def test_unknown_engine_is_refused() -> None:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def loop_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Auto sees the fast loop as compiled (whatever this machine's numba cache holds)."""
+    from eda_sim.experiment import engines
+
+    monkeypatch.setattr(engines, "fast_loop_cached", lambda: True)
+
+
+@pytest.mark.usefixtures("loop_compiled")
 def test_auto_runs_the_fast_engine_on_a_long_run_and_the_simpy_engine_on_a_short_one() -> None:
     scenario = SUPPORTED["shopping_cart"]()  # ~100,000 visits per replication: ~0.5 s each
     long = choose_engine("auto", scenario)
@@ -626,6 +636,7 @@ def test_auto_runs_the_fast_engine_on_a_long_run_and_the_simpy_engine_on_a_short
     assert large.engine == "fast"  # ~300,000 visits: ~1.5 s on the SimPy engine
 
 
+@pytest.mark.usefixtures("loop_compiled")
 def test_a_sweep_chooses_one_engine_from_all_its_points() -> None:
     scenario = SUPPORTED["mmc"]()
     options: dict[str, Any] = {"replications": 2, "warmup": 100.0}
@@ -634,6 +645,37 @@ def test_a_sweep_chooses_one_engine_from_all_its_points() -> None:
     points = ",".join(f"{rate:.2f}" for rate in np.linspace(1.0, 2.6, 9))
     long = sweep(scenario, "arrivals.rate", points, horizon=20000.0, **options)
     assert long.engine == "fast"  # 9 points x 2 x ~40,000 visits: ~3 s on the SimPy engine
+
+
+def test_auto_does_not_compile_the_loop_for_a_run_shorter_than_the_compilation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A newcomer's first run: no twenty seconds of compiling for a few seconds of SimPy work."""
+    from eda_sim.experiment import engines
+
+    scenario = SUPPORTED["shopping_cart"]()
+    visits = expected_visits(scenario) * scenario.run.replications
+    assert AUTO_FAST_FROM <= visits * SIMPY_SECONDS_PER_VISIT < engines.AUTO_COMPILE_SECONDS
+    monkeypatch.setattr(engines, "fast_loop_cached", lambda: False)
+    first = choose_engine("auto", scenario)
+    assert (first.name, first.describe()) == ("simpy", f"simpy (auto: {engines.NOT_COMPILED})")
+    assert choose_engine("fast", scenario).name == "fast"  # asked for: compiled once
+    # A run that outlasts the compilation on the SimPy engine pays for it.
+    long = scenario.with_run(replications=scenario.run.replications * 100)
+    assert choose_engine("auto", long).name == "fast"
+    monkeypatch.setattr(engines, "fast_loop_cached", lambda: True)
+    assert choose_engine("auto", scenario).name == "fast"
+
+
+def test_the_loop_counts_as_cached_once_this_process_has_it() -> None:
+    from eda_sim.engine.fast import loop_is_cached, warm_kernel
+    from eda_sim.experiment.engines import prepare_engine
+
+    warm_kernel()
+    assert loop_is_cached()
+    # The command readies the engine, then the run asks again: the same answer twice.
+    choice = choose_engine("fast", SUPPORTED["mmc"]())
+    assert prepare_engine(choice) == prepare_engine(choice)
 
 
 def test_auto_without_numba_or_with_an_unported_mechanism_runs_the_simpy_engine(
@@ -657,6 +699,9 @@ def test_auto_without_numba_or_with_an_unported_mechanism_runs_the_simpy_engine(
 
 
 def test_cli_header_and_json_say_which_engine_ran() -> None:
+    from eda_sim.engine.fast import warm_kernel
+
+    warm_kernel()  # the loop in numba's disk cache (compiled here on a fresh checkout)
     short = _cli("run", "scenarios/mm1.yaml", "--horizon", "2000", "--replications", "2")
     assert short.returncode == 0, short.stderr
     assert "engine simpy (auto: a short run)" in " ".join(short.stdout.split())
@@ -697,6 +742,21 @@ def test_the_compile_time_is_shown_only_when_the_loop_is_compiled(tmp_path: Path
     assert "NOTICE loading the fast engine's loop" in first
     assert "COMPILED" in first and float(first.split()[-1]) > 0
     assert "NOTICE" not in second and "LOADED None" in second
+
+
+@pytest.mark.slow
+def test_a_command_that_compiles_the_loop_says_one_compile_time(tmp_path: Path) -> None:
+    """Every place the command gives the compile time gives the same seconds, and not 0.0 s."""
+    environment = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    options = ["--engine", "fast", "--horizon", "2000", "--replications", "2", "--workers", "1"]
+    command = [sys.executable, "-m", "eda_sim", "run", "scenarios/mm1.yaml", *options, "--json=-"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=environment,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seconds = r"compiled its loop in ([0-9.]+) s|compiled the fast engine's loop in ([0-9.]+) s"
+    notes = " ".join(json.loads(done.stdout)["notes"])
+    said = {"".join(found) for found in re.findall(seconds, notes + " " + done.stderr)}
+    assert len(said) == 1 and float(said.pop()) > 0, (notes, done.stderr)
 
 
 def test_sweep_on_the_fast_engine_matches_simpy() -> None:

@@ -13,7 +13,12 @@ runs the SimPy engine
   (:data:`eda_sim.engine.fast.support.UNPORTED`; none today);
 * when the SimPy engine is expected to need less than :data:`AUTO_FAST_FROM`
   seconds (expected station visits, from the traffic equations, times
-  :data:`SIMPY_SECONDS_PER_VISIT`),
+  :data:`SIMPY_SECONDS_PER_VISIT`);
+* when the fast engine's loop has not been compiled on this machine yet
+  (numba's disk cache does not hold it) and the SimPy engine is expected to need
+  less than :data:`AUTO_COMPILE_SECONDS`, the one-off compilation: a newcomer's
+  first run then takes seconds, not the compilation's twenty (``--engine fast``
+  compiles it once, and auto uses it from then on),
 
 and the fast engine otherwise. ``"simpy"`` and ``"fast"`` are used as asked
 (``"fast"`` refuses a scenario it cannot run, with the reason). Every result says
@@ -39,13 +44,16 @@ from eda_sim.errors import Fault, ScenarioError
 from eda_sim.scenario import Scenario
 
 __all__ = [
+    "AUTO_COMPILE_SECONDS",
     "AUTO_FAST_FROM",
     "ENGINES",
+    "NOT_COMPILED",
     "SIMPY_SECONDS_PER_VISIT",
     "EngineChoice",
     "EngineName",
     "choose_engine",
     "compiled_note",
+    "fast_loop_cached",
     "numba_installed",
     "prepare_engine",
 ]
@@ -56,6 +64,13 @@ ENGINES: tuple[str, ...] = ("auto", "simpy", "fast")
 #: Seconds of expected SimPy-engine work from which auto runs the fast engine: more
 #: than the fast engine's start (importing numba, loading its cached loop: ~0.5 s).
 AUTO_FAST_FROM = 1.0
+#: Seconds the first use of the fast engine on a machine takes to compile its loop,
+#: rounded up from measurements on a shared 2-core machine (12.5-21 s, the
+#: issue-14 notes in NOTES.md and docs/performance.md): auto does not pay it for a
+#: run the SimPy engine finishes sooner.
+AUTO_COMPILE_SECONDS = 20.0
+#: Auto's reason for the SimPy engine while the fast loop is not compiled yet.
+NOT_COMPILED = "the fast loop is not compiled yet; --engine fast compiles it once"
 #: The SimPy engine's seconds per station visit, rounded up from
 #: ``benchmarks/bench_vs_ciw.py`` and ``benchmarks/bench_network_size.py`` (3.7–5 µs).
 SIMPY_SECONDS_PER_VISIT = 5e-6
@@ -137,9 +152,22 @@ def choose_engine(
         * (scenario.run.replications if replications is None else replications)
         for scenario in every
     )
-    if visits * SIMPY_SECONDS_PER_VISIT < AUTO_FAST_FROM:
+    simpy_seconds = visits * SIMPY_SECONDS_PER_VISIT
+    if simpy_seconds < AUTO_FAST_FROM:
         return EngineChoice("simpy", engine, "a short run")
+    if simpy_seconds < AUTO_COMPILE_SECONDS and not fast_loop_cached():
+        return EngineChoice("simpy", engine, NOT_COMPILED)
     return EngineChoice("fast", engine)
+
+
+def fast_loop_cached() -> bool:
+    """Whether the fast engine can start without compiling its loop (numba's disk cache holds it).
+
+    Imports numba and the loop's module (about a second), compiles nothing.
+    """
+    from eda_sim.engine.fast import loop_is_cached
+
+    return loop_is_cached()
 
 
 def prepare_engine(
@@ -152,9 +180,14 @@ def prepare_engine(
     probably compiling), so that a command can say why nothing happens yet; the
     message does not claim that it compiles (a cache load on a busy machine can
     take that long too): the seconds returned, from numba's cache statistics, do.
+    Later calls in the same process return what the first returned, at once (the
+    command readies the engine, then the run it starts asks again: both say the
+    same compile time, not the second call's nothing).
     """
     if choice.name != "fast":
         return None
+    if _PREPARED:
+        return _PREPARED[0]
     from eda_sim.engine.fast import load_kernel, warm_kernel
 
     load_kernel()  # imports numba and the loop's module (about a second), compiles nothing
@@ -173,7 +206,13 @@ def prepare_engine(
     finally:
         if timer is not None:
             timer.cancel()
-    return time.perf_counter() - started if compiled else None
+    seconds = time.perf_counter() - started if compiled else None
+    _PREPARED.append(seconds)
+    return seconds
+
+
+#: This process's readying of the fast loop: its compile seconds (None: loaded).
+_PREPARED: list[float | None] = []
 
 
 def compiled_note(seconds: float) -> str:

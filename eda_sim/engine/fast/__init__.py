@@ -50,7 +50,7 @@ Importing this package does not import numba: the compiled modules are loaded
 by :func:`load_kernel` on first use, compiled once and cached on disk.
 """
 
-from eda_sim.engine.fast.driver import simulate_replication_fast, warm_kernel
+from eda_sim.engine.fast.driver import loop_is_cached, simulate_replication_fast, warm_kernel
 from eda_sim.engine.fast.support import MISSING_NUMBA, check_supported, load_kernel
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "MISSING_NUMBA",
     "check_supported",
     "load_kernel",
+    "loop_is_cached",
     "simulate_replication_fast",
     "warm_kernel",
 ]

@@ -394,6 +394,32 @@ def _loaded(function: Any) -> tuple[int, int]:
     return len(function.signatures), sum(hits.values()) if hits is not None else 0
 
 
+def loop_is_cached() -> bool:
+    """Whether this process can run the loop without compiling it first.
+
+    True when the loop is already compiled in this process, or when numba's disk
+    cache holds it for the present source (the index that numba itself checks
+    against the source file's stamp); :func:`warm_kernel` then loads it in about a
+    second instead of compiling it (seconds to a minute on the first use on a
+    machine). Reads numba's cache index through its ``_cache`` attribute (numba
+    0.58-0.61 and later keep it there); where that cannot be read, says True, so
+    that the caller behaves as it did before it could ask.
+
+    Raises
+    ------
+    ScenarioError
+        When numba is missing (as :func:`load_kernel`).
+    """
+    loop = load_kernel().run
+    if getattr(loop, "signatures", None):
+        return True
+    try:
+        index = loop._cache._cache_file._load_index()  # type: ignore[attr-defined]
+    except Exception:
+        return True
+    return bool(index)
+
+
 @functools.cache
 def warm_kernel() -> bool:
     """Have the compiled loop ready in this process; True if it had to be compiled.

@@ -55,9 +55,6 @@ INTERRUPTED = 130
 #: Exit code of ``run --check-slo`` when an SLO is violated (2 stays bad input).
 SLO_VIOLATED = 3
 
-#: Line width of tables written to a pipe or file rather than a terminal.
-OFFLINE_WIDTH = 160
-
 #: Seconds a run may take before a progress bar appears.
 PROGRESS_DELAY = 1.0
 
@@ -83,11 +80,10 @@ def _report_bad_input(bad: BadInputError) -> None:
 
 
 def _console() -> Console:
-    """Standard output; when it is not a terminal (a pipe, a file), wide enough not to wrap."""
-    from rich.console import Console
+    """Standard output: tables fitted to its width, ``COLUMNS`` honoured (:mod:`.fit`)."""
+    from eda_sim.cli.fit import output_console
 
-    console = Console()
-    return console if console.is_terminal else Console(width=OFFLINE_WIDTH)
+    return output_console()
 
 
 def _load(path: Path, allow_unstable: bool) -> Scenario:
@@ -364,7 +360,7 @@ def run_command(
 
     from rich.console import Console
 
-    from eda_sim.cli import latency_tables, tables
+    from eda_sim.cli import run_output
     from eda_sim.experiment import run as run_experiment
     from eda_sim.results import atomic_write_text
 
@@ -409,18 +405,7 @@ def run_command(
     else:
         if json_path is not None:
             atomic_write_text(json_path, result.to_json() + "\n")
-        stdout.print(tables.comparison_table(result, scenario.time_unit, choice.describe()))
-        if result.classes:
-            stdout.print(tables.classes_table(result, scenario.time_unit))
-        for extra in (
-            latency_tables.percentile_table(result, scenario.time_unit),
-            latency_tables.slo_table(result),
-            tables.article_table(result, scenario.time_unit),
-            tables.checks_table(result),
-        ):
-            if extra is not None:
-                stdout.print(extra)
-        stdout.print(tables.run_summary(result))
+        run_output.print_run(stdout, result, scenario.time_unit, choice.describe())
     for note in result.notes:
         sys.stderr.write(f"note: {escape_controls(note)}\n")
     if report_dir is not None:
@@ -459,9 +444,9 @@ def validate_command(
 ) -> None:
     """Check a scenario file and print each station's arrival rate, visit ratio and load ρ."""
     scenario = _load(scenario_path, allow_unstable)
-    from eda_sim.cli import tables
+    from eda_sim.cli import theory_tables
 
-    _console().print(tables.validate_table(scenario))
+    _console().print(theory_tables.validate_table(scenario))
 
 
 @app.command("theory")
@@ -495,10 +480,8 @@ def theory_command(
     ]
     if faults:
         raise _fail("", faults)
-    from eda_sim.cli import tables
-    from eda_sim.cli.tables import safe_text
+    from eda_sim.cli import theory_tables
     from eda_sim.results import atomic_write_text, json_clean
-    from eda_sim.theory import ARTICLE_NOTE
     from eda_sim.theory.scenario import solve
 
     theory = solve(scenario)
@@ -513,17 +496,7 @@ def theory_command(
         return
     if json_path is not None:
         atomic_write_text(json_path, text)
-    console = _console()
-    console.print(tables.theory_table(scenario, theory))
-    if theory.article:
-        console.print(safe_text(ARTICLE_NOTE))
-        for name, values in theory.article.items():
-            console.print(
-                safe_text(
-                    f"  {name}: ρ = {values.rho:.4g}, L_article = {values.L:.4g}, "
-                    f"W_article = {values.W:.4g}"
-                )
-            )
+    theory_tables.print_theory(_console(), scenario, theory)
 
 
 @app.command("schema")

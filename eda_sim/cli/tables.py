@@ -19,9 +19,7 @@ from eda_sim.text import escape_controls
 
 if TYPE_CHECKING:  # `validate` prints a table without loading the results and theory layers
     from eda_sim.results import RunResult
-    from eda_sim.scenario import Scenario
     from eda_sim.stats import Interval
-    from eda_sim.theory.scenario import ScenarioTheory
 
 __all__ = [
     "article_table",
@@ -33,8 +31,6 @@ __all__ = [
     "plural",
     "run_summary",
     "run_title",
-    "theory_table",
-    "validate_table",
 ]
 
 #: What the comparison table's columns mean, after the legend of its metrics.
@@ -293,6 +289,15 @@ def article_table(result: RunResult, time_unit: str) -> Table | None:
     return table
 
 
+#: Short names of the checks' tests in the table (its caption spells them out).
+SHORT_TESTS = {"Kolmogorov-Smirnov": "KS"}
+
+
+def _short_test(method: str) -> str:
+    name = method.split(",")[0]
+    return SHORT_TESTS.get(name, name)
+
+
 def checks_table(result: RunResult) -> Table | None:
     """The article's assumptions tested on the simulated data: statistic, p-value, verdict.
 
@@ -304,10 +309,11 @@ def checks_table(result: RunResult) -> Table | None:
     if not result.checks:
         return None
     alpha = result.checks[0].alpha
-    caption = (
-        f"{untested} check(s) not run: a routing row with one possible next hop, or too little data"
+    caption = "KS: Kolmogorov-Smirnov." + (
+        f" {untested} check(s) not run: a routing row with one possible next hop, "
+        "or too little data."
         if untested
-        else None
+        else ""
     )
     table = Table(
         title=f"the article's assumptions on the simulated data (pass: p >= {alpha:g})",
@@ -326,111 +332,10 @@ def checks_table(result: RunResult) -> Table | None:
         table.add_row(
             names.get(check.check, check.check),
             safe_text(check.subject),
-            check.method.split(",")[0],
+            _short_test(check.method),
             f"{check.statistic:.4g}",
             f"{check.p_value:.3g}",
             "pass" if check.passed else "FAIL",
-        )
-    return table
-
-
-def theory_table(scenario: Scenario, theory: ScenarioTheory) -> Table:
-    """The analytic answer for every station and the system (``eda-sim theory``)."""
-    unit = scenario.time_unit
-    table = Table(title=safe_text(f"{scenario.name}: steady-state theory"), title_justify="left")
-    figures_of = metric_table.names("station")  # the theory's figures of a station
-    columns = ("station", "λ", "ρ", *(_unit(m, unit) for m in figures_of), "method")
-    for column in columns:
-        plain = str(column)
-        table.add_column(
-            column if isinstance(column, Text) else safe_text(plain),
-            justify="left" if plain in ("station", "method") else "right",
-            no_wrap=plain != "method",
-        )
-    for name, station in theory.stations.items():
-        head: list[Text | str] = [
-            safe_text(name),
-            f"{theory.arrival_rates[name]:.4g}",
-            f"{theory.offered_load[name]:.4g}",
-        ]
-        if station is None:
-            blank = [""] * len(figures_of)
-            table.add_row(*head, *blank, safe_text(f"unavailable: {theory.reasons.get(name, '')}"))
-            continue
-        figures = [f"{getattr(station, m):.4g}" for m in figures_of]
-        label = station.method + (" (exact)" if station.exact else "")
-        table.add_row(*head, *figures, safe_text(label))
-    table.add_section()
-    system = theory.system
-    if system is None:
-        blank = [""] * len(figures_of)
-        table.add_row("system", "", "", *blank, safe_text(theory.reasons.get("system", "")))
-    else:
-        of_system = metric_table.names("system")
-        table.add_row(
-            "system",
-            "",
-            "",
-            *(f"{getattr(system, m):.4g}" if m in of_system else "" for m in figures_of),
-            safe_text(system.method + (" (exact)" if system.exact else "")),
-        )
-    for name, per_class in theory.classes.items():  # end to end, per event class
-        if not per_class.available:
-            table.add_row(
-                safe_text(f"class {name}"), "", "", *[""] * 7, safe_text(per_class.reason)
-            )
-            continue
-        table.add_row(
-            safe_text(f"class {name}"),
-            "",
-            "",
-            f"{per_class.L:.4g}",
-            "",
-            f"{per_class.W:.4g}",
-            "",
-            "",
-            f"{per_class.throughput:.4g}",
-            f"{per_class.loss:.4g}",
-            safe_text(per_class.method + (" (exact)" if per_class.exact else "")),
-        )
-    return table
-
-
-def validate_table(scenario: Scenario) -> Table:
-    """Stations with servers, capacity, service, arrival rate, loss, visit ratio and ρ.
-
-    The arrival rate is what reaches the station (losses upstream carried
-    downstream); ρ offered is its load, ρ carried the load of what it admits,
-    which the stability check compares with 1 at a station without a capacity.
-    """
-    rates = scenario.arrival_rates().sum(axis=0)
-    visits = scenario.visit_ratios()
-    offered = scenario.offered_load()
-    carried = scenario.carried_load()
-    loss = scenario.traffic.loss
-    classes = len(scenario.classes)
-    title = (
-        f"{scenario.name}: valid ({len(scenario.stations)} stations, "
-        f"{classes} event class{'es' if classes > 1 else ''})"
-    )
-    table = Table(title=safe_text(title), title_justify="left")
-    columns = (
-        "station", "servers", "capacity", "service", "arrival rate", "loss", "visit ratio",
-        "ρ offered", "ρ carried",
-    )  # fmt: skip
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("station", "service") else "right")
-    for index, station in enumerate(scenario.stations):
-        table.add_row(
-            safe_text(station.name),
-            str(station.servers),
-            "∞" if station.capacity is None else str(station.capacity),
-            safe_text(station.service.describe()),
-            f"{rates[index]:.4g}",
-            f"{float(loss[index]):.4g}",
-            f"{visits[index]:.4g}",
-            f"{float(offered[index]):.4g}",
-            f"{float(carried[index]):.4g}",
         )
     return table
 

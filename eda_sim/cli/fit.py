@@ -1,0 +1,261 @@
+"""Terminal output that fits its width (layer 7): folded tables, no trailing spaces.
+
+The tables of :mod:`eda_sim.cli.tables` are built once, wide. Printed where they
+are wider than the console (an 80-column terminal, ``COLUMNS=80`` on a pipe), a
+table switches to a compact layout instead of letting :mod:`rich` cut its cells
+(``0.0042706 ± 0.00000…``, ``invento…``):
+
+1. a light box (a rule under the header, two spaces between columns);
+2. the method column becomes a footnote column: a letter per distinct method,
+   the methods listed under the table (``[a] M/M/1 (exact)``);
+3. the columns that still do not fit fold into bands: each band repeats the key
+   columns (the station, the metric) and takes as many of the others as fit;
+4. names wrap inside their column (a name column narrows down to
+   :data:`KEY_WIDTH`; a longer word folds); numbers never wrap, so every printed
+   number is whole.
+
+:func:`output_console` gives the console of standard output that does this, honours
+``COLUMNS`` on a pipe as on a terminal, and writes no trailing spaces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from typing import IO, Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
+from rich.table import Column, Table
+from rich.text import Text
+
+__all__ = ["KEY_WIDTH", "NOTE_HEADERS", "OFFLINE_WIDTH", "fitted", "output_console"]
+
+#: Line width of output written to a pipe or a file when ``COLUMNS`` is not set.
+OFFLINE_WIDTH = 160
+#: Headers of the columns that become footnotes in the compact layout.
+NOTE_HEADERS = ("method", "method / reason")
+#: Narrowest a name column is made in the compact layout; a longer word folds.
+KEY_WIDTH = 16
+
+
+class _TrimmedLines:
+    """A text stream that drops the spaces at the end of every line written to it."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        for line in lines:
+            self._stream.write(line.rstrip(" ") + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+
+class FittingConsole(Console):
+    """A :class:`rich.console.Console` whose tables fit its width (:func:`fitted`)."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print like :meth:`rich.console.Console.print`, each table fitted first."""
+        super().print(*(fitted(self, item) for item in objects), **options)
+
+
+def output_console(stream: IO[str] | None = None) -> FittingConsole:
+    """The console of standard output: fitted tables, ``COLUMNS`` honoured, no trailing spaces.
+
+    On a terminal the width is the terminal's (or ``COLUMNS``); on a pipe or a file
+    it is ``COLUMNS`` when set, else :data:`OFFLINE_WIDTH`.
+    """
+    trimmed = _TrimmedLines(stream or sys.stdout)
+    console = FittingConsole(file=trimmed)  # type: ignore[arg-type]
+    if console.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+        return console
+    return FittingConsole(file=trimmed, width=OFFLINE_WIDTH)  # type: ignore[arg-type]
+
+
+def fitted(console: Console, renderable: Any) -> Any:
+    """``renderable`` as it fits ``console.width``: a table too wide gets the compact layout."""
+    if not isinstance(renderable, Table) or _width(console, renderable) <= console.width:
+        return renderable
+    table, notes = _with_footnotes(renderable)
+    keys = _key_count(table)
+    parts: list[RenderableType] = []
+    if table.title is not None:
+        parts.append(_as_text(table.title))
+    for number, band in enumerate(_bands(console, table, keys)):
+        if number:
+            parts.append(Text(""))
+        parts.append(band)
+    if table.caption is not None:
+        parts.append(_as_text(table.caption))
+    parts.extend(Text(f"[{label}] ") + Text(note) for label, note in notes)
+    return Group(*parts)
+
+
+def _as_text(value: Any) -> Text:
+    return value if isinstance(value, Text) else Text(str(value))
+
+
+def _width(console: Console, table: Table) -> int:
+    return Measurement.get(console, console.options.update_width(10_000), table).maximum
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def _label(index: int) -> str:
+    """``a``, ``b``, ..., ``z``, ``aa``, ``ab``, ...: footnote marks that are not numbers."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
+def _with_footnotes(table: Table) -> tuple[Table, list[tuple[str, str]]]:
+    """A copy of ``table`` whose note columns show a letter per distinct note, and the notes."""
+    labels: dict[str, str] = {}
+    columns: list[Column] = []
+    for column in table.columns:
+        cells = list(column.cells)
+        if _plain(column.header) in NOTE_HEADERS:
+            shown: list[RenderableType] = []
+            for cell in cells:
+                note = _plain(cell)
+                if note and note not in labels:
+                    labels[note] = _label(len(labels))
+                shown.append(Text(f"[{labels[note]}]") if note else "")
+            cells = shown
+            column = dataclasses.replace(column, header="", justify="left")
+        columns.append(dataclasses.replace(column, _cells=cells))
+    copy = Table(*columns, title=table.title, caption=table.caption, **_compact_style())
+    copy.rows.extend(dataclasses.replace(row) for row in table.rows)
+    return copy, [(label, note) for note, label in labels.items()]
+
+
+def _compact_style() -> dict[str, Any]:
+    return {
+        "box": box.SIMPLE_HEAD,
+        "show_edge": False,
+        "pad_edge": False,
+        "padding": (0, 1, 0, 0),
+    }
+
+
+def _key_count(table: Table) -> int:
+    """The leading columns that name a row (before the first number after a name)."""
+    seen_name = False
+    for index, column in enumerate(table.columns):
+        if column.justify == "right" and seen_name:
+            return index
+        seen_name = seen_name or column.justify != "right"
+    return 1
+
+
+#: Columns between two columns of the compact layout (the separator and one space).
+GAP = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class _Extent:
+    """How wide a column of the compact layout may be: natural, without folding, at least."""
+
+    natural: int
+    unfolded: int
+    least: int
+
+
+def _extent(console: Console, column: Column) -> _Extent:
+    options = console.options.update_width(10_000)
+    sizes = [Measurement.get(console, options, cell) for cell in [column.header, *column.cells]]
+    natural = max(size.maximum for size in sizes)
+    if column.justify == "right":  # a number: never narrower than itself
+        return _Extent(natural, natural, natural)
+    word = max(size.minimum for size in sizes)
+    return _Extent(natural, min(natural, max(word, KEY_WIDTH)), min(natural, KEY_WIDTH))
+
+
+def _allot(extents: list[_Extent], width: int, fold: bool = False) -> list[int] | None:
+    """Column widths that fit ``width``, the widest name columns narrowed first; ``None`` if none.
+
+    Names wrap only between words; with ``fold`` a word longer than
+    :data:`KEY_WIDTH` may also fold (no name column gets narrower than that).
+    """
+    widths = [extent.natural for extent in extents]
+    room = width - GAP * (len(widths) - 1)
+    floor = [extent.least if fold else extent.unfolded for extent in extents]
+    while sum(widths) > room:
+        slack = [(w - f, i) for i, (w, f) in enumerate(zip(widths, floor, strict=True)) if w > f]
+        if not slack:
+            return None
+        widths[max(slack)[1]] -= 1
+    return widths
+
+
+def _band(table: Table, indices: list[int], widths: list[int]) -> Table:
+    """The rows of ``table`` in the columns ``indices`` at ``widths``: names wrap, numbers not."""
+    columns = []
+    for index, width in zip(indices, widths, strict=True):
+        column = table.columns[index]
+        folding = column.justify != "right"  # names and notes wrap (a word too long folds)
+        columns.append(
+            dataclasses.replace(
+                column,
+                width=width,
+                no_wrap=not folding,
+                overflow="fold" if folding else column.overflow,
+                _cells=list(column.cells),
+            )
+        )
+    band = Table(*columns, **_compact_style())
+    band.rows.extend(dataclasses.replace(row) for row in table.rows)
+    return band
+
+
+def _bands(console: Console, table: Table, keys: int) -> list[Table]:
+    """The bands of ``table``: the key columns, then as many of the others as fit the width.
+
+    Names are wrapped between words; a long word folds only where the keys and a
+    single other column do not fit otherwise. A band that cannot fit even that
+    is printed at its natural width (the console wraps its lines): no number is cut.
+    """
+    extents = [_extent(console, column) for column in table.columns]
+    key_columns = list(range(min(keys, len(table.columns))))
+
+    def widths(indices: list[int], fold: bool = False) -> list[int] | None:
+        return _allot([extents[i] for i in indices], console.width, fold)
+
+    bands: list[Table] = []
+    current = list(key_columns)
+    for index in [*range(len(key_columns), len(table.columns)), None]:
+        alone = len(current) == len(key_columns)
+        if index is not None and (alone or widths([*current, index]) is not None):
+            current.append(index)
+            continue
+        natural = [extents[i].natural for i in current]
+        bands.append(_band(table, current, widths(current) or widths(current, True) or natural))
+        if index is not None:
+            current = [*key_columns, index]
+    return bands

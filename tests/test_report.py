@@ -127,7 +127,10 @@ def test_names_and_texts_are_escaped(tmp_path: Path) -> None:
     assert "hostile &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "&lt;em&gt;markup&lt;/em&gt; &amp; ampersands" in page
     assert "<script" not in page.lower() and "onerror=" not in page.replace("onerror=&quot;", "")
-    assert len(images(page)) == 1 + 2 + 2 * 2 + 2 * 2 + (2 + 2 + 1)  # tails: stations, classes
+    # diagram + L and W + 2 stations x (path, waits) + 2 classes' counts + the hops of the
+    # class with a choice ("quiet" has one fixed route: no 0/1 transition figure) + tails
+    assert len(images(page)) == 1 + 2 + 2 * 2 + 2 + 1 + (2 + 2 + 1)  # tails: stations, classes
+    assert "No transition figure for quiet" in page
 
 
 def test_an_existing_report_is_replaced_only_when_the_new_one_is_complete(

@@ -161,7 +161,8 @@ def transitions(source: Source, event_class: str | None = None) -> Figure:
     next station and ``exit`` (leaving the system). Observed: hop counts pooled
     over the replications, divided by the row total (a station the class never
     visited is blank). Specified: the routing matrix and its exit column.
-    Fan-out copies are sent to every subscriber, not drawn: they are not hops.
+    Fan-out copies are sent to every subscriber, not drawn: they are not hops (the
+    row of a station that fans out is labelled ``(+ copies)``).
 
     Parameters
     ----------
@@ -207,6 +208,12 @@ def transitions(source: Source, event_class: str | None = None) -> Figure:
         with np.errstate(invalid="ignore", divide="ignore"):
             observed = np.where(totals[:, None] > 0, hops / totals[:, None], np.nan)
     fanout = described is not None and any(described.get("fanout") or ())
+    # A station that fans out: its event leaves ("exit") after sending a copy to each
+    # subscriber, so its row says so rather than reading as "order -> exit 1.00".
+    copies = (described.get("fanout") if described is not None else None) or [[]] * size
+    rows = [
+        f"{s} (+ copies)" if i < len(copies) and copies[i] else s for i, s in enumerate(stations)
+    ]
     image = None
     for ax, matrix, title in (
         (axes[0], observed, f"observed ({total} hops, all replications)"),
@@ -224,7 +231,7 @@ def transitions(source: Source, event_class: str | None = None) -> Figure:
         ax.set_xticks(
             range(size + 1), [plain(c) for c in columns], rotation=45, ha="right", fontsize="small"
         )
-        ax.set_yticks(range(size), [plain(s) for s in stations], fontsize="small")
+        ax.set_yticks(range(size), [plain(s) for s in rows], fontsize="small")
         if size <= 12:
             for row in range(size):
                 for column in range(size + 1):

@@ -10,7 +10,6 @@ never visits are greyed.
 from __future__ import annotations
 
 import math
-import textwrap
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -141,7 +140,14 @@ class _Scene:
     def free(self, rect: Rect) -> bool:
         return not any(_overlaps(rect, other) for other in (*self.labels, *self.boxes))
 
-    def text(self, at: Point, text: str, ha: str = "center", va: str = "center") -> None:
+    def text(
+        self,
+        at: Point,
+        text: str,
+        ha: str = "center",
+        va: str = "center",
+        color: str | None = None,
+    ) -> None:
         self.labels.append(self.label_rect(at, text, ha, va))
         self.ax.text(
             at[0],
@@ -150,7 +156,7 @@ class _Scene:
             ha=ha,
             va=va,
             fontsize=_LABEL_SIZE,
-            color=self.color,
+            color=color or self.color,
             zorder=4,
             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
         )
@@ -234,31 +240,41 @@ class _Scene:
         self.text(at, text, ha, va)
 
 
+#: Smallest font size of a station name in its box (points).
+_SMALLEST = 5.0
+
+
 def _fit(name: str, width: float) -> tuple[str, float]:
     r"""The station name as drawn in a box ``width`` points wide, and its font size.
 
-    Up to 9 pt on one line; a long name shrinks to 7 pt, then goes on two lines,
-    then is cut with an ellipsis.
+    Up to 9 pt on one line; a long name shrinks to 7 pt, then goes on two lines
+    split between words (at ``_``, ``-`` or a space, never inside a word), then
+    shrinks further, down to :data:`_SMALLEST`: the whole name is always drawn.
 
     Examples
     --------
     >>> _fit("ingest", 60.0)
     ('ingest', 9.0)
-    >>> _fit("a_rather_long_station_name_indeed", 60.0)
-    ('a_rather_lon\ng_station_n…', 7.0)
+    >>> _fit("a_rather_long_station_name", 60.0)
+    ('a_rather_long_\nstation_name', 6.3)
+    >>> _fit("product", 30.0)
+    ('product', 5.8)
     """
 
-    def capacity(size: float) -> int:
-        return max(1, int(width / (0.62 * size) - 1))
+    def size_for(longest: int) -> float:
+        return width / (0.62 * max(longest, 1) + 0.8)
 
-    size = min(9.0, width / (0.62 * max(len(name), 1) + 0.8))
+    size = min(9.0, size_for(len(name)))
     if size >= 7.0:
         return name, size
-    per_line = capacity(7.0)
-    lines = textwrap.wrap(name, per_line, break_long_words=True) or [name]
-    if len(lines) > 2:
-        lines = [lines[0], name[len(lines[0]) :].lstrip()[: per_line - 1] + "…"]
-    return "\n".join(lines), 7.0
+    cuts = [i + 1 for i, char in enumerate(name[:-1]) if char in "_- "]
+    if cuts:
+        cut = min(cuts, key=lambda i: max(i, len(name) - i))
+        lines = [name[:cut].rstrip(), name[cut:].lstrip()]
+        two = min(7.0, size_for(max(len(line) for line in lines)))
+        if two > size:
+            return "\n".join(lines), max(_SMALLEST, round(two, 1))
+    return name, max(_SMALLEST, round(size, 1))
 
 
 def _panel(
@@ -269,6 +285,7 @@ def _panel(
     color: str,
     shown: Sequence[tuple[str, float]],
     points_per_unit: float,
+    marks: Sequence[str],
 ) -> None:
     targets = _targets(event_class, names)
     visited = set(_distances(_entries(event_class), targets))
@@ -304,6 +321,10 @@ def _panel(
             zorder=5,
         )
     scene = _Scene(ax, rects, points_per_unit, color)
+    for i, mark in enumerate(marks):
+        if mark and i in visited:  # where a full station loses or blocks
+            x, y = positions[i]
+            scene.text((x, y - height / 2 - 0.2 * scene.unit), mark, va="top", color=_FULL)
     matrix = event_class.get("matrix") or []
     fanout = event_class.get("fanout") or [[] for _ in names]
     index = {name: i for i, name in enumerate(names)}
@@ -350,6 +371,19 @@ def _panel(
             scene.stub(rects[i], text, _EXIT_DIRECTIONS, inward=False)
 
 
+#: Colour of the mark of a station that loses or blocks when full.
+_FULL = "#B34700"
+
+
+def _full_mark(station: Mapping[str, Any]) -> str:
+    """``K=2, blocks`` under a station of finite capacity (what a full station does)."""
+    capacity = station.get("capacity")
+    if capacity is None:
+        return ""
+    does = "blocks" if station.get("on_full") == "block" else "loses"
+    return f"K={capacity}, {does}"
+
+
 def routing_diagram(source: Source) -> Figure:
     """The scenario's routing drawn from its matrices: one panel per event class.
 
@@ -364,7 +398,9 @@ def routing_diagram(source: Source) -> Figure:
     matplotlib.figure.Figure
         Boxes for the stations; arrows labelled with the routing probability,
         dashed arrows for fan-out copies, short arrows in (entry probability) and
-        out (exit probability).
+        out (exit probability); under a station of finite capacity ``K``, what it
+        does when full (``K=2, blocks``: blocking after service; ``loses``: the
+        arrival is lost).
     """
     document = as_document(source)
     model = document.get("model")
@@ -393,6 +429,7 @@ def routing_diagram(source: Source) -> Figure:
     )
     points_per_unit = 72 * scale * 0.9
     shown = [_fit(name, _BOX[0] * points_per_unit) for name in names]
+    marks = [_full_mark(station) for station in stations]
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for number_, (ax, event_class) in enumerate(zip(axes, classes, strict=False)):
         color = CYCLE[number_ % len(CYCLE)]
@@ -403,7 +440,7 @@ def routing_diagram(source: Source) -> Figure:
             plain(f"{label}: {event_class.get('arrivals', '')} arrivals{rate_text}"),
             fontsize="medium",
         )
-        _panel(ax, names, positions, event_class, color, shown, points_per_unit)
+        _panel(ax, names, positions, event_class, color, shown, points_per_unit, marks)
         ax.set_xlim(left, right)
         ax.set_ylim(bottom, top)
         ax.set_aspect("equal")

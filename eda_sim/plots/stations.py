@@ -374,8 +374,10 @@ def sim_vs_theory(source: Source, metric: str = "L") -> Figure:
             yerr=errors,
             fmt="o",
             color=SIMULATED,
-            capsize=4,
-            markersize=6,
+            capsize=6,
+            capthick=1.8,
+            elinewidth=2.2,  # the interval is the figure's point: drawn as heavily as the mean
+            markersize=5,
             label=f"simulated (mean, {level}CI, {replications} replications)",
         )
     ]

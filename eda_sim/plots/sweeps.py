@@ -133,6 +133,7 @@ def _panel(
     metric: str,
     article: list[tuple[float, float]],
     skipped: Sequence[float],
+    curve: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     values, means, lows, highs, theory = _series(rows, scope, name, metric)
     errors = np.vstack([np.nan_to_num(means - lows), np.nan_to_num(highs - means)])
@@ -142,13 +143,23 @@ def _panel(
         yerr=np.maximum(errors, 0.0),
         fmt="o",
         color=SIMULATED,
-        capsize=3,
-        markersize=5,
+        capsize=5,
+        capthick=1.6,
+        elinewidth=2.0,  # visible beside the theory line
+        markersize=4.5,
         label="simulated (mean with CI)",
         zorder=3,
     )
     finite = np.isfinite(theory)
-    if finite.any():
+    fine = sorted(
+        (number(row["value"]), number(row["theory"]))
+        for row in curve
+        if row.get("scope") == scope and row.get("name") == name and row.get("metric") == metric
+    )
+    if len(fine) >= 2:  # the theory on a fine grid, up to the stability edge
+        ax.plot(*zip(*fine, strict=True), color=THEORY, linewidth=1.8, label="theory")
+        ax.plot(values[finite], theory[finite], "D", color=THEORY, markersize=3.5)
+    elif finite.any():
         ax.plot(values[finite], theory[finite], color=THEORY, linewidth=1.8, label="theory")
     if article:
         points = sorted(article)
@@ -171,7 +182,12 @@ def _panel(
         )
     methods = _methods(rows, scope, name, metric)
     ax.set_title(plain(name + (f"\n{methods}" if methods else "")), fontsize="small")
-    ax.set_ylim(bottom=0)
+    shown = np.concatenate([highs, means, theory, [a for _, a in article]])
+    shown = shown[np.isfinite(shown)]
+    if fine and shown.size:  # the curve rises without bound at the edge: keep the points in view
+        ax.set_ylim(0, 1.6 * float(shown.max()) or 1.0)
+    else:
+        ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
 
 
@@ -192,7 +208,10 @@ def sweep_curves(source: Source, metric: str = "W", station: str | None = None) 
     -------
     matplotlib.figure.Figure
         Points skipped as unstable are marked by dashed vertical lines, so the
-        knee of the curve before saturation stays in view.
+        knee of the curve before saturation stays in view. With the document's
+        ``theory_curve`` rows (``value, scope, name, metric, theory``; the report
+        adds them from :func:`eda_sim.report.theory_curve.theory_curve`) the theory
+        is a smooth line up to the stability edge, else a line through the points.
 
     Raises
     ------
@@ -220,6 +239,7 @@ def sweep_curves(source: Source, metric: str = "W", station: str | None = None) 
         raise ValueError(f"the sweep has no {metric!r} rows{wanted}")
     unit = time_unit(document)
     articles = article_curves(document, metric)
+    curve = [row for row in document.get("theory_curve") or () if isinstance(row, Mapping)]
     columns = min(3, len(panels))
     lines = math.ceil(len(panels) / columns)
     figure = new_figure(max(6.5, 3.6 * columns), 2.9 * lines + 1.2)
@@ -227,7 +247,7 @@ def sweep_curves(source: Source, metric: str = "W", station: str | None = None) 
     param = str(document.get("param", "value"))
     ylabel = metric_table.heading(metric, unit, per="per ")
     for ax, (scope, name) in zip(axes, panels, strict=False):
-        _panel(ax, rows, scope, name, metric, articles.get(name, []), skipped)
+        _panel(ax, rows, scope, name, metric, articles.get(name, []), skipped, curve)
         ax.set_xlabel(plain(param_label(param, unit)))
         ax.set_ylabel(ylabel)
     for ax in axes[len(panels) :]:

@@ -122,8 +122,10 @@ def write_sweep_report(
     out_dir : path
         The report folder, as for :func:`write_report`.
     scenario : Scenario, optional
-        The swept scenario: adds its description, routing diagram, time unit and
-        the article's curves (which need the stations' servers and capacities).
+        The swept scenario: adds its description, routing diagram, time unit,
+        the article's curves (which need the stations' servers and capacities) and
+        the theory as a smooth curve up to the stability edge
+        (:func:`eda_sim.report.theory_curve.theory_curve`).
 
     Returns
     -------
@@ -133,10 +135,16 @@ def write_sweep_report(
     document: dict[str, Any] = dict(as_document(source))
     _expect(document, "sweep")
     _check_folder(out_dir)
+    shown: dict[str, Any] = document
     if scenario is not None:
+        from eda_sim.report.theory_curve import theory_curve
+
         document.setdefault("time_unit", scenario.time_unit)
         document.setdefault("model", describe_scenario(scenario))
-    page = render_sweep(document)
+        values = [float(v) for v in document.get("values") or ()]
+        # Drawn, not written: result.json stays the sweep's document.
+        shown = {**document, "theory_curve": theory_curve(scenario, str(document["param"]), values)}
+    page = render_sweep(shown)
     replace_directory(out_dir, lambda folder: _write(folder, page, document))
     return Path(out_dir) / "index.html"
 

@@ -60,7 +60,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 td.name { font-weight: 600; }
 .pass { color: #00704F; font-weight: 600; white-space: nowrap; }
 .fail { color: #B34700; font-weight: 600; white-space: nowrap; }
-td.name { overflow-wrap: anywhere; max-width: 16rem; }
+td.name { overflow-wrap: normal; }  /* names wrap between words only, never inside one */
 div.table { overflow-x: auto; }
 .note { color: #555; font-size: 0.88rem; }
 .warning { background: #FFF4E0; border-left: 4px solid #E69F00; padding: 0.4rem 0.8rem; }

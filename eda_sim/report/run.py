@@ -78,6 +78,18 @@ def _inside(interval: tuple[Any, Any, Any], theory: Any, exact: bool) -> Cell:
     return ("✓ inside CI", "pass") if inside else ("✗ outside CI", "fail")
 
 
+def _hidden(metric: str, metrics: Mapping[str, Any]) -> bool:
+    """A metric that applies only where it is not zero (``blocked``), at zero: not shown.
+
+    The same rule as the command's table (:attr:`eda_sim.metrics.Metric.hide_zero`).
+    """
+    try:
+        hide = metric_table.lookup(metric).hide_zero
+    except KeyError:
+        return False
+    return hide and _interval(metrics, metric)[0] == 0
+
+
 def _settings(document: Mapping[str, Any], unit: str) -> Html:
     replications = document.get("replications")
     requested = document.get("requested_replications")
@@ -142,7 +154,8 @@ def _results(document: Mapping[str, Any], unit: str) -> Html:
             if available
             else f"unavailable: {entry.get('reason', 'no formula applies')}"
         )
-        for position, metric in enumerate(metrics):
+        shown = [m for m in metrics if not _hidden(m, metrics)]
+        for position, metric in enumerate(shown):
             interval = _interval(metrics, metric)
             value = entry.get(metric) if available else None
             article_value = article.get(name, {}).get(metric) if label == "station" else None
@@ -268,6 +281,23 @@ def _checks(document: Mapping[str, Any]) -> Html | None:
     )
 
 
+def _random_routing(document: Mapping[str, Any], event_class: str) -> bool:
+    """Whether the class's routing has a choice (a probability strictly between 0 and 1).
+
+    Fixed routes make the observed-against-specified transition figure a pair of
+    0/1 matrices that say nothing; without the scenario's model, assume a choice.
+    """
+    model = document.get("model")
+    classes = model.get("classes") if isinstance(model, Mapping) else None
+    found = [c for c in classes or () if isinstance(c, Mapping) and c.get("name") == event_class]
+    if not found:
+        return True
+    described = found[0]
+    rows = [*(described.get("matrix") or ()), described.get("exit") or ()]
+    values = [float(p) for row in rows for p in row]
+    return any(1e-12 < p < 1 - 1e-12 for p in values)
+
+
 def _figures(document: Mapping[str, Any]) -> Html:
     stations = plots.station_names(document)
     plot_data = document.get("plot_data") or {}
@@ -316,7 +346,15 @@ def _figures(document: Mapping[str, Any]) -> Html:
                 "Poisson pmf the article assumes.",
             )
         )
-    for event_class in plot_data.get("transitions") or {}:
+    transitions = list(plot_data.get("transitions") or {})
+    fixed = [name for name in transitions if not _random_routing(document, name)]
+    if fixed:
+        parts.append(
+            f'<p class="note">No transition figure for {esc(", ".join(fixed))}: '
+            "every hop there has probability 1 (fixed routes), so the observed hops can only "
+            "match.</p>"
+        )
+    for event_class in (name for name in transitions if name not in fixed):
         parts.append(f"<h3>Routing of {esc(event_class)}: observed and specified</h3>")
         parts.append(
             figure_html(

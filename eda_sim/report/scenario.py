@@ -87,7 +87,9 @@ def scenario_section(document: Mapping[str, Any]) -> Html | None:
             "Routing diagram",
             "Drawn from the routing matrices: an arrow's label is the probability that an "
             "event finishing at its tail goes next to its head; 'out' is the probability of "
-            "leaving the system; dashed arrows are fan-out copies, sent every time.",
+            "leaving the system; dashed arrows are fan-out copies, sent every time. Under a "
+            "station of finite capacity K: what it does when full (loses the arrival, or "
+            "blocks the station upstream after its service).",
         )
     )
     return section("scenario", "The scenario", *parts)

@@ -275,7 +275,8 @@ def test_cli_run_report_then_report_from_its_json(tmp_path: Path) -> None:
     assert process.returncode == 0, process.stderr
     assert f"report: {tmp_path / 'run-report' / 'index.html'}" in process.stderr
     page = (tmp_path / "run-report" / "index.html").read_text()
-    assert "eda-sim report: mm1" in page and len(images(page)) == 1 + 2 + 2 + 2 + 2  # + tails
+    # diagram, L and W, path and waits, arrival counts, tails; one fixed route: no hops figure
+    assert "eda-sim report: mm1" in page and len(images(page)) == 1 + 2 + 2 + 1 + 2
     again = eda_sim_cli("report", str(tmp_path / "run.json"), "--out", str(tmp_path / "again"))
     assert again.returncode == 0, again.stderr
     assert images((tmp_path / "again" / "index.html").read_text())

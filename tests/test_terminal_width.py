@@ -107,3 +107,21 @@ def test_the_command_honours_columns_on_a_pipe() -> None:
         check=True,
     )
     assert max(cell_len(line) for line in wide.stdout.splitlines()) > 80  # not folded
+
+
+def test_sweep_output_fits() -> None:
+    from eda_sim.cli.sweep_command import sweep_table
+    from eda_sim.experiment import sweep
+
+    scenario = load_scenario(ROOT / "scenarios" / "shopping_cart.yaml")
+    result = sweep(
+        scenario,
+        "classes.add_to_cart.arrivals.rate",
+        "10,20,40",
+        replications=2,
+        horizon=100,
+        warmup=10,
+        workers=1,
+        engine="simpy",
+    )
+    check_widths(lambda console: console.print(sweep_table(result, scenario.time_unit)))

@@ -2,7 +2,7 @@
 
 A system is a set of handler stations behind an event bus; events of several
 types arrive, a Markov routing matrix moves each event from handler to handler,
-and every handler is a multi-server queue. See the README for the scenario format.
+and every handler is a multi-server queue. See docs/scenarios.md for the scenario format.
 
 Examples
 --------

@@ -3,7 +3,7 @@
 Across two runs in one process, two separate ``eda-sim`` processes, one or two
 worker processes, and a Dask cluster (through the command line), with a fixed
 warm-up, ``warmup: auto`` (MSER-5) and a precision target. A different seed gives
-different numbers. Random streams are keyed by names, not positions (README,
+different numbers. Random streams are keyed by names, not positions (docs/output-analysis.md,
 "Random streams"), so:
 
 * a station that no event visits, added at the start of the stations mapping,
@@ -307,9 +307,9 @@ def test_another_class_leaves_this_class_arrivals_alone(first: bool) -> None:
     assert document(shared)["stations"]["store"] != document(alone)["stations"]["store"]
 
 
-def test_the_readme_says_what_changes_the_streams() -> None:
-    """The README's "Random streams" paragraph covers what does and does not move them."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_say_what_changes_the_streams() -> None:
+    """The "Random streams" paragraph (docs/output-analysis.md) covers what moves them."""
+    readme = (ROOT / "docs" / "output-analysis.md").read_text(encoding="utf-8")
     assert "Random streams" in readme
     paragraph = readme[readme.index("Random streams") :].split("\n\n")[0]
     text = " ".join(paragraph.lower().split())

@@ -185,6 +185,7 @@ CASES = {
     "sigkill": (signal.SIGKILL,),
     "worker-killed": (signal.SIGKILL,),  # to one worker, not to the command
     "sweep-sigint": (signal.SIGINT,),
+    "worker-killed-in-a-sweep": (signal.SIGKILL,),
 }
 
 
@@ -198,7 +199,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Interrupted]
                 base / name,
                 sent,
                 to_worker=name.startswith("worker"),
-                command=SWEEP if name.startswith("sweep") else RUN,
+                command=SWEEP if "sweep" in name else RUN,
             )
             for name, sent in CASES.items()
         }
@@ -255,6 +256,23 @@ def test_a_worker_killed_from_outside_is_one_line_and_exit_1(
     assert outcome.seconds < EXIT_WITHIN, outcome.seconds
     assert outcome.document is None and outcome.leftovers == []
     assert outcome.left == [], "worker processes outlived the run"
+
+
+def test_a_worker_killed_in_a_sweep_is_one_line_and_exit_1_and_the_points_stay(
+    outcomes: dict[str, Interrupted],
+) -> None:
+    """The sweep's finished points stay in its checkpoint (the executor once hung here)."""
+    outcome = outcomes["worker-killed-in-a-sweep"]
+    assert len(outcome.workers) >= 2, "the sweep never got busy"
+    assert outcome.returncode == 1, outcome.stderr
+    assert outcome.stderr.splitlines() == [
+        "error: a worker process died before its replication finished "
+        "(killed from outside, or out of memory?)"
+    ], outcome.stderr
+    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
+    lines = (outcome.folder / "ck.jsonl").read_text().splitlines()
+    assert len(lines) >= 2  # the header and the points that finished
+    assert outcome.left == [] and outcome.leftovers == []
 
 
 def test_an_interrupted_sweep_keeps_its_finished_points_in_the_checkpoint(

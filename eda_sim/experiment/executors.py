@@ -35,11 +35,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import (
+    FIRST_COMPLETED,
     BrokenExecutor,
     CancelledError,
     Executor,
     Future,
     ProcessPoolExecutor,
+    wait,
 )
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -55,6 +57,7 @@ __all__ = [
     "choose_workers",
     "default_workers",
     "expected_seconds",
+    "first_finished",
     "max_workers",
     "open_executor",
     "quiet_dask_logs",
@@ -210,6 +213,33 @@ def submitted(pool: Executor, task: Callable[..., _T], *arguments: Any) -> Futur
         raise WorkerLostError(WORKER_DIED) from None
 
 
+#: Seconds between checks that every worker of a pool is still alive while waiting.
+WATCH_INTERVAL = 0.5
+
+
+def first_finished(
+    running: set[Future[_T]], pool: Executor
+) -> tuple[set[Future[_T]], set[Future[_T]]]:
+    """Wait until one of ``running`` is done; return (done, still running).
+
+    With a :class:`WorkerPool`, the workers are checked every
+    :data:`WATCH_INTERVAL` seconds: a worker killed while it wrote its result leaves
+    the executor reading half a message for ever (it never notices the death), so a
+    dead worker is said here, in one line.
+
+    Raises
+    ------
+    WorkerLostError
+        When a worker process of the pool has died.
+    """
+    while True:
+        done, waiting = wait(running, timeout=WATCH_INTERVAL, return_when=FIRST_COMPLETED)
+        if done:
+            return done, waiting
+        if isinstance(pool, WorkerPool) and pool.lost_a_worker():
+            raise WorkerLostError(WORKER_DIED)
+
+
 def result_of(future: Future[_T]) -> _T:
     """``future.result()``, with a dead worker process said in one line.
 
@@ -278,6 +308,11 @@ class WorkerPool(ProcessPoolExecutor):
     def __init__(self, workers: int) -> None:
         super().__init__(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
 
+    def lost_a_worker(self) -> bool:
+        """Whether one of the worker processes has ended (they end only with the pool)."""
+        processes: dict[Any, Any] = dict(getattr(self, "_processes", None) or {})
+        return any(process.exitcode is not None for process in processes.values())
+
     def stop(self) -> None:
         """Cancel what has not started; kill the workers if a task is still running.
 
@@ -286,12 +321,19 @@ class WorkerPool(ProcessPoolExecutor):
         """
         processes: dict[Any, Any] = dict(getattr(self, "_processes", None) or {})
         busy = bool(getattr(self, "_pending_work_items", None))
-        broken = bool(getattr(self, "_broken", False))
+        lost = bool(getattr(self, "_broken", False)) or self.lost_a_worker()
         self.shutdown(wait=False, cancel_futures=True)
-        if busy or broken:
+        if busy or lost:
             for process in processes.values():
                 with contextlib.suppress(OSError, AttributeError):
                     process.kill()
+        if lost:
+            # A worker killed while it wrote its result leaves the executor's thread
+            # reading the rest of the message; with every worker gone, closing this
+            # process's end of the result pipe ends that read (EOF) and the thread.
+            queue = getattr(self, "_result_queue", None)
+            with contextlib.suppress(OSError, AttributeError):
+                queue._writer.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + _STOP_TIMEOUT
         for process in processes.values():
             process.join(max(0.0, deadline - time.monotonic()))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import Executor, Future
 from dataclasses import replace
 from itertools import islice
 from typing import Literal
@@ -42,7 +42,7 @@ from eda_sim.experiment.engines import (
     compiled_note,
     prepare_engine,
 )
-from eda_sim.experiment.executors import open_executor, result_of, submitted
+from eda_sim.experiment.executors import first_finished, open_executor, result_of, submitted
 from eda_sim.experiment.latency import (
     LatencyPool,
     batch_histograms,
@@ -386,7 +386,7 @@ def run(
         }
         try:
             while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
+                done, running = first_finished(running, pool)
                 for future in done:
                     keep(result_of(future))
                     if progress is not None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.optimize import brentq
-from test_ctmc import dense_stationary, priority_generator
+from test_ctmc import blocking_generator, dense_stationary, priority_generator
 
 from eda_sim.scenario import scenario_from_dict
 from eda_sim.scenario.budgets import MAX_CAPACITY, MAX_SERVERS
@@ -310,6 +311,114 @@ def test_6_subscribers_of_an_mmc_station_have_poisson_input() -> None:
     rho, second = 1.2 * 0.5, 0.5**2 * (1 + 1.5**2)
     assert station.exact and station.method == "M/G/1 (Pollaczek-Khinchine)"
     assert station.Wq == pytest.approx(1.2 * second / (2 * (1 - rho)), rel=1e-12)
+
+
+def test_6_the_blocking_sender_is_exact_by_the_network_ctmc() -> None:
+    """`a` (M/M/1, unlimited) sends to `b` (capacity 2, blocking): the generator by hand.
+
+    Both chains are truncated, the hand-written one at 120 waiting at `a` (a tail
+    of 0.36^120), the solver's where its estimated tail is below 1e-10.
+    """
+    lam, mean_a, mu_b = 0.6, 0.6, 1.0
+    document = {
+        "stations": {
+            "a": {"service": exp(mean_a)},
+            "b": {"service": exp(1 / mu_b), "capacity": 2, "on_full": "block"},
+        },
+        "arrivals": {"process": "poisson", "rate": lam, "to": "a"},
+        "routing": {"a": {"b": 1.0}},
+    }
+    q, states = blocking_generator(lam, 1 / mean_a, mu_b, 120)
+    pi = dense_stationary(q)
+    in_a = np.array([s[0] for s in states])
+    blocked = np.array([s[1] for s in states])
+    theory = solve(scenario_from_dict(document))
+    a = theory.stations["a"]
+    assert a is not None and a.exact and a.method.startswith("CTMC")
+    assert a.L == pytest.approx(float(pi @ in_a), rel=1e-6)
+    assert a.W == pytest.approx(float(pi @ in_a) / lam, rel=1e-6)
+    assert a.blocked == pytest.approx(float(pi @ blocked) / lam, rel=1e-6)
+    assert "tail" in a.reason  # the truncation says what it cut off
+
+
+# -------------------------------------------------------------------- bad input: no CTMC
+
+
+BLOCKING_PAIR = {
+    "stations": {
+        "a": {"service": exp(0.6)},
+        "b": {"service": exp(1.0), "capacity": 2, "on_full": "block"},
+    },
+    "arrivals": {"process": "poisson", "rate": 0.6, "to": "a"},
+    "routing": {"a": {"b": 1.0}},
+}
+
+
+def test_non_phase_type_service_gets_a_labelled_approximation_and_the_reason() -> None:
+    document = {**BLOCKING_PAIR, "stations": {**BLOCKING_PAIR["stations"]}}
+    document["stations"]["b"] = {
+        "service": {"dist": "lognormal", "mean": 1.0, "cv": 1.5},
+        "capacity": 2,
+        "on_full": "block",
+    }
+    theory = solve(scenario_from_dict(document))
+    a = theory.stations["a"]
+    assert a is not None and not a.exact and "approx" in a.method
+    assert "not phase-type" in a.reason
+    assert theory.stations["b"] is None and "not phase-type" in theory.reasons["b"]
+
+
+def test_trace_arrivals_get_no_ctmc_and_say_why(tmp_path: Path) -> None:
+    times = np.cumsum(np.random.default_rng(np.random.SeedSequence(12)).exponential(1 / 0.6, 500))
+    trace = tmp_path / "times.csv"
+    trace.write_text("time\n" + "\n".join(f"{t:.6f}" for t in times) + "\n")
+    document = {**BLOCKING_PAIR, "arrivals": {"process": "trace", "file": str(trace), "to": "a"}}
+    theory = solve(scenario_from_dict(document))
+    for name in ("a", "b"):
+        station = theory.stations[name]
+        reason = theory.reasons.get(name, "") if station is None else station.reason
+        assert station is None or not station.exact
+        assert reason, name
+
+
+def test_a_state_space_over_the_limit_falls_back_with_the_reason() -> None:
+    document = {
+        "stations": {
+            "a": {"service": exp(0.6)},
+            "b": {
+                "servers": 40,
+                "capacity": 60,
+                "service": {"dist": "erlang", "k": 4, "mean": 40.0},
+                "on_full": "block",
+            },
+            "c": {"service": exp(0.5), "capacity": 50},
+        },
+        "arrivals": {"process": "poisson", "rate": 0.6, "to": "a"},
+        "routing": {"a": {"b": 1.0}, "b": {"c": 1.0}},
+    }
+    started = time.perf_counter()
+    theory = solve(scenario_from_dict(document))
+    assert time.perf_counter() - started < 10.0  # refused from a bound, not by building
+    a = theory.stations["a"]
+    assert a is not None and not a.exact and "above the limit" in a.reason
+    assert theory.stations["b"] is None and "above the limit" in theory.reasons["b"]
+
+
+def test_two_deep_truncated_buffers_are_refused_in_seconds_not_solved_for_minutes() -> None:
+    """Two unlimited M/M/1 around a blocking station at ρ = 0.8: a 121,524-state plane."""
+    document = {
+        "stations": {
+            "a": {"service": exp(0.8)},
+            "b": {"service": exp(0.72), "capacity": 3, "on_full": "block"},
+            "c": {"service": exp(0.8)},
+        },
+        "arrivals": {"process": "poisson", "rate": 1.0, "to": "a"},
+        "routing": {"a": {"b": 1.0}, "b": {"c": 1.0}},
+    }
+    started = time.perf_counter()
+    theory = solve(scenario_from_dict(document))
+    assert time.perf_counter() - started < 30.0
+    assert theory.stations["b"] is None and "unlimited buffers" in theory.reasons["b"]
 
 
 # -------------------------------------------------------------------- bounds (issue 16)

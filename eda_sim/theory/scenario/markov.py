@@ -43,7 +43,10 @@ __all__ = ["TAIL_TARGET", "NetworkSolution", "components", "network_ctmc", "stat
 
 FloatArray = npt.NDArray[np.float64]
 
-#: With three or more truncated buffers the chain is a lattice whose LU fills in: its limit.
+#: With two truncated buffers the chain is a lattice whose sparse LU fills in (a plane of
+#: 32,724 states solves in about 2 s, one of 121,524 took over a minute): its limit.
+PLANE_LIMIT = 40_000
+#: With three or more truncated buffers the lattice fills in faster still: its limit.
 LATTICE_LIMIT = 20_000
 #: A truncated buffer is deepened until the estimated tail mass beyond it is below this.
 TAIL_TARGET = 1e-10
@@ -96,11 +99,12 @@ def _solve_truncated(
         bound = state_bound(network)
         if bound > STATE_LIMIT:
             return f"state space above the limit of {STATE_LIMIT:,} states"
-        if len(depths) >= 3 and bound > LATTICE_LIMIT:
+        limit = LATTICE_LIMIT if len(depths) >= 3 else PLANE_LIMIT
+        if len(depths) >= 2 and bound > limit:
             return (
                 f"{len(depths)} unlimited buffers to truncate at once: a chain of "
                 f"{bound:,} states that a sparse LU cannot solve in seconds (limit "
-                f"{LATTICE_LIMIT:,} states with three or more)"
+                f"{limit:,} states with {min(len(depths), 3)} or more)"
             )
         try:
             chain = build_chain(network)

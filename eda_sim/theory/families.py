@@ -20,6 +20,7 @@ not exact for it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -109,10 +110,45 @@ def _erlang(phases: int, rate: float) -> PhaseType:
     return alpha, generator
 
 
+@functools.cache
+def _hermite_rule() -> tuple[FloatArray, FloatArray]:
+    """Gauss-Hermite nodes and weights of order ``_HERMITE_NODES``, computed once.
+
+    (An eigenvalue problem of that order: 40 ms, which a network of thousands of
+    lognormal stations would otherwise pay per station and per fixed-point round.)
+    """
+    x, w = np.polynomial.hermite.hermgauss(_HERMITE_NODES)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
 def _hermite_lognormal(mu: float, sigma: float) -> tuple[FloatArray, FloatArray]:
     """Nodes ``t_i`` and weights ``w_i`` with ``E[f(X)] ≈ Σ w_i f(t_i)`` for lognormal ``X``."""
-    x, w = np.polynomial.hermite.hermgauss(_HERMITE_NODES)
+    x, w = _hermite_rule()
     return np.exp(mu + math.sqrt(2.0) * sigma * x), w / math.sqrt(math.pi)
+
+
+def _poisson_pmf(k: FloatArray, mean: FloatArray | float) -> FloatArray:
+    """``P(K = k)`` for ``K ~ Poisson(mean)`` (broadcast), from ``scipy.special``."""
+    from scipy import special
+
+    logs = special.xlogy(k, mean) - mean - special.gammaln(k + 1.0)
+    return np.asarray(np.exp(logs), dtype=np.float64)
+
+
+def _negative_binomial_pmf(k: FloatArray, shape: float, p: float) -> FloatArray:
+    """``Γ(k + n) / (Γ(n) k!) p^n (1 - p)^k``: failures before the n-th success."""
+    from scipy import special
+
+    logs = (
+        special.gammaln(k + shape)
+        - special.gammaln(shape)
+        - special.gammaln(k + 1.0)
+        + shape * math.log(p)
+        + special.xlog1py(k, -p)
+    )
+    return np.asarray(np.exp(logs), dtype=np.float64)
 
 
 def laplace_transform(distribution: dists.Distribution, s: float) -> float:
@@ -154,23 +190,23 @@ def arrivals_during(distribution: dists.Distribution, rate: float, count: int) -
     Poisson probabilities (empirical), Gauss-Hermite quadrature (lognormal).
     (Kleinrock, *Queueing Systems*, vol. 1, §5.3: ``a_k = ∫ (λt)^k/k! e^{-λt} dB(t)``.)
     """
-    from scipy import special, stats
+    from scipy import special
 
     k = np.arange(count, dtype=np.float64)
     lam = float(rate)
     match distribution:
         case dists.Exponential(rate=mu):
-            return np.asarray(stats.geom.pmf(k + 1, mu / (lam + mu)), dtype=np.float64)
+            return _negative_binomial_pmf(k, 1.0, mu / (lam + mu))  # geometric
         case dists.Deterministic(value=value):
-            return np.asarray(stats.poisson.pmf(k, lam * value), dtype=np.float64)
+            return _poisson_pmf(k, lam * value)
         case dists.Erlang(k=phases, rate=beta):
-            return np.asarray(stats.nbinom.pmf(k, phases, beta / (beta + lam)), dtype=np.float64)
+            return _negative_binomial_pmf(k, float(phases), beta / (beta + lam))
         case dists.Gamma(shape=shape, rate=beta):
-            return np.asarray(stats.nbinom.pmf(k, shape, beta / (beta + lam)), dtype=np.float64)
+            return _negative_binomial_pmf(k, float(shape), beta / (beta + lam))
         case dists.Hyperexponential(probs=probs, rates=rates):
             return np.asarray(
                 sum(
-                    p * stats.geom.pmf(k + 1, r / (lam + r))
+                    p * _negative_binomial_pmf(k, 1.0, r / (lam + r))
                     for p, r in zip(probs, rates, strict=True)
                 ),
                 dtype=np.float64,
@@ -181,8 +217,8 @@ def arrivals_during(distribution: dists.Distribution, rate: float, count: int) -
             return np.asarray((upper - lower) / (lam * (high - low)), dtype=np.float64)
         case dists.Lognormal(mu=mu, sigma=sigma):
             nodes, weights = _hermite_lognormal(mu, sigma)
-            return np.asarray(weights @ stats.poisson.pmf(k[None, :], lam * nodes[:, None]))
+            return np.asarray(weights @ _poisson_pmf(k[None, :], lam * nodes[:, None]))
         case dists.Empirical(values=values):
             points = np.asarray(values, dtype=np.float64)
-            return np.asarray(stats.poisson.pmf(k[None, :], lam * points[:, None]).mean(axis=0))
+            return np.asarray(_poisson_pmf(k[None, :], lam * points[:, None]).mean(axis=0))
     raise ValueError(f"no arrival distribution for {distribution.describe()}")

@@ -22,6 +22,8 @@ formula (its time is the maximum over parallel branches).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +61,13 @@ def _completion(inputs: ScenarioInputs, k: int, admit: FloatArray) -> FloatArray
     return np.asarray(h, dtype=np.float64)
 
 
+def _listing(names: list[str], shown: int = 5) -> str:
+    """``a, b, c`` or ``a, b, c, d, e and 995 more``: a reason stays one short line."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+
+
 def class_totals(
     inputs: ScenarioInputs,
     carried: FloatArray,
@@ -73,6 +82,11 @@ def class_totals(
     exact, ``loss[j]`` the station's refusal probability.
     """
     scenario = inputs.scenario
+    station_names = scenario.station_names  # a tuple built per access: once here
+
+    def where(indices: Iterable[Any]) -> str:
+        return _listing([station_names[int(j)] for j in indices])
+
     internal_loss = np.where(inputs.blocking, 0.0, loss)
     out: dict[str, ClassTheory] = {}
     for k, cls in enumerate(scenario.classes):
@@ -81,10 +95,8 @@ def class_totals(
             continue
         visited = carried[k] > 0
         if np.isnan(visit_time[k, visited]).any():
-            names = [
-                scenario.station_names[j] for j in np.flatnonzero(visited & np.isnan(visit_time[k]))
-            ]
-            out[cls.name] = ClassTheory.unavailable(f"no theory for its time at {', '.join(names)}")
+            unknown = where(np.flatnonzero(visited & np.isnan(visit_time[k])))
+            out[cls.name] = ClassTheory.unavailable(f"no theory for its time at {unknown}")
             continue
         exits = cls.routing.exit_probabilities
         throughput = float(carried[k] @ exits)
@@ -95,18 +107,15 @@ def class_totals(
         later = (inputs.traffic.offered[k] - inputs.gamma[k]) > 1e-15 * max(
             cls.arrivals.rate, 1e-300
         )
-        lossy_later = [
-            scenario.station_names[j] for j in np.flatnonzero(later & (internal_loss > 0))
-        ]
+        lossy_later = np.flatnonzero(later & (internal_loss > 0))
         inexact = [j for j in np.flatnonzero(visited) if not exact[k, j]]
         reasons = []
         if inexact:
-            where = ", ".join(scenario.station_names[j] for j in inexact)
-            reasons.append(f"approximate at {where}")
-        if lossy_later:
+            reasons.append(f"approximate at {where(inexact)}")
+        if lossy_later.size:
             reasons.append(
                 "events can be lost after time in the system (at "
-                + ", ".join(lossy_later)
+                + where(lossy_later)
                 + "): the W of completed events assumes waits independent of later losses"
             )
         is_exact = not reasons

@@ -283,7 +283,11 @@ def test_json_names_the_methods_and_notes(precise_mm1: RunResult) -> None:
     document = json.loads(precise_mm1.to_json())
     assert document["warmup_method"] == "fixed"
     assert document["ci_method"] == "replications"
-    assert document["notes"] == []
+    # what sequential stopping does and, at 5,000 per replication with the replications
+    # precision added, the run-length note (issue 12, experiment/diagnostics.py)
+    notes = document["notes"]
+    assert any("sequential-stopping bias" in note for note in notes)
+    assert all("sequential-stopping" in n or n.startswith("run too short") for n in notes)
     precision = document["precision"]
     assert precision["target"] == 0.05
     assert precision["met"] is True

@@ -35,6 +35,7 @@ from eda_sim.engine.fast import simulate_replication_fast
 from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.engine.simpy import simulate_replication
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment.diagnostics import precision_start, run_notes
 from eda_sim.experiment.engines import (
     ENGINES,
     EngineName,
@@ -347,7 +348,7 @@ def run(
     if executor is None and scheduler is None:
         workers, isolate = run_workers(scenario, workers, resolved, most, target is not None)
     engine_warmup = settings.warmup_time  # 0 with auto: MSER-5 cuts after the run
-    total = 1 if ci == "batch-means" else settings.replications
+    total = 1 if ci == "batch-means" else min(cap, precision_start(settings.replications, target))
     finished: dict[int, ReplicationResult] = {}
     started = time.perf_counter()
     interrupted = False
@@ -444,6 +445,7 @@ def run(
                 f"precision {target:g} not met with {len(finished)} replications "
                 f"(cap {cap}); worst relative half-width {worst:.3g} ({worst_name})"
             )
+        notes.extend(run_notes(scenario, replace(summary, ci_method=ci), target))
         kept = [r if r.replication == 0 else r.without_path() for r in measured]
         ordered = [finished[i] for i in sorted(finished)]
         if ci == "batch-means":

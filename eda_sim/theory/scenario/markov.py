@@ -43,8 +43,9 @@ __all__ = ["TAIL_TARGET", "NetworkSolution", "components", "network_ctmc", "stat
 
 FloatArray = npt.NDArray[np.float64]
 
-#: With two truncated buffers the chain is a lattice whose sparse LU fills in (a plane of
-#: 32,724 states solves in about 2 s, one of 121,524 took over a minute): its limit.
+#: A chain of two or more stations with a truncated buffer is a lattice whose sparse LU
+#: fills in (a plane of 32,724 states solves in about 2 s; one of 121,524 states, and a
+#: 166,625-state chain of three stations with one truncated buffer, took minutes): its limit.
 PLANE_LIMIT = 40_000
 #: With three or more truncated buffers the lattice fills in faster still: its limit.
 LATTICE_LIMIT = 20_000
@@ -100,11 +101,11 @@ def _solve_truncated(
         if bound > STATE_LIMIT:
             return f"state space above the limit of {STATE_LIMIT:,} states"
         limit = LATTICE_LIMIT if len(depths) >= 3 else PLANE_LIMIT
-        if len(depths) >= 2 and bound > limit:
+        if depths and len(network.stations) >= 2 and bound > limit:
             return (
-                f"{len(depths)} unlimited buffers to truncate at once: a chain of "
-                f"{bound:,} states that a sparse LU cannot solve in seconds (limit "
-                f"{limit:,} states with {min(len(depths), 3)} or more)"
+                f"{len(depths)} unlimited buffer(s) to truncate in a chain of "
+                f"{len(network.stations)} stations: up to {bound:,} states, which a sparse "
+                f"LU cannot solve in seconds (limit {limit:,})"
             )
         try:
             chain = build_chain(network)

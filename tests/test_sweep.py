@@ -434,7 +434,8 @@ def test_bad_checkpoints_are_refused(tmp_path: Path) -> None:
     lines = good.splitlines(keepends=True)
     target.write_text(lines[0] + "{not json\n" + lines[2])
     assert "line 2 is corrupt (not JSON)" in refused(resume=True)
-    twice = lines[1].replace('"notes": []', '"notes": ["another"]')
+    # (a different note list: the tiny run already carries the run-length note)
+    twice = lines[1].replace('"notes": [', '"notes": ["another", ', 1).replace(", ]", "]")
     assert twice != lines[1]
     target.write_text(lines[0] + lines[1] + twice)
     assert "line 3 is corrupt (point 0 is there twice, with different results)" in refused(

@@ -168,7 +168,7 @@ def test_a_pool_whose_workers_cost_more_to_start_than_they_save_is_not_started()
 def test_workers_are_planned_for_the_engine_that_runs_never_auto(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from eda_sim.experiment import planning, runner
+    from eda_sim.experiment import planning, run_plan
 
     with pytest.raises(ValueError, match="not 'auto'"):
         planning.run_workers(scenario(), None, "auto", 2, False)
@@ -179,6 +179,6 @@ def test_workers_are_planned_for_the_engine_that_runs_never_auto(
         seen.append(engine)
         return real(s, w, engine, most, rounds)
 
-    monkeypatch.setattr(runner, "run_workers", spy)
+    monkeypatch.setattr(run_plan, "run_workers", spy)
     result = run(scenario(horizon=50.0), replications=2, engine="auto")
     assert seen == [result.engine] and result.engine in ("simpy", "fast")

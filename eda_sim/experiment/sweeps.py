@@ -4,7 +4,9 @@
 :func:`~eda_sim.scenario.paths.replace_value`, runs each with
 :func:`~eda_sim.experiment.runner.run`, and gathers the results into one tidy
 table (one row per value × scope × name × metric, with the confidence interval,
-the theory and its method beside each figure).
+the theory and its method beside each figure). The values are read in
+:mod:`~eda_sim.experiment.sweep_values`, the table and its JSON/CSV forms are
+:mod:`~eda_sim.experiment.sweep_table`'s (their names are importable from here).
 
 Decisions, in the order a sweep meets them:
 
@@ -35,23 +37,16 @@ Decisions, in the order a sweep meets them:
 
 from __future__ import annotations
 
-import json
-import math
-import numbers as numbers_abc
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.checkpoint import (
     CHECKPOINT_FORMAT,
     CHECKPOINT_KIND,
-    FLOAT_COLUMNS,
     checkpoint_session,
     data_inputs,
     encode_point,
@@ -67,14 +62,20 @@ from eda_sim.experiment.engines import (
 from eda_sim.experiment.executors import open_executor
 from eda_sim.experiment.planning import check_workers, sweep_budget_faults, sweep_workers
 from eda_sim.experiment.runner import run
-from eda_sim.results import RunResult, describe_scenario, json_clean
+from eda_sim.experiment.sweep_table import (
+    COLUMNS,
+    SWEEP_FORMAT,
+    SweepPoint,
+    SweepResult,
+    empty_row,
+    run_rows,
+)
+from eda_sim.experiment.sweep_values import MAX_POINTS, checked_values, parse_values
+from eda_sim.results import describe_scenario
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS
 from eda_sim.scenario.model import raise_if
 from eda_sim.scenario.paths import PARAM_FAULT_PATH, replace_value
-
-if TYPE_CHECKING:  # pandas is imported by the frame itself, when asked for
-    import pandas as pd
 
 __all__ = [
     "COLUMNS",
@@ -87,276 +88,11 @@ __all__ = [
     "sweep",
 ]
 
-#: Version of the JSON layout of :meth:`SweepResult.to_dict`.
-SWEEP_FORMAT = 1
-#: Most points one sweep may have (a guard against a mistyped step).
-MAX_POINTS = 10_000
-
-
-#: Columns of :attr:`SweepResult.frame`, in order.
-COLUMNS = (
-    "param",
-    "value",
-    "scope",
-    "name",
-    "metric",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "half_width",
-    "n",
-    "theory",
-    "method",
-    "exact",
-    "status",
-    "reason",
-)
-_DTYPES = {
-    "value": "float64",
-    **dict.fromkeys(FLOAT_COLUMNS, "float64"),
-    "n": "Int64",
-    "exact": "boolean",
-}
-
 #: Called as ``progress(finished, total)``: points finished (resumed ones included)
 #: out of the points that run (skipped ones excluded); once before the first runs.
 SweepProgress = Callable[[int, int], None]
 
 _OVERRIDES = ("replications", "horizon", "warmup", "seed", "confidence", "quantiles")
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _values_fault(message: str) -> ScenarioError:
-    return ScenarioError(Fault("values", message))
-
-
-def _decimal(text: str, role: str) -> Decimal:
-    try:
-        number = Decimal(text.strip())
-    except InvalidOperation:
-        raise _values_fault(f"{role} must be a number, got {text.strip()!r}") from None
-    if not number.is_finite() or not math.isfinite(float(number)):
-        raise _values_fault(f"{role} must be a finite number, got {text.strip()!r}")
-    return number
-
-
-def _checked(values: Sequence[float]) -> list[float]:
-    numbers: list[float] = []
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, numbers_abc.Real):
-            raise _values_fault(f"must be numbers, got {value!r}")
-        number = float(value)
-        if not math.isfinite(number):
-            raise _values_fault(f"must be finite numbers, got {value!r}")
-        if number in numbers:
-            raise _values_fault(f"{number:g} is given twice")
-        numbers.append(number)
-    if not numbers:
-        raise _values_fault("no values: give V1,V2,... or START:STOP:STEP")
-    if len(numbers) > MAX_POINTS:
-        raise _values_fault(f"{len(numbers)} points; a sweep has at most {MAX_POINTS}")
-    return numbers
-
-
-def parse_values(text: str) -> list[float]:
-    """Read the values of a sweep: ``"V1,V2,..."`` or ``"START:STOP:STEP"``.
-
-    A range is computed in exact decimal arithmetic from the text, ``START + i·STEP``
-    for ``i = 0, 1, ...`` while the value does not pass STOP, so STOP is included
-    when it lies on the grid and no float drift creeps in. STEP may be negative
-    for a falling range.
-
-    Raises
-    ------
-    ScenarioError
-        With the fault path ``values``: not numbers, not finite, a STEP of 0 or
-        pointing away from STOP, a value given twice, more than :data:`MAX_POINTS`.
-
-    Examples
-    --------
-    >>> parse_values("0.5, 0.6, 0.75")
-    [0.5, 0.6, 0.75]
-    >>> parse_values("0.1:0.3:0.1")
-    [0.1, 0.2, 0.3]
-    >>> parse_values("1:2:0.3")
-    [1.0, 1.3, 1.6, 1.9]
-    >>> parse_values("0.5:0.2:-0.1")
-    [0.5, 0.4, 0.3, 0.2]
-    >>> parse_values("0.5:0.9:0")
-    Traceback (most recent call last):
-    ...
-    eda_sim.errors.ScenarioError: values: STEP must not be 0
-    """
-    text = text.strip()
-    if not text:
-        raise _values_fault("is empty: give V1,V2,... or START:STOP:STEP")
-    if ":" not in text:
-        items = text.split(",")
-        if any(not item.strip() for item in items):
-            raise _values_fault(f"has an empty item in {text!r}: give V1,V2,...")
-        return _checked([float(_decimal(item, "each value")) for item in items])
-    pieces = text.split(":")
-    if len(pieces) != 3:
-        raise _values_fault(f"a range is START:STOP:STEP (three numbers), got {text!r}")
-    start, stop, step = (
-        _decimal(piece, role) for piece, role in zip(pieces, ("START", "STOP", "STEP"), strict=True)
-    )
-    if step == 0:
-        raise _values_fault("STEP must not be 0")
-    span = (stop - start) / step
-    if span < 0:
-        raise _values_fault(f"STEP {step} goes away from STOP ({start} to {stop})")
-    count = int(span.to_integral_value(rounding=ROUND_FLOOR)) + 1
-    if count > MAX_POINTS:
-        raise _values_fault(f"{text!r} gives {count} points; a sweep has at most {MAX_POINTS}")
-    return _checked([float(start + index * step) for index in range(count)])
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class SweepPoint:
-    """One value of a sweep and what became of it.
-
-    ``status`` is ``"ok"`` (it ran), ``"skipped"`` (not run: ``reason`` says why)
-    or ``"pending"`` (the sweep was interrupted before it ran).
-    """
-
-    value: float
-    status: str
-    reason: str | None = None
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "value": self.value,
-            "status": self.status,
-            "reason": self.reason,
-            "notes": list(self.notes),
-        }
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """The results of a sweep, point by point, as one tidy table.
-
-    Attributes
-    ----------
-    scenario : str
-        The scenario's name.
-    param : str
-        The swept path.
-    points : tuple of SweepPoint
-        Every value in order, with its status.
-    rows : tuple of dict
-        The table's rows (see :attr:`frame`).
-    partial : bool
-        True when the sweep was interrupted before every point ran.
-    seed, horizon, warmup, replications, confidence
-        The run settings every point used (unless the sweep changes one of them).
-    time_unit : str
-        The scenario's time unit.
-    engine : {"simpy", "fast"}
-        The engine every point ran on.
-    model : dict or None
-        The swept scenario as reports draw it
-        (:func:`~eda_sim.results.describe_scenario`), before any swept value is
-        applied: a report drawn later from the JSON document alone has the
-        scenario section and the article's curves.
-    """
-
-    scenario: str
-    param: str
-    points: tuple[SweepPoint, ...]
-    rows: tuple[dict[str, Any], ...] = field(repr=False)
-    partial: bool
-    seed: int
-    horizon: float
-    warmup: float | str
-    replications: int
-    confidence: float
-    time_unit: str = "s"
-    model: dict[str, Any] | None = field(default=None, repr=False, compare=False)
-    engine: str = "simpy"
-
-    @property
-    def values(self) -> tuple[float, ...]:
-        """The swept values, in order."""
-        return tuple(point.value for point in self.points)
-
-    @cached_property
-    def frame(self) -> pd.DataFrame:
-        """Tidy table: one row per value × scope × name × metric.
-
-        Columns: ``param, value, scope, name, metric, mean, ci_low, ci_high,
-        half_width, n, theory, method, exact, status, reason``. ``scope`` is
-        ``station``, ``system`` or ``class`` as in
-        :meth:`RunResult.to_frame <eda_sim.results.RunResult.to_frame>`. A skipped
-        or pending point has one row with its ``status`` and ``reason`` and the
-        rest empty.
-        """
-        import pandas as pd
-
-        frame = pd.DataFrame([dict(row) for row in self.rows], columns=list(COLUMNS))
-        return frame.astype(_DTYPES)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON document: settings, one entry per point, and the table's rows (NaN as null)."""
-        return {
-            "format": SWEEP_FORMAT,
-            "kind": "sweep",
-            "scenario": self.scenario,
-            "param": self.param,
-            "values": list(self.values),
-            "seed": self.seed,
-            "horizon": self.horizon,
-            "warmup": self.warmup,
-            "replications": self.replications,
-            "confidence": self.confidence,
-            "partial": self.partial,
-            "points": [point.to_dict() for point in self.points],
-            "rows": [json_clean(dict(row)) for row in self.rows],
-            "time_unit": self.time_unit,
-            "model": self.model,
-            "engine": self.engine,
-        }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The JSON document as text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
-    def to_csv(self) -> str:
-        """The table as CSV (floats written so that they read back exactly)."""
-        return str(self.frame.to_csv(index=False, lineterminator="\n"))
-
-
-def _empty_row(param: str, value: float, status: str, reason: str) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row.update(dict.fromkeys(FLOAT_COLUMNS, math.nan))
-    row.update(param=param, value=value, status=status, reason=reason)
-    return row
-
-
-def _run_rows(result: RunResult) -> list[dict[str, Any]]:
-    """The run's table as plain Python values (the checkpoint's and the sweep's rows)."""
-    rows = []
-    for record in result.table_rows():
-        row: dict[str, Any] = {
-            "scope": str(record["scope"]),
-            "name": str(record["name"]),
-            "metric": str(record["metric"]),
-        }
-        row.update({column: float(record[column]) for column in FLOAT_COLUMNS})
-        row.update(n=int(record["n"]), method=str(record["method"]), exact=bool(record["exact"]))
-        rows.append(row)
-    return rows
-
-
-# --------------------------------------------------------------------------- the sweep
 
 
 def _instability(variant: Scenario) -> str | None:
@@ -497,7 +233,7 @@ def sweep(
     >>> print(result.points[2].reason)  # doctest: +ELLIPSIS
     unstable: load >= 1 at handler (ρ = 1) with unlimited capacity, ...
     """
-    numbers = parse_values(values) if isinstance(values, str) else _checked(values)
+    numbers = parse_values(values) if isinstance(values, str) else checked_values(values)
     overrides: dict[str, object] = {
         "replications": replications,
         "horizon": horizon,
@@ -558,7 +294,7 @@ def sweep(
                     if result.partial:  # interrupted part-way: the point is not finished
                         interrupted = True
                         break
-                    rows = _run_rows(result)
+                    rows = run_rows(result)
                     notes = result.notes
                     if compiled_in is not None:
                         notes, compiled_in = (compiled_note(compiled_in), *notes), None
@@ -574,7 +310,7 @@ def sweep(
     for index, value in enumerate(numbers):
         if index in skipped:
             points.append(SweepPoint(value, "skipped", skipped[index]))
-            table.append(_empty_row(param, value, "skipped", skipped[index]))
+            table.append(empty_row(param, value, "skipped", skipped[index]))
         elif index in finished:
             rows, notes = finished[index]
             points.append(SweepPoint(value, "ok", None, notes))
@@ -585,7 +321,7 @@ def sweep(
         else:
             reason = "not run: the sweep was interrupted (resume it from its checkpoint)"
             points.append(SweepPoint(value, "pending", reason))
-            table.append(_empty_row(param, value, "pending", reason))
+            table.append(empty_row(param, value, "pending", reason))
     settings = base.run
     return SweepResult(
         scenario=scenario.name,

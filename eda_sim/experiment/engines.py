@@ -180,14 +180,11 @@ def prepare_engine(
     probably compiling), so that a command can say why nothing happens yet; the
     message does not claim that it compiles (a cache load on a busy machine can
     take that long too): the seconds returned, from numba's cache statistics, do.
-    Later calls in the same process return what the first returned, at once (the
-    command readies the engine, then the run it starts asks again: both say the
-    same compile time, not the second call's nothing).
+    A later call in the same process finds the loop ready and returns None at
+    once (it compiled nothing), so only the run that paid for a compilation says so.
     """
     if choice.name != "fast":
         return None
-    if _PREPARED:
-        return _PREPARED[0]
     from eda_sim.engine.fast import load_kernel, warm_kernel
 
     load_kernel()  # imports numba and the loop's module (about a second), compiles nothing
@@ -206,13 +203,7 @@ def prepare_engine(
     finally:
         if timer is not None:
             timer.cancel()
-    seconds = time.perf_counter() - started if compiled else None
-    _PREPARED.append(seconds)
-    return seconds
-
-
-#: This process's readying of the fast loop: its compile seconds (None: loaded).
-_PREPARED: list[float | None] = []
+    return time.perf_counter() - started if compiled else None
 
 
 def compiled_note(seconds: float) -> str:

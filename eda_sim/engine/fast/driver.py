@@ -11,7 +11,6 @@ as the SimPy engine's, sample path, observations and waits included.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -59,7 +58,7 @@ from eda_sim.engine.settings import (
 from eda_sim.scenario import Scenario, scenario_from_dict
 from eda_sim.stats import StationSnapshot, SystemSnapshot
 
-__all__ = ["simulate_replication_fast", "warm_kernel"]
+__all__ = ["loop_is_cached", "simulate_replication_fast", "warm_kernel"]
 
 _INITIAL_SLOTS = 256
 _INITIAL_BINS = 64
@@ -420,9 +419,8 @@ def loop_is_cached() -> bool:
     return bool(index)
 
 
-@functools.cache
 def warm_kernel() -> bool:
-    """Have the compiled loop ready in this process; True if it had to be compiled.
+    """Have the compiled loop ready in this process; True if this call compiled it.
 
     Runs one replication of a tiny scenario, which types the loop (and the
     snapshots the driver calls) for the argument types every scenario gives
@@ -436,6 +434,8 @@ def warm_kernel() -> bool:
     """
     kernel = load_kernel()
     before = [_loaded(function) for function in kernel]
+    if all(count for count, _ in before):
+        return False  # typed in this process already: nothing to load or compile
     simulate_replication_fast(scenario_from_dict(_WARM_UP, name="warm-up"))
     after = [_loaded(function) for function in kernel]
     # A signature that is new and did not come from the cache was compiled here.

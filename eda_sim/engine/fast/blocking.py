@@ -13,19 +13,25 @@ Hook points (called by the loop, :mod:`eda_sim.engine.fast.kernel`):
 
 * :func:`holds` at the **completion**: the next station blocks and is full;
   :func:`block` then puts the sender in its line;
-* :func:`oldest_sender` at the **departure** from a blocking station: the sender
-  to let in, if any (the loop admits it and schedules its ``WAKE``).
+* :func:`let_in` at the **departure** from a blocking station: the oldest
+  sender (:func:`oldest_sender`), if any, is admitted into the room just made
+  and its ``WAKE`` scheduled;
+* :func:`woken` at its ``WAKE`` (the loop's ``WAKE`` branch): it departs its own
+  station, then moves on (:func:`~eda_sim.engine.fast.arrival.move_on`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from eda_sim.engine.fast.event_queue import push
 from eda_sim.engine.fast.jit import step
+from eda_sim.engine.fast.kinds import KIND_BITS, WAKE
+from eda_sim.engine.fast.monitors import station_arrive
 from eda_sim.engine.fast.servers import hand_over, join_line
-from eda_sim.engine.fast.state import BlockingState
+from eda_sim.engine.fast.state import BlockingState, EventQueue, ServerState
 
-__all__ = ["block", "holds", "oldest_sender"]
+__all__ = ["block", "holds", "let_in", "oldest_sender", "woken"]
 
 
 @step
@@ -46,3 +52,40 @@ def block(blocking: BlockingState, events: np.ndarray, slot: int, hop: int) -> N
 def oldest_sender(blocking: BlockingState, events: np.ndarray, i: int) -> int:
     """Take the oldest sender blocked on station ``i`` off its line; -1 if none."""
     return hand_over(blocking.senders, events, i)
+
+
+@step
+def let_in(
+    blocking: BlockingState,
+    servers: ServerState,
+    monitors: np.ndarray,
+    events: np.ndarray,
+    queue: EventQueue,
+    i: int,
+    now: float,
+    seq: int,
+    size: int,
+) -> tuple[int, int]:
+    """Let the oldest sender blocked on station ``i`` in, if any; return ``seq``, ``size``.
+
+    As :meth:`~eda_sim.engine.simpy.blocking.Blocking.let_in`: the sender is
+    counted in at ``i`` now, takes a free server or its place in line there, and
+    its ``WAKE`` is scheduled (NORMAL, at ``now``).
+    """
+    sender = oldest_sender(blocking, events, i)
+    if sender >= 0:
+        present = station_arrive(monitors, servers.servers[i], i, now)
+        events[sender].admitted = present < servers.servers[i]
+        if present >= servers.servers[i]:
+            level = servers.levels[events[sender].event_class]
+            join_line(servers.lines, events, i, level, sender)
+        size = push(queue, size, now, seq, (sender << KIND_BITS) + WAKE)
+        seq += 1
+    _ = (servers, monitors, events, queue)  # their last use, on every path (jit.py)
+    return seq, size
+
+
+@step
+def woken(events: np.ndarray, slot: int) -> tuple[int, int, int]:
+    """``WAKE``: the sender in ``slot`` departs; return its class, its slot, its next station."""
+    return int(events[slot].event_class), slot, int(events[slot].next_station)

@@ -23,7 +23,12 @@ from eda_sim.engine.fast.jit import step
 from eda_sim.engine.fast.monitors import system_start_copies
 from eda_sim.engine.fast.state import FanOutTables
 
-__all__ = ["publish"]
+__all__ = ["NO_COPIES", "Copies", "publish"]
+
+#: The copies one completion published: ``(journey, first target's position, count)``.
+Copies = tuple[int, int, int]
+#: No copies published (every event kind but a completion with subscribers).
+NO_COPIES: Copies = (-1, 0, 0)
 
 
 @step

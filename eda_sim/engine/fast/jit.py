@@ -15,7 +15,10 @@ path through the step, so a step follows two rules:
 
 1. arrays are read and written *outside* its branches and after its loops
    (branches and conditional expressions choose values and indices only; an
-   index that is not used, such as -1 for an empty line, may still be read);
+   index that is not used, such as -1 for an empty line, may still be read).
+   A hook point's step, which calls other steps in its branches (an arrival
+   admitted or refused), instead names the arrays it takes in its last line,
+   ``_ = (events, queue)``: that is then their last use, on every path;
 2. it binds no array to a local name (``queue.time[i]``, not ``t = queue.time``).
 
 ``tests/test_fast_kernel.py`` checks that no reference-count operation is left

@@ -13,7 +13,8 @@ the engine it reproduces.
 ==============================  ==========================================================
 array                           holds
 ==============================  ==========================================================
-``control`` (1 record)          the clock, the horizon, the loop's counters and return flags
+``control`` (1 record)          the clock, the horizon, the loop's counters (:data:`COUNTERS`)
+                                and return flags
 ``queue`` (EventQueue)          the event heap: times, order keys, payloads (kind, index)
 ``events``, ``free``            the event pool: one record per branch present (and per
                                 journey whose own branch ended before its copies), free slots
@@ -47,6 +48,7 @@ import numpy as np
 __all__ = [
     "ARRIVAL_COUNTER",
     "CONTROL",
+    "COUNTERS",
     "CURSOR",
     "EVENT",
     "HOP",
@@ -59,6 +61,7 @@ __all__ = [
     "SYSTEM_MONITOR",
     "ArrivalState",
     "BlockingState",
+    "Counters",
     "EventQueue",
     "FanOutTables",
     "RecentWaits",
@@ -90,6 +93,14 @@ CONTROL = np.dtype(
         ("cut_label", np.int64),  # ... at this grid point (-1: the warm-up's end)
     ]
 )
+
+#: The loop's counters, in this order, kept in registers (a tuple) while it runs:
+#: the hook points' steps take them and return them updated; ``control`` holds
+#: them between calls of the loop (``size`` is ``heap_size``, ``n_free`` is
+#: ``free_count``, ``refill`` is ``need_refill``).
+COUNTERS = ("seq", "size", "n_free", "refill", "hist_full", "pool_n", "rare_n")
+#: The type of the loop's counters (:data:`COUNTERS`).
+Counters = tuple[int, int, int, int, int, int, int]
 
 #: One branch of an event present in the system (a slot of the event pool): the
 #: event itself or one of its fan-out copies. The slot of the event itself also

@@ -47,6 +47,16 @@ from eda_sim.scenario import Scenario
 
 __all__ = ["Mechanisms", "StartWalk", "WalkProcess", "build_walk"]
 
+#: The arrival point: ``arrive(journey, class_index, station, arrived, is_copy, let_in,
+#: turn)`` -> ``(admitted, turn)``: the server's turn to wait for (None: a free one).
+Arrive = Callable[
+    [Journey, int, int, float, bool, bool, simpy.Event | None], tuple[bool, simpy.Event | None]
+]
+#: The completion point: ``complete(journey, class_index, station, ended)`` -> the next station.
+Complete = Callable[[Journey, int, int, float], int]
+#: The departure point: ``depart(journey, class_index, station, arrived, started, ended)``.
+Depart = Callable[[Journey, int, int, float, float, float], None]
+
 #: The generator of one walk (a SimPy process body).
 WalkProcess = Generator[simpy.Event, Any, None]
 #: Makes the walk of a new external event: ``walk(class_index, entry_station)``.
@@ -88,37 +98,25 @@ def build_walk(
     """The walk of one replication: ``walk(class_index, station, journey=None)``.
 
     ``journey`` is None for an external event (it enters the system at the
-    first point) and the shared journey for a fan-out copy.
+    first point) and the shared journey for a fan-out copy. Each point is one
+    call: :func:`_arrival`, :func:`_completion`, :func:`_departure` build them.
     """
-    monitors = measurement.stations
-    touch = measurement.touched.add  # the sample path keeps the states of changed stations
-    # The percentile sketches' buffer, appended to in line (SketchBank's contract).
-    sketches = measurement.sketches
-    sketch_values = sketches.values
-    put_value, put_sketch, flush = sketch_values.append, sketches.ids.append, sketches.flush
-    per_station = measurement.layout.per_station  # W, Wq (and blocked) per station
-    sketch_blocked = per_station == 3
-    transitions = measurement.transitions
-    recent_waits = measurement.recent_waits
-    log = measurement.log
-    admit, release = mechanisms.servers.admit, mechanisms.servers.release
-    lifecycle = mechanisms.lifecycle
-    capacity, blocking, fanout = mechanisms.capacity, mechanisms.blocking, mechanisms.fanout
-    # A mechanism acts only where its `at` flags say; elsewhere its methods are not called.
+    log, lifecycle, blocking = measurement.log, mechanisms.lifecycle, mechanisms.blocking
     priorities = [c.priority for c in scenario.classes]
-    subscribers = [fanout.subscribers(k) if fanout else None for k in range(len(priorities))]
-    publish = fanout.publish if fanout else _never_called
-    nowhere = (False,) * (len(monitors) + 1)
-    capacity_at, full = (capacity.at, capacity.full) if capacity else (nowhere, _never_called)
-    blocking_at, holds, wait_for_room, let_blocked_in = (
-        (blocking.at, blocking.holds, blocking.wait, blocking.let_in)
+    nowhere = (False,) * (len(measurement.stations) + 1)
+    blocking_at, holds, wait_for_room = (
+        (blocking.at, blocking.holds, blocking.wait)
         if blocking
-        else (nowhere, _never_called, _never_called, _never_called)
+        else (nowhere, _never_called, _never_called)
     )
+    arrive = _arrival(env, mechanisms, measurement, priorities)
+    depart = _departure(env, mechanisms, measurement)
     timeout = env.timeout
 
     def spawn(class_index: int, station: int, journey: Journey) -> None:
         env.process(walk(class_index, station, journey))
+
+    complete = _completion(scenario, streams, mechanisms, measurement, spawn)
 
     def walk(class_index: int, station: int, journey: Journey | None = None) -> WalkProcess:
         is_copy = journey is not None
@@ -126,76 +124,151 @@ def build_walk(
             journey = lifecycle.enter(class_index, env.now)
             if log is not None:
                 log.add(env.now, "enter", journey.id, class_index, -1)
-        services = streams[class_index].services
-        hops = streams[class_index].hops
-        hop_counts = transitions[class_index]
-        copies_after = subscribers[class_index]
-        priority = priorities[class_index]
+        services, priority = streams[class_index].services, priorities[class_index]
         let_in = False  # True when a departure admitted this (blocked) event for it
         turn: simpy.Event | None = None
         while True:
-            # 1. arrival at `station`
-            monitor = monitors[station]
-            arrived = env.now
-            touch(station)
-            if not let_in:
-                if capacity_at[station] and full(station):
-                    monitor.refuse()
-                    if log is not None:
-                        log.add(arrived, "lost", journey.id, class_index, station)
-                    lifecycle.leave(journey, class_index, arrived, True, is_copy)
-                    return
-                turn = admit(station, arrived, priority)
-            if log is not None:
-                log.add(arrived, "arrive", journey.id, class_index, station)
-            # 2. start of service
-            if turn is None:  # a server was free: take it at once
+            arrived = env.now  # 1. arrival at `station` (refused: it leaves the system, lost)
+            admitted, turn = arrive(journey, class_index, station, arrived, is_copy, let_in, turn)
+            if not admitted:
+                return
+            if turn is None:  # 2. start of service: a free server at once, or its turn in line
                 started = arrived
-            else:  # wait in line until a departing event hands its server over
+            else:
                 yield turn
                 started = env.now
             if log is not None:
                 log.add(started, "start", journey.id, class_index, station)
             yield timeout(next(services[station]))
-            # 3. completion
-            ended = env.now
-            next_station = next(hops[station])
-            hop_counts[station][next_station] += 1  # exits (-1) land in the last column
-            if copies_after is not None and copies_after[station]:
-                publish(journey, class_index, copies_after[station], ended, spawn)
+            ended = env.now  # 3. completion: the next hop, copies; blocked until there is room
+            next_station = complete(journey, class_index, station, ended)
             let_in = False
             if blocking_at[next_station] and holds(next_station):
                 if log is not None:
                     log.add(ended, "blocked", journey.id, class_index, station)
                 turn = yield wait_for_room(next_station, priority)
                 let_in = True
-            # 4. departure
-            left = env.now
-            release(station)
-            touch(station)
-            monitor.depart(left, started - arrived, left - arrived, left - ended)
-            first = station * per_station  # the station's percentile sketches
-            put_value(left - arrived)
-            put_sketch(first)
-            put_value(started - arrived)
-            put_sketch(first + 1)
-            if sketch_blocked:
-                put_value(left - ended)
-                put_sketch(first + 2)
-            if len(sketch_values) >= sketches.limit:
-                flush()
-            if recent_waits is not None:
-                recent_waits[station].append((started - arrived, left - arrived))
-            if blocking_at[station]:
-                let_blocked_in(station, left)
-            if log is not None:
-                log.add(left, "depart", journey.id, class_index, station)
-            # 5. leaving the system, or on to the next station
-            station = next_station
+            depart(journey, class_index, station, arrived, started, ended)  # 4. departure
+            station = next_station  # 5. leaving the system, or on to the next station
             if station < 0:
                 if log is not None:
-                    log.add(left, "exit", journey.id, class_index, -1)
-                lifecycle.leave(journey, class_index, left, False, is_copy)
+                    log.add(env.now, "exit", journey.id, class_index, -1)
+                lifecycle.leave(journey, class_index, env.now, False, is_copy)
                 return
 
     return walk
+
+
+def _arrival(
+    env: simpy.Environment,
+    mechanisms: Mechanisms,
+    measurement: Measurement,
+    priorities: list[float],
+) -> Arrive:
+    """The arrival point: capacity may refuse the event (it leaves, lost), the servers admit it.
+
+    A blocked sender let in (``let_in``) was admitted already, with its ``turn``.
+    """
+    monitors, log = measurement.stations, measurement.log
+    touch = measurement.touched.add  # the sample path keeps the states of changed stations
+    admit, lifecycle, capacity = mechanisms.servers.admit, mechanisms.lifecycle, mechanisms.capacity
+    nowhere = (False,) * (len(monitors) + 1)
+    capacity_at, full = (capacity.at, capacity.full) if capacity else (nowhere, _never_called)
+
+    def arrive(
+        journey: Journey,
+        class_index: int,
+        station: int,
+        arrived: float,
+        is_copy: bool,
+        let_in: bool,
+        turn: simpy.Event | None,
+    ) -> tuple[bool, simpy.Event | None]:
+        touch(station)
+        if not let_in:
+            if capacity_at[station] and full(station):
+                monitors[station].refuse()
+                if log is not None:
+                    log.add(arrived, "lost", journey.id, class_index, station)
+                lifecycle.leave(journey, class_index, arrived, True, is_copy)
+                return False, None
+            turn = admit(station, arrived, priorities[class_index])
+        if log is not None:
+            log.add(arrived, "arrive", journey.id, class_index, station)
+        return True, turn
+
+    return arrive
+
+
+def _completion(
+    scenario: Scenario,
+    streams: list[ClassStreams],
+    mechanisms: Mechanisms,
+    measurement: Measurement,
+    spawn: Callable[[int, int, Journey], None],
+) -> Complete:
+    """The completion point: the next hop is drawn and counted; fan-out publishes its copies."""
+    hops = [class_streams.hops for class_streams in streams]
+    transitions, fanout = measurement.transitions, mechanisms.fanout
+    subscribers = [fanout.subscribers(k) if fanout else None for k in range(len(hops))]
+    publish = fanout.publish if fanout else _never_called
+
+    def complete(journey: Journey, class_index: int, station: int, ended: float) -> int:
+        next_station = next(hops[class_index][station])
+        transitions[class_index][station][next_station] += 1  # exits (-1): the last column
+        copies_after = subscribers[class_index]
+        if copies_after is not None and copies_after[station]:
+            publish(journey, class_index, copies_after[station], ended, spawn)
+        return next_station
+
+    return complete
+
+
+def _departure(
+    env: simpy.Environment, mechanisms: Mechanisms, measurement: Measurement
+) -> Depart:
+    """The departure point: the server freed, the visit recorded, a blocked sender let in.
+
+    The server goes to the head of the line; the monitor and the percentile
+    sketches record the wait and the time per visit (and blocked).
+    """
+    monitors, log, recent_waits = measurement.stations, measurement.log, measurement.recent_waits
+    touch = measurement.touched.add
+    # The percentile sketches' buffer, appended to in line (SketchBank's contract).
+    sketches = measurement.sketches
+    sketch_values = sketches.values
+    put_value, put_sketch, flush = sketch_values.append, sketches.ids.append, sketches.flush
+    per_station = measurement.layout.per_station  # W, Wq (and blocked) per station
+    sketch_blocked = per_station == 3
+    release, blocking = mechanisms.servers.release, mechanisms.blocking
+    nowhere = (False,) * (len(monitors) + 1)
+    blocking_at, let_blocked_in = (
+        (blocking.at, blocking.let_in) if blocking else (nowhere, _never_called)
+    )
+
+    def depart(
+        journey: Journey, class_index: int, station: int, arrived: float, started: float,
+        ended: float,
+    ) -> None:  # fmt: skip
+        left = env.now
+        release(station)
+        touch(station)
+        monitors[station].depart(left, started - arrived, left - arrived, left - ended)
+        first = station * per_station  # the station's percentile sketches
+        put_value(left - arrived)
+        put_sketch(first)
+        put_value(started - arrived)
+        put_sketch(first + 1)
+        if sketch_blocked:
+            put_value(left - ended)
+            put_sketch(first + 2)
+        if len(sketch_values) >= sketches.limit:
+            flush()
+        if recent_waits is not None:
+            recent_waits[station].append((started - arrived, left - arrived))
+        if blocking_at[station]:
+            let_blocked_in(station, left)
+        if log is not None:
+            log.add(left, "depart", journey.id, class_index, station)
+
+    return depart

@@ -24,6 +24,7 @@ from eda_sim.checks import (
     poisson_counts_check,
     routing_row_check,
 )
+from eda_sim.engine.hops import HopCounts, pooled_hops
 from eda_sim.engine.latency import SketchKey
 from eda_sim.engine.records import ReplicationResult, StationRecord, SystemRecord
 from eda_sim.files import write_output
@@ -180,7 +181,7 @@ class RunResult:
                 for name, pairs in sample.waits.items()
             }
         arrivals: dict[str, Any] = {}
-        transitions: dict[str, Any] = {}
+        transitions: dict[str, list[HopCounts]] = {}
         for rep in (
             self.replication_results[:1]
             if self.ci_method == "batch-means"
@@ -190,10 +191,7 @@ class RunResult:
                 entry = arrivals.setdefault(name, {"window": seen.window, "counts": {}})
                 for count, windows in seen.counts.items():
                     entry["counts"][str(count)] = entry["counts"].get(str(count), 0) + windows
-                hops = transitions.setdefault(
-                    name, np.zeros((len(seen.transitions), len(seen.transitions) + 1))
-                )
-                hops += np.array(seen.transitions)
+                transitions.setdefault(name, []).append(seen.transitions)
         data["arrivals"] = arrivals
         if self.latency:
             data["latency"] = self.latency_dict()
@@ -207,7 +205,7 @@ class RunResult:
                 }
                 data["latency_theory"] = {k: v for k, v in curves.items() if v is not None}
         data["transitions"] = {
-            name: hops.astype(int).tolist() for name, hops in transitions.items()
+            name: _pooled_table(counts).tolist() for name, counts in transitions.items()
         }
         return data
 
@@ -474,6 +472,16 @@ def describe_scenario(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def _pooled_table(counts: list[HopCounts]) -> np.ndarray:
+    """The hops of the replications added up, as the dense ``N × (N + 1)`` table."""
+    n = counts[0].stations
+    table = np.zeros((n, n + 1), dtype=np.int64)
+    for i, row in pooled_hops(counts).items():
+        for j, count in row.items():
+            table[i, j] = count
+    return table
+
+
 def _rounded(values: Any) -> list[float | None]:
     """Numbers for plots, to six significant digits (JSON stays small)."""
     return [float(f"{v:.6g}") if math.isfinite(v) else None for v in np.asarray(values).tolist()]
@@ -523,16 +531,17 @@ def assumption_checks(
         )
         gaps = [gap for observation in arrival_data for gap in observation.gaps]
         results.append(exponential_gaps_check(gaps, rate, f"arrivals{label}"))
-        hops = np.sum([np.array(o.transitions) for o in observations], axis=0)
+        hops = pooled_hops(o.transitions for o in observations)
         matrix = event_class.routing.matrix
         exits = event_class.routing.exit_probabilities
         for index, station in enumerate(names):
-            if hops[index].sum() == 0:
+            if index not in hops:  # no hop seen after this station
                 continue
+            hop_row = [0] * (len(names) + 1)  # last: exits
+            for target, count in hops[index].items():
+                hop_row[target] = count
             row = [*matrix[index].tolist(), float(exits[index])]
-            results.append(
-                routing_row_check(hops[index].tolist(), row, f"routing after {station}{label}")
-            )
+            results.append(routing_row_check(hop_row, row, f"routing after {station}{label}"))
     return results
 
 

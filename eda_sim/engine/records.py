@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from eda_sim.engine.hops import HopCounts
 from eda_sim.engine.latency import ReplicationLatency
 from eda_sim.stats import StationSnapshot, SystemSnapshot, mser
 
@@ -129,14 +130,15 @@ class ClassObservations:
 
     ``counts`` maps a number of external arrivals to the number of windows of
     length ``window`` (after the warm-up) that saw it; ``gaps`` holds the first
-    inter-arrival gaps after the warm-up; ``transitions[i][j]`` counts the hops
-    from station ``i`` to station ``j``, the last column being exits.
+    inter-arrival gaps after the warm-up; ``transitions`` counts the hops from
+    station ``i`` to station ``j`` (``j = N``: exits), sparse: only the pairs
+    that occurred (:class:`~eda_sim.engine.hops.HopCounts`).
     """
 
     window: float
     counts: dict[int, int]
     gaps: tuple[float, ...]
-    transitions: tuple[tuple[int, ...], ...]
+    transitions: HopCounts
 
 
 def station_record(start: StationSnapshot, end: StationSnapshot, servers: int) -> StationRecord:

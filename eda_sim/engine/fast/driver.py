@@ -39,6 +39,7 @@ from eda_sim.engine.fast.tables import (
     server_state,
     trace_state,
 )
+from eda_sim.engine.hops import HopCounts
 from eda_sim.engine.latency import LatencyLayout, ReplicationLatency
 from eda_sim.engine.records import (
     ClassObservations,
@@ -223,16 +224,19 @@ class _Replication:
             )
         return observations
 
-    def transitions(self, k: int) -> tuple[tuple[int, ...], ...]:
-        """Class ``k``'s hops from station ``i`` to ``j`` (last column: exits), from the counts."""
+    def transitions(self, k: int) -> HopCounts:
+        """Class ``k``'s hops from station ``i`` to ``j`` (``j = N``: exits), from the counts."""
         n = len(self.scenario.stations)
         rows = self.routes.rows[k * n : (k + 1) * n]
         first, last = int(rows["start"][0]), int(rows["stop"][-1])
         hops = self.routes.hops[first:last]
-        dense = np.zeros((n, n + 1), dtype=np.int64)
-        dense[np.repeat(np.arange(n), rows["stop"] - rows["start"]), hops["target"]] = hops["taken"]
-        dense[:, n] = rows["exits"]
-        return tuple(map(tuple, dense.tolist()))
+        stations = np.arange(n)
+        return HopCounts.from_arrays(
+            n,
+            np.concatenate([np.repeat(stations, rows["stop"] - rows["start"]), stations]),
+            np.concatenate([hops["target"], np.full(n, n)]),
+            np.concatenate([hops["taken"], rows["exits"]]),
+        )
 
     def recent_waits(self) -> dict[str, tuple[tuple[float, float], ...]] | None:
         """Per station, the last (wait, time per visit) pairs, oldest first; None if none kept."""

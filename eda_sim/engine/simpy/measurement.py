@@ -25,7 +25,7 @@ path against snapshots of every station at every grid point).
 from __future__ import annotations
 
 from array import array
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Collection, Generator, Sequence
 from itertools import chain
 from operator import attrgetter
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from eda_sim.engine.hops import HopCounts
 from eda_sim.engine.latency import LatencyLayout, ReplicationLatency
 from eda_sim.engine.records import (
     ClassObservations,
@@ -177,9 +178,9 @@ class Measurement:
         One per event class.
     counters : list of ArrivalCounter
         External arrivals per class (the Poisson checks).
-    transitions : list of list of list of int
-        ``transitions[k][i][j]``: hops of class ``k`` from station ``i`` to ``j``;
-        the last column counts exits.
+    transitions : list of list of Counter
+        ``transitions[k][i][j]``: hops of class ``k`` from station ``i`` to ``j``
+        (``j = -1``: exits), only the pairs that occurred.
     recent_waits : list of deque or None
         The last ``(wait, time per visit)`` pairs per station, or None.
     log : TraceLog or None
@@ -206,8 +207,9 @@ class Measurement:
             ArrivalCounter(COUNT_WINDOW_ARRIVALS / c.arrivals.rate, settings.warmup, MAX_GAP_SAMPLE)
             for c in scenario.classes
         ]
-        width = len(scenario.stations) + 1
-        self.transitions = [[[0] * width for _ in scenario.stations] for _ in scenario.classes]
+        self.transitions: list[list[Counter[int]]] = [
+            [Counter() for _ in scenario.stations] for _ in scenario.classes
+        ]
         self.recent_waits: list[deque[tuple[float, float]]] | None = (
             [deque(maxlen=keep_waits) for _ in scenario.stations] if keep_waits > 0 else None
         )
@@ -304,7 +306,7 @@ class Measurement:
                     window=counter.window,
                     counts=counter.histogram(horizon),
                     gaps=tuple(counter.gaps),
-                    transitions=tuple(tuple(row) for row in rows),
+                    transitions=HopCounts.from_rows(len(rows), rows),
                 )
                 for event_class, counter, rows in zip(
                     scenario.classes, self.counters, self.transitions, strict=True

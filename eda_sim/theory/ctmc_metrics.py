@@ -11,7 +11,8 @@ From the stationary distribution ``π`` over the states:
 * per class: ``L_k = Σ_j L_k,j``, the rate of events leaving the system
   ``Σ_j thr_k,j (1 − Σ_t P_k[j, t])`` and the loss ``1 − exits / γ_k``;
 * the probability of each truncated station's top level (the truncation's
-  boundary mass, from which the caller bounds the tail it cut off).
+  boundary mass) and the geometric decay of the levels below it, from which
+  the caller estimates the tail it cut off.
 """
 
 from __future__ import annotations
@@ -63,6 +64,22 @@ def _queue_counts(chain: Chain, pi: FloatArray, j: int, classes: int) -> FloatAr
     return out
 
 
+def _decay(pi: FloatArray, present: npt.NDArray[np.int64], limit: int, servers: int) -> float:
+    """The geometric decay per level below a truncation, measured away from its boundary.
+
+    At the top level itself arrivals are dropped, so its mass piles up (with
+    hyperexponential service ``P(top) / P(top − 1)`` exceeds 1 although the
+    levels below decay geometrically): the decay is the mean ratio per level
+    between ``top − 1 − span`` and ``top − 1``.
+    """
+    span = max(1, min(20, (limit - servers) // 2))
+    upper = float(pi[present == limit - 1].sum())
+    lower = float(pi[present == limit - 1 - span].sum())
+    if upper <= 0.0 or lower <= 0.0:
+        return 0.0
+    return float((upper / lower) ** (1.0 / span))
+
+
 def chain_figures(chain: Chain, pi: FloatArray) -> ChainFigures:
     """Per-class, per-station figures of ``chain`` in its stationary law ``pi``."""
     network, layout, states = chain.network, chain.layout, chain.states
@@ -101,7 +118,6 @@ def chain_figures(chain: Chain, pi: FloatArray) -> ChainFigures:
         if station.truncated:
             present = states[:, layout.present[j]].sum(axis=1)
             top = float(pi[present == station.limit].sum())
-            below = float(pi[present == station.limit - 1].sum())
             boundary[j] = top
-            decay[j] = top / below if below > 0 else 0.0
+            decay[j] = _decay(pi, present, station.limit, station.servers)
     return ChainFigures(chain.size, big_l, lq, blocked, thr, offered, busy, exits, boundary, decay)

@@ -9,8 +9,10 @@
   losses anywhere, feedback.
 
 An unlimited buffer is truncated at a level chosen from its load; after the
-solve, the tail beyond it is estimated from the geometric decay of the top two
-levels, ``P(top) r / (1 - r)`` with ``r = P(top) / P(top - 1)``, and the level is
+solve, the tail beyond it is estimated from the geometric decay of the levels
+below the top, ``P(top) r / (1 - r) + P(top)`` with ``r`` the mean ratio per level
+over the twenty levels below the top one (the top level itself is distorted by
+the truncation: :func:`eda_sim.theory.ctmc_metrics.chain_figures`), and the level is
 doubled until that is below ``TAIL_TARGET`` (or the state space would pass its
 limit, when the solver refuses, saying so). The figures then carry the
 truncation and its tail bound in their ``reason``.
@@ -26,6 +28,7 @@ import numpy.typing as npt
 
 from eda_sim.theory.ctmc import (
     STATE_LIMIT,
+    Chain,
     MarkovClass,
     MarkovNetwork,
     MarkovStation,
@@ -39,7 +42,16 @@ from eda_sim.theory.results import StationTheory
 from eda_sim.theory.scenario.inputs import ScenarioInputs, routing_rows
 from eda_sim.theory.scenario.stations import StationSolution
 
-__all__ = ["TAIL_TARGET", "NetworkSolution", "components", "network_ctmc", "station_ctmc"]
+__all__ = [
+    "TAIL_TARGET",
+    "NetworkSolution",
+    "SolvedChain",
+    "StationChain",
+    "components",
+    "network_ctmc",
+    "station_chain",
+    "station_ctmc",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -90,16 +102,35 @@ def _tail(figures: ChainFigures) -> float:
     return worst
 
 
-def _solve_truncated(
-    build: object, depths: dict[int, int]
-) -> tuple[ChainFigures, dict[int, int], float] | str:
-    """Solve, deepening the truncated buffers until the tail is small; or why not."""
+@dataclass(frozen=True, eq=False)
+class SolvedChain:
+    """A solved chain: its stationary law, figures, truncation depths and tail estimate."""
+
+    chain: Chain
+    pi: FloatArray
+    figures: ChainFigures
+    depths: dict[int, int]
+    tail: float
+
+
+def _solve_truncated(build: object, depths: dict[int, int], levels: int = 1) -> SolvedChain | str:
+    """Solve, deepening the truncated buffers until the tail is small; or why not.
+
+    ``levels`` > 1 says that one truncated buffer holds several priority levels:
+    a lattice too (one dimension per level), under the same limits.
+    """
     assert callable(build)
     for _ in range(_MAX_DOUBLINGS):
         network = build(depths)
         bound = state_bound(network)
         if bound > STATE_LIMIT:
             return f"state space above the limit of {STATE_LIMIT:,} states"
+        if depths and levels >= 2 and bound > (LATTICE_LIMIT if levels >= 3 else PLANE_LIMIT):
+            return (
+                f"an unlimited buffer shared by {levels} priority levels, to truncate: up to "
+                f"{bound:,} states, which a sparse LU cannot solve in seconds (limit "
+                f"{LATTICE_LIMIT if levels >= 3 else PLANE_LIMIT:,})"
+            )
         limit = LATTICE_LIMIT if len(depths) >= 3 else PLANE_LIMIT
         if depths and len(network.stations) >= 2 and bound > limit:
             return (
@@ -109,12 +140,13 @@ def _solve_truncated(
             )
         try:
             chain = build_chain(network)
-            figures = chain_figures(chain, stationary(chain))
+            pi = stationary(chain)
+            figures = chain_figures(chain, pi)
         except ValueError as error:
             return str(error)
         tail = _tail(figures)
         if tail <= TAIL_TARGET:
-            return figures, depths, tail
+            return SolvedChain(chain, pi, figures, depths, tail)
         depths = {j: 2 * d for j, d in depths.items()}
     return f"the truncated buffers' tail stayed above {TAIL_TARGET:g}"
 
@@ -131,8 +163,30 @@ def _note(
     )
 
 
-def station_ctmc(inputs: ScenarioInputs, j: int) -> StationSolution | str:
-    """Station ``j`` alone, Poisson input at its offered rates; or the reason it cannot."""
+@dataclass(frozen=True, eq=False)
+class StationChain:
+    """One station's own CTMC, solved: class ``k`` of the chain is priority level ``k``.
+
+    ``groups[k]`` are the scenario's classes of that level (merged into one
+    phase-type mixture by their rates: with Poisson arrivals a waiting event's
+    class matters only when its service starts, so it can be drawn then).
+    """
+
+    solved: SolvedChain
+    groups: list[list[int]]
+    rates: FloatArray  # (levels,) arrival rates per level
+    servers: int
+    capacity: int | None
+    limit: int  # the capacity, or the truncation level of an unlimited buffer
+
+
+def station_chain(inputs: ScenarioInputs, j: int, lattice: bool = False) -> StationChain | str:
+    """Station ``j`` alone as a CTMC, Poisson input at its offered rates; or why it cannot be.
+
+    With ``lattice``, an unlimited buffer shared by several priority levels is
+    held to the limits of a truncated lattice (``PLANE_LIMIT``, ``LATTICE_LIMIT``),
+    as network chains are, instead of only ``STATE_LIMIT``.
+    """
     scenario = inputs.scenario
     rates = inputs.traffic.offered[:, j]
     levels = inputs.levels_at(j)
@@ -171,10 +225,24 @@ def station_ctmc(inputs: ScenarioInputs, j: int) -> StationSolution | str:
     depths = (
         {} if capacity is not None else {0: _first_depth(float(rates.sum()) * mean / servers, scv)}
     )
-    solved = _solve_truncated(build, depths)
+    solved = _solve_truncated(build, depths, len(groups) if lattice else 1)
     if isinstance(solved, str):
         return solved
-    figures, depths, tail = solved
+    limit = capacity if capacity is not None else servers + solved.depths[0]
+    level_rates = np.array([float(rates[group].sum()) for group in groups])
+    return StationChain(solved, groups, level_rates, servers, capacity, limit)
+
+
+def station_ctmc(inputs: ScenarioInputs, j: int) -> StationSolution | str:
+    """Station ``j`` alone, Poisson input at its offered rates; or the reason it cannot."""
+    found = station_chain(inputs, j)
+    if isinstance(found, str):
+        return found
+    scenario = inputs.scenario
+    station = scenario.stations[j]
+    servers, capacity = station.servers, station.capacity
+    rates = inputs.traffic.offered[:, j]
+    figures, depths, tail = found.solved.figures, found.solved.depths, found.solved.tail
     thr = float(figures.throughput.sum())
     offered = float(rates.sum())
     lq, big_l = float(figures.Lq.sum()), float(figures.L.sum())
@@ -194,7 +262,7 @@ def station_ctmc(inputs: ScenarioInputs, j: int) -> StationSolution | str:
         reason=note,
     )
     waits = np.full(len(scenario.classes), math.nan)
-    for rank, group in enumerate(groups):
+    for rank, group in enumerate(found.groups):
         waits[group] = figures.Lq[rank, 0] / figures.throughput[rank, 0]
     return StationSolution(result, waits)
 
@@ -294,7 +362,7 @@ def network_ctmc(
     solved = _solve_truncated(build, unlimited)
     if isinstance(solved, str):
         return solved
-    figures, depths, tail = solved
+    figures, depths, tail = solved.figures, solved.depths, solved.tail
     names = [scenario.station_names[j] for j in members]
     limits = {i: scenario.stations[members[i]].servers + d for i, d in depths.items()}
     note = _note(figures.states, names, depths, limits, tail)

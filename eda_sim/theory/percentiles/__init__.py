@@ -3,12 +3,17 @@
 * :mod:`.laws` — closed forms: M/M/c and M/M/c/K waits and times per visit,
   phase-type laws (a journey through M/M/1 stations without overtaking);
 * :mod:`.mg1` — M/G/1 by inverting the Pollaczek–Khinchine transform
-  (:mod:`.inversion`: Abate–Whitt's EULER algorithm, with its error bound).
+  (:mod:`.inversion`: Abate–Whitt's EULER algorithm, with its error bound);
+* :mod:`.ctmc_station` — stations the CTMC solver makes exact (M/PH/c,
+  M/PH/c/K, priorities with or without a capacity): a tagged event's first
+  passage (:mod:`.tagged`, states in :mod:`.lattice`), evaluated by
+  uniformisation (:mod:`.passage`, with its error bound).
 
 Each law gives ``P(X > t)`` and its quantiles with an error bound; a quantile is
 labelled exact only when that bound is below ``1e-7`` of it. Laws that no
-formula here determines (lognormal service, several servers with general
-service, non-Poisson input, priorities, blocking) get no value, with the reason.
+method here determines (lognormal or deterministic service where no formula
+applies, non-Poisson input, blocking, stations inside a network solved as one
+CTMC) get no value, with the reason.
 """
 
 from eda_sim.theory.percentiles.inversion import Inverted, invert_ccdf

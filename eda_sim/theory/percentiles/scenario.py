@@ -5,8 +5,10 @@ from the scenario and its traffic (offered rates per class, carried downstream
 after losses: :attr:`eda_sim.scenario.Scenario.traffic`), finds the exact laws
 (:func:`~.stations.station_laws`, :func:`~.stations.route_law`) and keeps
 them with the reason wherever there is none. The system's end-to-end time is
-the mixture of the classes' by their arrival rates (when every class has one
-and no event is lost).
+the mixture of the classes' by the rates of their journeys that end (the
+engines time no lost event: a class with a capacity on its way has a law only
+when it visits one station, and counts with that station's admitted share),
+when every class has one.
 
 Poisson input and product form are decided by the theory's own structural
 analysis (:func:`eda_sim.theory.scenario.inputs.scenario_inputs`: product form,
@@ -23,14 +25,17 @@ from typing import Any
 import numpy as np
 
 from eda_sim.scenario import Scenario
+from eda_sim.theory.families import phase_type
+from eda_sim.theory.percentiles.ctmc_station import ctmc_station_laws
 from eda_sim.theory.percentiles.laws import TimeLaw, mixture
 from eda_sim.theory.percentiles.stations import (
     StationFacts,
     StationLaws,
+    completed_share,
     route_law,
     station_laws,
 )
-from eda_sim.theory.scenario.inputs import scenario_inputs
+from eda_sim.theory.scenario.inputs import ScenarioInputs, scenario_inputs
 
 __all__ = ["LatencyTheory", "latency_theory"]
 
@@ -121,9 +126,9 @@ def _links(scenario: Scenario) -> np.ndarray:
     return np.unique(joined, axis=0) if len(joined) else joined.astype(np.int64)
 
 
-def _facts(scenario: Scenario) -> list[StationFacts]:
+def _facts(scenario: Scenario, inputs: ScenarioInputs | None = None) -> list[StationFacts]:
     """Each station's facts, from the theory's structural analysis of the scenario."""
-    inputs = scenario_inputs(scenario)
+    inputs = scenario_inputs(scenario) if inputs is None else inputs
     offered = np.asarray(inputs.traffic.offered)  # (K, N), losses carried downstream
     facts = []
     for j, station in enumerate(scenario.stations):
@@ -151,6 +156,32 @@ def _feeders(scenario: Scenario) -> list[int]:
     return [0] * len(scenario.stations) if counts is None else [int(c) for c in counts]
 
 
+def _station(inputs: ScenarioInputs, j: int, facts: StationFacts) -> StationLaws:
+    """A station's laws: a closed form or transform where one applies, else its CTMC's.
+
+    The CTMC's first-passage laws (:mod:`.ctmc_station`) are tried for a station
+    with Poisson input that does not block (nor send to a blocking station), with
+    phase-type service and a steady state, where no formula above applies.
+    """
+    found = station_laws(facts)
+    if found.visit is not None or facts.blocking or not facts.poisson_input:
+        return found
+    if not any(r > 0 for r in facts.rates):
+        return found
+    if facts.capacity is None:
+        carried = inputs.traffic.loads(inputs.means, inputs.servers)[1]
+        if not float(carried[j]) < 1.0:
+            return found
+    other = [law for law in facts.laws if phase_type(law) is None]
+    if other:
+        why = f"CTMC not used: {other[0].describe()} service is not phase-type"
+        return StationLaws(None, None, f"{found.reason}; {why}")
+    laws = ctmc_station_laws(inputs, j)
+    if isinstance(laws, str):
+        return StationLaws(None, None, f"{found.reason}; {laws}")
+    return StationLaws(laws.wait, laws.visit, classes=laws.classes, admitted=laws.admitted)
+
+
 def latency_theory(scenario: Scenario) -> LatencyTheory:
     """The exact laws of every station's W and Wq, each class's and the system's end-to-end W.
 
@@ -171,8 +202,9 @@ def _latency_theory(scenario: Scenario) -> LatencyTheory:
             theory.reasons[("station", station.name)] = reason
         theory.reasons[("system", "system")] = reason
         return theory
-    facts = _facts(scenario)
-    laws: list[StationLaws] = [station_laws(f) for f in facts]
+    inputs = scenario_inputs(scenario)
+    facts = _facts(scenario, inputs)
+    laws: list[StationLaws] = [_station(inputs, j, f) for j, f in enumerate(facts)]
     for known, found in zip(facts, laws, strict=True):
         if found.visit is None or found.wait is None:
             theory.reasons[("station", known.name)] = found.reason
@@ -182,16 +214,11 @@ def _latency_theory(scenario: Scenario) -> LatencyTheory:
     feeders = _feeders(scenario)
     classes: list[tuple[TimeLaw, float]] = []
     why_not = ""
-    for c in scenario.classes:
+    for k, c in enumerate(scenario.classes):
         if any(c.routing.fanout):
             found_law: TimeLaw | str = (
                 "fan-out: an event ends with its last copy, a maximum over parallel branches"
             )
-        elif any(
-            station.capacity is not None and visits > 0
-            for station, visits in zip(scenario.stations, c.routing.visit_ratios, strict=True)
-        ):
-            found_law = "a capacity: lost events leave the routes; no end-to-end law here"
         else:
             found_law = route_law(
                 np.asarray(c.routing.entry),
@@ -200,13 +227,20 @@ def _latency_theory(scenario: Scenario) -> LatencyTheory:
                 laws,
                 facts,
                 feeders,
+                k,
             )
         if isinstance(found_law, str):
             why_not = why_not or f"{c.name}: {found_law}"
             if not scenario.single_class:
                 theory.reasons[("class", c.name)] = found_law
             continue
-        classes.append((found_law, c.arrivals.rate))
+        share = completed_share(
+            np.asarray(c.routing.entry),
+            c.routing.transitions,
+            np.asarray(c.routing.exit_probabilities),
+            laws,
+        )
+        classes.append((found_law, c.arrivals.rate * share))  # the journeys that end
         if not scenario.single_class:
             theory.laws[("class", c.name, "W")] = found_law
     if len(classes) == len(scenario.classes):

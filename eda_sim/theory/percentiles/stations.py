@@ -41,6 +41,7 @@ import numpy as np
 from eda_sim import distributions as dists
 from eda_sim.routing import SparseRows
 from eda_sim.theory.families import exponential_rate
+from eda_sim.theory.finite import mmck_state_probabilities
 from eda_sim.theory.percentiles.laws import (
     TimeLaw,
     hypoexponential,
@@ -52,7 +53,14 @@ from eda_sim.theory.percentiles.laws import (
 )
 from eda_sim.theory.percentiles.mg1 import NoTransformError, mg1_sojourn, mg1_wait
 
-__all__ = ["MAX_PATHS", "StationFacts", "StationLaws", "route_law", "station_laws"]
+__all__ = [
+    "MAX_PATHS",
+    "StationFacts",
+    "StationLaws",
+    "completed_share",
+    "route_law",
+    "station_laws",
+]
 
 #: The most paths a class's routes may have for its end-to-end law.
 MAX_PATHS = 1000
@@ -86,6 +94,11 @@ class StationLaws:
     reason: str = ""
     exponential_rate: float | None = None
     """The common exponential service rate, when the station is M/M/c (for routes)."""
+    classes: dict[int, TimeLaw] | None = None
+    """Each class's own time per visit (by class index), where it differs by class
+    (priorities, class-dependent service); None where every class has ``visit``."""
+    admitted: float = 1.0
+    """The probability that an arrival is admitted (a capacity refuses every class alike)."""
 
 
 def station_laws(facts: StationFacts) -> StationLaws:
@@ -99,16 +112,18 @@ def station_laws(facts: StationFacts) -> StationLaws:
         )
     if facts.priorities:
         return StationLaws(
-            None, None, "priorities: the waiting-time distribution under priorities is not computed"
+            None, None, "priorities: no closed form for the waiting-time distribution"
         )
     rates = {exponential_rate(law) for law in facts.laws}
     common = rates.pop() if len(rates) == 1 else None
     servers, capacity = facts.servers, facts.capacity
     if common is not None and capacity is not None and facts.poisson_input:
+        full = float(mmck_state_probabilities(rate, common, servers, capacity)[capacity])
         return StationLaws(
             mmck_wait(rate, common, servers, capacity),
             mmck_sojourn(rate, common, servers, capacity),
             exponential_rate=common,
+            admitted=1.0 - full,
         )
     if common is not None and capacity is None and (facts.poisson_input or facts.product_form):
         if not rate < servers * common:
@@ -176,13 +191,17 @@ def route_law(
     stations: Sequence[StationLaws],
     facts: Sequence[StationFacts],
     feeders: Sequence[int],
+    klass: int = 0,
 ) -> TimeLaw | str:
     """A class's end-to-end law along overtake-free M/M/1 routes, or the reason there is none.
 
     ``rows`` are the class's next-hop probabilities, ``exits`` each station's exit
     probability; ``feeders[j]`` is how many other stations send events (of any class) to ``j``.
-    A class that always visits one station only takes that station's time per visit
-    (when the station's service is the same for every class reaching it).
+    A class that always visits one station only takes its own time per visit there
+    (``StationLaws.classes[klass]``), or the station's when the service is the same for
+    every class reaching it and they share one priority; its stations may have a
+    capacity (the engines time only the events that are not lost, so each station
+    counts with its admitted share: :func:`completed_share`).
     """
     paths = _paths(entry, rows, exits)
     if paths is None:
@@ -194,10 +213,16 @@ def route_law(
             station, known = stations[path[0]], facts[path[0]]
             if station.visit is None:
                 return f"no exact law at {known.name}: {station.reason}"
-            if len(set(known.laws)) > 1:
+            weight *= station.admitted  # lost events end no journey: not counted
+            if station.classes is not None and klass in station.classes:
+                laws.append((station.classes[klass], weight))
+                continue
+            if len(set(known.laws)) > 1 or known.priorities:
                 return f"{known.name} mixes classes with different service: no per-class law"
             laws.append((station.visit, weight))
-        return mixture([law for law, _ in laws], [w for _, w in laws], "one visit per event")
+        methods = sorted({law.method for law, _ in laws})
+        label = f"one visit per event: {methods[0]}" if len(methods) == 1 else "one visit per event"
+        return mixture([law for law, _ in laws], [w for _, w in laws], label)
     for j in visited:
         known, station = facts[j], stations[j]
         if station.exponential_rate is None or known.servers != 1 or known.capacity is not None:
@@ -220,3 +245,20 @@ def route_law(
         [w for _, w in laws],
         "M/M/1 stations without overtaking: hypoexponential (Walrand & Varaiya 1980)",
     )
+
+
+def completed_share(
+    entry: np.ndarray, rows: SparseRows, exits: np.ndarray, stations: Sequence[StationLaws]
+) -> float:
+    """The share of a class's events that end their journey (are not lost).
+
+    1 for a class whose stations have no capacity; for a class that visits one
+    station only, the admitted share of its entry stations, weighted by entry
+    (the only case with a capacity for which :func:`route_law` gives a law).
+    """
+    paths = _paths(entry, rows, exits)
+    if paths is None or not all(len(path) == 1 for path, _ in paths):
+        return 1.0
+    total = math.fsum(weight for _, weight in paths)
+    done = math.fsum(weight * stations[path[0]].admitted for path, weight in paths)
+    return done / total if total > 0 else 1.0

@@ -4,12 +4,9 @@ Commands: ``run`` (simulate and report beside theory), ``theory`` (the analytic
 answer alone), ``validate`` (check a scenario and show the load per station),
 ``schema`` (the JSON Schema of scenario files).
 
-Exit codes: 0 success, 1 a failure while running (a worker process lost twice:
-the replications that finished are written, marked partial), 2 bad input (one
-line per fault on stderr, no traceback), 3 an SLO violated (``run --check-slo``),
-130 interrupted (the replications that finished are still reported, marked
-partial), 141 standard output's reader went away (``| head``; the files asked for
-are still written).
+Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
+3 an SLO violated (``run --check-slo``), 130 interrupted (the replications that
+finished are still reported, marked partial).
 """
 
 from __future__ import annotations
@@ -26,15 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eda_sim.cli.common import BadInputError, _fail, app
-from eda_sim.cli.outputs import (
-    READER_LEFT,
-    Output,
-    output_faults,
-    reader_left,
-    scenario_inputs,
-    stdout_closed,
-    to_stdout,
-)
+from eda_sim.cli.outputs import Output, output_faults, scenario_inputs
 from eda_sim.cli.signals import interrupts_received
 from eda_sim.errors import EdaSimError, Fault, ScenarioError
 from eda_sim.text import escape_controls, shorten
@@ -65,9 +54,6 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 INTERRUPTED = 130
 #: Exit code of ``run --check-slo`` when an SLO is violated (2 stays bad input).
 SLO_VIOLATED = 3
-#: Exit code of a run that failed while it ran (a worker process died twice running one
-#: replication, a Dask cluster lost one); what finished is written, marked partial.
-WORKER_LOST = 1
 
 #: Seconds a run may take before a progress bar appears.
 PROGRESS_DELAY = 1.0
@@ -385,9 +371,6 @@ def run_command(
         from eda_sim.experiment.executors import quiet_dask_logs
 
         quiet_dask_logs()
-    from eda_sim.experiment.lost_work import WorkerLostError
-
-    failure: WorkerLostError | None = None
     try:
         choice = engine_choice(engine, scenario, 1 if ci == "batch-means" else None)
         result = run_experiment(
@@ -408,44 +391,27 @@ def run_command(
         progress.close()
         sys.stderr.write("interrupted before any replication finished; nothing written\n")
         raise typer.Exit(INTERRUPTED) from None
-    except WorkerLostError as error:  # what finished is written, marked partial; exit 1
-        if error.partial is None:
-            raise
-        result, failure = error.partial, error
     finally:
         progress.close()
 
-    if failure is not None:
-        sys.stderr.write(
-            shorten(
-                f"error: {failure}; wrote the {result.replications} of "
-                f"{result.requested_replications} finished replications, marked partial"
-            )
-            + "\n"
-        )
-    elif result.partial:
+    if result.partial:
         sys.stderr.write(
             f"interrupted: reporting the {result.replications} of "
             f"{result.requested_replications} replications that finished "
             "(marked partial)\n"
         )
     if json_path == "-":
-        with to_stdout():
-            sys.stdout.write(result.to_json() + "\n")
+        sys.stdout.write(result.to_json() + "\n")
     else:
         if json_path is not None:
             atomic_write_text(json_path, result.to_json() + "\n")
-        with to_stdout():
-            run_output.print_run(stdout, result, scenario.time_unit, choice.describe())
-    if failure is None:  # else the one line above (the notes are in the JSON)
-        for note in result.notes:
-            sys.stderr.write(f"note: {escape_controls(note)}\n")
+        run_output.print_run(stdout, result, scenario.time_unit, choice.describe())
+    for note in result.notes:
+        sys.stderr.write(f"note: {escape_controls(note)}\n")
     if report_dir is not None:
         from eda_sim.cli.report_command import write_report_or_fail
 
         write_report_or_fail(result, report_dir, "--report")
-    if failure is not None:
-        raise typer.Exit(WORKER_LOST)
     if result.partial:
         raise typer.Exit(INTERRUPTED)
     if check_slo:
@@ -480,8 +446,7 @@ def validate_command(
     scenario = _load(scenario_path, allow_unstable)
     from eda_sim.cli import theory_tables
 
-    with to_stdout():
-        _console().print(theory_tables.validate_table(scenario))
+    _console().print(theory_tables.validate_table(scenario))
 
 
 @app.command("theory")
@@ -500,7 +465,9 @@ def theory_command(
     """Solve a scenario analytically, in milliseconds, without simulating.
 
     Every station's L, Lq, W, Wq, utilization, throughput and loss by the best
-    formula that applies, with its method and whether it is exact.
+    formula that applies, with its method and whether it is exact; then the
+    exact percentiles of W and Wq (levels from run.quantiles) where theory knows
+    the distribution, and why not elsewhere.
     """
     outputs = [Output("--json", json_path)]
     faults = output_faults(outputs, scenario_inputs(scenario_path))
@@ -517,23 +484,30 @@ def theory_command(
         raise _fail("", faults)
     from eda_sim.cli import theory_tables
     from eda_sim.results import atomic_write_text, json_clean
+    from eda_sim.theory.percentiles.scenario import latency_theory
     from eda_sim.theory.scenario import solve
 
     theory = solve(scenario)
+    percentiles = latency_theory(scenario)
+    levels = scenario.run.quantiles
     document = {
         "scenario": scenario.name,
-        "theory": json_clean(theory.to_dict()),
+        "theory": {
+            **json_clean(theory.to_dict()),
+            "percentiles": json_clean(percentiles.to_dict(levels)),
+        },
         "article": json_clean(theory.article_dict()),
     }
     text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     if json_path == "-":
-        with to_stdout():
-            sys.stdout.write(text)
+        sys.stdout.write(text)
         return
     if json_path is not None:
         atomic_write_text(json_path, text)
-    with to_stdout():
-        theory_tables.print_theory(_console(), scenario, theory)
+    theory_tables.print_theory(_console(), scenario, theory)
+    from eda_sim.cli.latency_tables import exact_percentile_table
+
+    _console().print(exact_percentile_table(percentiles, levels, scenario.time_unit))
 
 
 @app.command("schema")
@@ -541,14 +515,12 @@ def schema_command() -> None:
     """Print the JSON Schema of scenario files (for editor validation)."""
     from eda_sim.scenario import json_schema
 
-    with to_stdout():
-        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
 def _version_callback(value: bool) -> None:
     if value:
-        with to_stdout():
-            sys.stdout.write(f"eda-sim {__version__}\n")
+        sys.stdout.write(f"eda-sim {__version__}\n")
         raise typer.Exit()
 
 
@@ -580,18 +552,7 @@ def _given_value(message: str, arguments: list[str]) -> str:
 
 
 def _outcome() -> int:
-    """Run the app; return the exit code, having said on stderr what went wrong.
-
-    A command whose standard output's reader went away (``| head``) and that had
-    no other reason to fail exits with :data:`~eda_sim.cli.outputs.READER_LEFT`.
-    """
-    code = _app_outcome()
-    with to_stdout():  # what is still buffered: a reader that left is found here
-        sys.stdout.flush()
-    return READER_LEFT if code == 0 and reader_left() else code
-
-
-def _app_outcome() -> int:
+    """Run the app; return the exit code, having said on stderr what went wrong."""
     try:
         outcome = app(standalone_mode=False)
     except BadInputError as bad:
@@ -606,10 +567,7 @@ def _app_outcome() -> int:
         sys.stderr.write(shorten(f"error: {error}") + "\n")
         return 1
     except OSError as error:
-        if error.errno == errno.EPIPE:  # stdout's reader went away: quietly, 141
-            stdout_closed()
-            return INTERRUPTED if interrupts_received() else READER_LEFT
-        if error.errno == errno.EIO:  # the terminal went away
+        if error.errno in (errno.EPIPE, errno.EIO):  # the reader or the terminal went away
             return INTERRUPTED if interrupts_received() else 1
         raise
     except Exception as error:

@@ -18,8 +18,9 @@ from eda_sim.cli.tables import format_estimate
 if TYPE_CHECKING:
     from eda_sim.results import RunResult
     from eda_sim.stats import Interval
+    from eda_sim.theory.percentiles.scenario import LatencyTheory
 
-__all__ = ["percentile_table", "slo_table"]
+__all__ = ["exact_percentile_table", "percentile_table", "slo_table"]
 
 #: The times of a station that have percentiles, in the order shown.
 STATION_TIMES = ("W", "Wq", "blocked")
@@ -138,4 +139,65 @@ def slo_table(result: RunResult) -> Table | None:
             verdict.verdict.upper() if verdict.verdict == "violated" else verdict.verdict,
             decide,
         )
+    return table
+
+
+def exact_percentile_table(
+    theory: LatencyTheory, levels: tuple[float, ...], time_unit: str
+) -> Table:
+    """What ``eda-sim theory`` prints after the means: each exact percentile, or why none.
+
+    One row per station and time (``W``, ``Wq``), class and the system, the levels
+    down a cell, the method as a reference ``[n]`` to the caption; stations and
+    the system without an exact law are listed in the caption with the reason,
+    classes by name (their reasons are in the JSON).
+    """
+    from eda_sim.scenario.slo import quantile_name
+
+    names = [quantile_name(level) for level in levels]
+    table = Table(
+        title=Text("exact percentiles (where theory knows the distribution)"),
+        title_justify="left",
+        caption_justify="left",
+    )
+    table.add_column("where", overflow="fold")
+    table.add_column("time", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("exact", justify="right", no_wrap=True)
+    table.add_column("method", no_wrap=True)
+    methods: dict[str, int] = {}
+    missing: list[str] = []
+    classes_missing: list[str] = []
+    labels = {"station": "", "class": "class ", "system": ""}
+    places = sorted({key[:2] for key in theory.laws} | set(theory.reasons))
+    order = {"station": 0, "class": 1, "system": 2}
+    for scope, name in sorted(places, key=lambda place: order.get(place[0], 3)):
+        bases = [b for b in ("W", "Wq") if (scope, name, b) in theory.laws]
+        if not bases:
+            if scope == "class":
+                classes_missing.append(name)
+            else:
+                missing.append(f"{name}: {theory.reasons.get((scope, name), '')}")
+            continue
+        for index, base in enumerate(bases):
+            values, shown = [], set()
+            for level in levels:
+                value, method, exact = theory.quantile(scope, name, base, level)
+                values.append(f"{value:.4g}" if exact else "—")
+                shown.add(methods.setdefault(method, len(methods) + 1) if exact else 0)
+            table.add_row(
+                Text(f"{labels.get(scope, '')}{name}" if index == 0 else ""),
+                f"{base} ({time_unit})",
+                "\n".join(names),
+                "\n".join(values),
+                " ".join(f"[{n}]" for n in sorted(shown - {0})),
+            )
+    caption = [f"[{number}] {method} (exact)" for method, number in methods.items()]
+    caption += [f"no exact percentile at {line}" for line in missing]
+    if classes_missing:
+        caption.append(
+            f"no exact end-to-end percentile for class {', '.join(classes_missing)} "
+            "(reasons: --json, theory.percentiles)"
+        )
+    table.caption = Text("\n".join(caption))
     return table

@@ -374,3 +374,23 @@ def test_models_the_first_passage_chain_cannot_take_keep_their_reason(
     theory = latency_theory(scenario_from_dict(document))
     assert ("station", "a", "W") not in theory.laws
     assert reason in theory.reasons[("station", "a")]
+
+
+def test_mh2c_is_solved_and_its_laws_have_the_chains_means() -> None:
+    """M/H2/2: the truncation's tail is read below its top level (where the mass piles up
+    with hyperexponential service; before, the estimate was infinite and the station
+    refused after six deepenings). ∫ P(W > t) dt of the first passage must equal the
+    stationary chain's W = L/λ (Little's law), two independent computations.
+    """
+    from eda_sim.theory.scenario import solve
+
+    service = {"dist": "hyperexponential", "mean": 1.0, "cv": 2.0}
+    scenario = scenario_from_dict(one_station(service, 1.4, servers=2))
+    means = solve(scenario).stations["a"]
+    assert means is not None and means.exact and means.method.startswith("CTMC")
+    laws = latency_theory(scenario)
+    for base in ("W", "Wq"):
+        law = laws.laws[("station", "a", base)]
+        assert law.method.startswith("CTMC first passage")
+        area, _ = quad(law.ccdf, 0, np.inf, limit=400, epsabs=1e-11)
+        assert area == pytest.approx(getattr(means, base), rel=1e-6)

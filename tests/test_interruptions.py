@@ -10,6 +10,10 @@ checks what a user must be able to rely on:
 * two SIGINTs: exit code 130 at once, no traceback, and no half-written file (the
   JSON is either absent or whole, no temporary file is left);
 * SIGKILL of the parent: no worker process is left behind;
+* SIGKILL of one worker (as the out-of-memory killer does): its replication runs
+  again on a fresh worker and the run ends as if undisturbed (exit 0, a note); a
+  worker killed again and again: one line naming it, exit code 1, and every
+  replication (or sweep point) that finished written, marked partial;
 * in every case, no process of the run is left.
 
 The cases run two at a time (each is a few seconds of start-up and work). The
@@ -20,8 +24,10 @@ the checkpoint foreign.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +40,7 @@ from typing import Literal
 import pytest
 
 from eda_sim.errors import ScenarioError
-from eda_sim.experiment import sweep
+from eda_sim.experiment import run, sweep
 from eda_sim.experiment.checkpoint import checkpoint_session
 from eda_sim.scenario import load_scenario
 
@@ -98,6 +104,11 @@ class Interrupted:
 
 #: The command of the run cases: many short replications on 2 workers.
 RUN = ("run", str(MM1), "--horizon", "300", "--warmup", "30", "--replications", str(REQUESTED))
+#: A run that ends: 32 replications of about 0.1 s each (one worker is killed after 2 s).
+FINITE_RUN = ("run", str(MM1), "--horizon", "20000", "--warmup", "30", "--replications", "32")
+#: A run of replications long enough (about 0.7 s) that a fresh worker is killed before
+#: its first replication ends.
+LONG_RUN = ("run", str(MM1), "--horizon", "1e5", "--warmup", "30", "--replications", "100000")
 #: The command of the sweep case: 81 points of 4 replications, a checkpoint beside the JSON.
 SWEEP = (
     "sweep",
@@ -115,20 +126,31 @@ SWEEP = (
     "--checkpoint",
     "ck.jsonl",
 )
+#: A sweep that ends: 4 points of 8 replications of about 0.1 s.
+FINITE_SWEEP = tuple(
+    {"0.1:0.9:0.01": "0.5:0.8:0.1", "4": "8", "3000": "20000"}.get(part, part) for part in SWEEP
+)
+#: A sweep of points of about 1.4 s (4 replications of about 0.35 s).
+LONG_SWEEP = tuple({"3000": "50000"}.get(part, part) for part in SWEEP)
+#: Where the signals go: the command, one of its workers, or each of its workers as they
+#: come (the first one and every fresh one started in its place).
+Target = Literal["command", "worker", "every worker"]
 
 
 def interrupt(
     folder: Path,
     signals: tuple[int, ...],
     *,
-    to_worker: bool = False,
+    to: Target = "command",
     command: tuple[str, ...] = RUN,
+    work: float = WORK_BEFORE_SIGNAL,
 ) -> Interrupted:
     """Run ``command`` with 2 workers, send ``signals`` once the workers are busy, see what
     is left.
 
-    The signals go to the command, or with ``to_worker`` to one of its workers (a
-    worker killed from outside, as the kernel's out-of-memory killer does).
+    The signals go to the command, or to one of its workers, or to every worker it
+    has until it exits (workers killed from outside, as the kernel's out-of-memory
+    killer does).
     """
     folder.mkdir()
     target = folder / "out.json"
@@ -154,16 +176,25 @@ def interrupt(
     workers: list[int] = []
     while time.monotonic() < deadline:
         workers = _children(process.pid)
-        if len(workers) >= 2 and sum(map(_cpu_seconds, workers)) >= WORK_BEFORE_SIGNAL:
+        if len(workers) >= 2 and sum(map(_cpu_seconds, workers)) >= work:
             break
+        if process.poll() is not None:
+            pytest.fail(f"the command ended before it got busy: {process.communicate()[1]}")
         time.sleep(0.1)
     started = time.monotonic()
     for number in signals:
-        if to_worker:
-            os.kill(workers[0], number)
-        else:
+        if to == "command":
             process.send_signal(number)
+        else:
+            os.kill(workers[0], number)
         time.sleep(0.05)
+    killed = {workers[0]}
+    while to == "every worker" and process.poll() is None and time.monotonic() < deadline:
+        for pid in set(_children(process.pid)) - killed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        time.sleep(0.02)
     try:
         _, stderr = process.communicate(timeout=120)
     finally:
@@ -183,10 +214,31 @@ CASES = {
     "sighup": (signal.SIGHUP,),
     "double-sigint": (signal.SIGINT, signal.SIGINT),
     "sigkill": (signal.SIGKILL,),
-    "worker-killed": (signal.SIGKILL,),  # to one worker, not to the command
     "sweep-sigint": (signal.SIGINT,),
+    # to workers, not to the command
+    "worker-killed": (signal.SIGKILL,),
+    "workers-killed": (signal.SIGKILL,),
     "worker-killed-in-a-sweep": (signal.SIGKILL,),
+    "workers-killed-in-a-sweep": (signal.SIGKILL,),
 }
+#: The command of each case, when not :data:`RUN`.
+COMMANDS = {
+    "worker-killed": FINITE_RUN,
+    "workers-killed": LONG_RUN,
+    "sweep-sigint": SWEEP,
+    "worker-killed-in-a-sweep": FINITE_SWEEP,
+    "workers-killed-in-a-sweep": LONG_SWEEP,
+}
+#: CPU seconds of work before the signal, when not :data:`WORK_BEFORE_SIGNAL`.
+WORK = {"workers-killed-in-a-sweep": 5.0}
+
+
+def _target(name: str) -> Target:
+    return (
+        "every worker"
+        if name.startswith("workers")
+        else ("worker" if name.startswith("worker") else "command")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -198,8 +250,9 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Interrupted]
                 interrupt,
                 base / name,
                 sent,
-                to_worker=name.startswith("worker"),
-                command=SWEEP if "sweep" in name else RUN,
+                to=_target(name),
+                command=COMMANDS.get(name, RUN),
+                work=WORK.get(name, WORK_BEFORE_SIGNAL),
             )
             for name, sent in CASES.items()
         }
@@ -243,35 +296,94 @@ def test_workers_die_with_a_killed_parent(outcomes: dict[str, Interrupted]) -> N
     assert outcome.left == [], "worker processes outlived their killed parent"
 
 
-def test_a_worker_killed_from_outside_is_one_line_and_exit_1(
+def _without_notes(document: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in document.items() if key != "notes"}
+
+
+def test_a_worker_killed_from_outside_costs_nothing_its_replication_runs_again(
     outcomes: dict[str, Interrupted],
 ) -> None:
+    """Exit 0 and the numbers of an undisturbed run; a note names the worker."""
     outcome = outcomes["worker-killed"]
     assert len(outcome.workers) >= 2, "the run never got busy"
-    assert outcome.returncode == 1, outcome.stderr
-    assert outcome.stderr.splitlines() == [
-        "error: a worker process died before its replication finished "
-        "(killed from outside, or out of memory?)"
-    ], outcome.stderr
-    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
-    assert outcome.document is None and outcome.leftovers == []
-    assert outcome.left == [], "worker processes outlived the run"
+    assert outcome.returncode == 0, outcome.stderr
+    assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr
+    said = [line for line in outcome.stderr.splitlines() if "SIGKILL" in line]
+    assert len(said) == 1 and said[0].startswith(
+        f"note: worker {outcome.workers[0]} was killed by SIGKILL "
+    ), outcome.stderr
+    assert "identical to an undisturbed run" in said[0]
+    assert outcome.document is not None and outcome.document["partial"] is False
+    undisturbed = run(
+        load_scenario(MM1), horizon=20000, warmup=30, replications=32, engine=ENGINE, workers=1
+    )
+    assert _without_notes(outcome.document) == _without_notes(json.loads(undisturbed.to_json()))
+    assert outcome.left == [] and outcome.leftovers == []
 
 
-def test_a_worker_killed_in_a_sweep_is_one_line_and_exit_1_and_the_points_stay(
+LOST = re.compile(
+    r"error: worker \d+ was killed by SIGKILL (while it ran replication \d+ for the "
+    r"second time|between replications, after another had) \(from outside, or out of "
+    r"memory\?\); wrote the "
+    r"(\d+) of (\d+) finished (replications|points), marked partial"
+)
+
+
+def test_workers_killed_again_and_again_end_the_run_with_what_finished_written(
     outcomes: dict[str, Interrupted],
 ) -> None:
-    """The sweep's finished points stay in its checkpoint (the executor once hung here)."""
+    """One line naming the worker and the replication, exit 1, the finished work written."""
+    outcome = outcomes["workers-killed"]
+    assert len(outcome.workers) >= 2, "the run never got busy"
+    assert outcome.returncode == 1, outcome.stderr
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    said = LOST.fullmatch(lines[0])
+    assert said is not None and said.group(4) == "replications", lines[0]
+    assert outcome.seconds < 60, outcome.seconds
+    document = outcome.document
+    assert document is not None and document["partial"] is True
+    assert 0 < int(document["replications"]) == int(said.group(2)) < REQUESTED  # type: ignore[call-overload]
+    assert any("stopped early: worker " in note for note in document["notes"])  # type: ignore[attr-defined]
+    assert outcome.left == [] and outcome.leftovers == []
+
+
+def test_a_worker_killed_in_a_sweep_costs_nothing(outcomes: dict[str, Interrupted]) -> None:
     outcome = outcomes["worker-killed-in-a-sweep"]
     assert len(outcome.workers) >= 2, "the sweep never got busy"
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stderr == "", outcome.stderr
+    document = outcome.document
+    assert document is not None and document["partial"] is False
+    points = document["points"]
+    assert [point["status"] for point in points] == ["ok"] * 4  # type: ignore[attr-defined]
+    notes = [note for point in points for note in point["notes"]]  # type: ignore[attr-defined]
+    assert any(f"worker {outcome.workers[0]} was killed by SIGKILL" in n for n in notes)
+    assert len((outcome.folder / "ck.jsonl").read_text().splitlines()) == 1 + 4
+    assert outcome.left == [] and outcome.leftovers == []
+
+
+def test_workers_killed_in_a_sweep_end_it_with_the_finished_points_written(
+    outcomes: dict[str, Interrupted],
+) -> None:
+    """The sweep's finished points are in its checkpoint and its JSON (marked partial)."""
+    outcome = outcomes["workers-killed-in-a-sweep"]
+    assert len(outcome.workers) >= 2, "the sweep never got busy"
     assert outcome.returncode == 1, outcome.stderr
-    assert outcome.stderr.splitlines() == [
-        "error: a worker process died before its replication finished "
-        "(killed from outside, or out of memory?)"
-    ], outcome.stderr
-    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
-    lines = (outcome.folder / "ck.jsonl").read_text().splitlines()
-    assert len(lines) >= 2  # the header and the points that finished
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    said = LOST.match(lines[0])
+    assert said is not None and said.group(4) == "points", lines[0]
+    assert lines[0].endswith("; --resume runs the rest"), lines[0]
+    document = outcome.document
+    assert document is not None and document["partial"] is True
+    statuses = [point["status"] for point in document["points"]]  # type: ignore[attr-defined]
+    finished = statuses.count("ok")
+    assert finished == int(said.group(2)) and "pending" in statuses
+    checkpoint = outcome.folder / "ck.jsonl"
+    assert len(checkpoint.read_text().splitlines()) == 1 + finished
+    pending = [p["reason"] for p in document["points"] if p["status"] == "pending"]  # type: ignore[attr-defined]
+    assert all("a worker process died" in reason for reason in pending)
     assert outcome.left == [] and outcome.leftovers == []
 
 

@@ -4,9 +4,12 @@ Commands: ``run`` (simulate and report beside theory), ``theory`` (the analytic
 answer alone), ``validate`` (check a scenario and show the load per station),
 ``schema`` (the JSON Schema of scenario files).
 
-Exit codes: 0 success, 2 bad input (one line per fault on stderr, no traceback),
-3 an SLO violated (``run --check-slo``), 130 interrupted (the replications that
-finished are still reported, marked partial).
+Exit codes: 0 success, 1 a failure while running (a worker process lost twice:
+the replications that finished are written, marked partial), 2 bad input (one
+line per fault on stderr, no traceback), 3 an SLO violated (``run --check-slo``),
+130 interrupted (the replications that finished are still reported, marked
+partial), 141 standard output's reader went away (``| head``; the files asked for
+are still written).
 """
 
 from __future__ import annotations
@@ -23,7 +26,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eda_sim.cli.common import BadInputError, _fail, app
-from eda_sim.cli.outputs import Output, output_faults, scenario_inputs
+from eda_sim.cli.outputs import (
+    READER_LEFT,
+    Output,
+    output_faults,
+    reader_left,
+    scenario_inputs,
+    stdout_closed,
+    to_stdout,
+)
 from eda_sim.cli.signals import interrupts_received
 from eda_sim.errors import EdaSimError, Fault, ScenarioError
 from eda_sim.text import escape_controls, shorten
@@ -54,6 +65,9 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 INTERRUPTED = 130
 #: Exit code of ``run --check-slo`` when an SLO is violated (2 stays bad input).
 SLO_VIOLATED = 3
+#: Exit code of a run that failed while it ran (a worker process died twice running one
+#: replication, a Dask cluster lost one); what finished is written, marked partial.
+WORKER_LOST = 1
 
 #: Seconds a run may take before a progress bar appears.
 PROGRESS_DELAY = 1.0
@@ -371,6 +385,9 @@ def run_command(
         from eda_sim.experiment.executors import quiet_dask_logs
 
         quiet_dask_logs()
+    from eda_sim.experiment.lost_work import WorkerLostError
+
+    failure: WorkerLostError | None = None
     try:
         choice = engine_choice(engine, scenario, 1 if ci == "batch-means" else None)
         result = run_experiment(
@@ -391,27 +408,44 @@ def run_command(
         progress.close()
         sys.stderr.write("interrupted before any replication finished; nothing written\n")
         raise typer.Exit(INTERRUPTED) from None
+    except WorkerLostError as error:  # what finished is written, marked partial; exit 1
+        if error.partial is None:
+            raise
+        result, failure = error.partial, error
     finally:
         progress.close()
 
-    if result.partial:
+    if failure is not None:
+        sys.stderr.write(
+            shorten(
+                f"error: {failure}; wrote the {result.replications} of "
+                f"{result.requested_replications} finished replications, marked partial"
+            )
+            + "\n"
+        )
+    elif result.partial:
         sys.stderr.write(
             f"interrupted: reporting the {result.replications} of "
             f"{result.requested_replications} replications that finished "
             "(marked partial)\n"
         )
     if json_path == "-":
-        sys.stdout.write(result.to_json() + "\n")
+        with to_stdout():
+            sys.stdout.write(result.to_json() + "\n")
     else:
         if json_path is not None:
             atomic_write_text(json_path, result.to_json() + "\n")
-        run_output.print_run(stdout, result, scenario.time_unit, choice.describe())
-    for note in result.notes:
-        sys.stderr.write(f"note: {escape_controls(note)}\n")
+        with to_stdout():
+            run_output.print_run(stdout, result, scenario.time_unit, choice.describe())
+    if failure is None:  # else the one line above (the notes are in the JSON)
+        for note in result.notes:
+            sys.stderr.write(f"note: {escape_controls(note)}\n")
     if report_dir is not None:
         from eda_sim.cli.report_command import write_report_or_fail
 
         write_report_or_fail(result, report_dir, "--report")
+    if failure is not None:
+        raise typer.Exit(WORKER_LOST)
     if result.partial:
         raise typer.Exit(INTERRUPTED)
     if check_slo:
@@ -446,7 +480,8 @@ def validate_command(
     scenario = _load(scenario_path, allow_unstable)
     from eda_sim.cli import theory_tables
 
-    _console().print(theory_tables.validate_table(scenario))
+    with to_stdout():
+        _console().print(theory_tables.validate_table(scenario))
 
 
 @app.command("theory")
@@ -500,14 +535,16 @@ def theory_command(
     }
     text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     if json_path == "-":
-        sys.stdout.write(text)
+        with to_stdout():
+            sys.stdout.write(text)
         return
     if json_path is not None:
         atomic_write_text(json_path, text)
-    theory_tables.print_theory(_console(), scenario, theory)
     from eda_sim.cli.latency_tables import exact_percentile_table
 
-    _console().print(exact_percentile_table(percentiles, levels, scenario.time_unit))
+    with to_stdout():
+        theory_tables.print_theory(_console(), scenario, theory)
+        _console().print(exact_percentile_table(percentiles, levels, scenario.time_unit))
 
 
 @app.command("schema")
@@ -515,12 +552,14 @@ def schema_command() -> None:
     """Print the JSON Schema of scenario files (for editor validation)."""
     from eda_sim.scenario import json_schema
 
-    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    with to_stdout():
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
 
 
 def _version_callback(value: bool) -> None:
     if value:
-        sys.stdout.write(f"eda-sim {__version__}\n")
+        with to_stdout():
+            sys.stdout.write(f"eda-sim {__version__}\n")
         raise typer.Exit()
 
 
@@ -552,7 +591,18 @@ def _given_value(message: str, arguments: list[str]) -> str:
 
 
 def _outcome() -> int:
-    """Run the app; return the exit code, having said on stderr what went wrong."""
+    """Run the app; return the exit code, having said on stderr what went wrong.
+
+    A command whose standard output's reader went away (``| head``) and that had
+    no other reason to fail exits with :data:`~eda_sim.cli.outputs.READER_LEFT`.
+    """
+    code = _app_outcome()
+    with to_stdout():  # what is still buffered: a reader that left is found here
+        sys.stdout.flush()
+    return READER_LEFT if code == 0 and reader_left() else code
+
+
+def _app_outcome() -> int:
     try:
         outcome = app(standalone_mode=False)
     except BadInputError as bad:
@@ -567,7 +617,10 @@ def _outcome() -> int:
         sys.stderr.write(shorten(f"error: {error}") + "\n")
         return 1
     except OSError as error:
-        if error.errno in (errno.EPIPE, errno.EIO):  # the reader or the terminal went away
+        if error.errno == errno.EPIPE:  # stdout's reader went away: quietly, 141
+            stdout_closed()
+            return INTERRUPTED if interrupts_received() else READER_LEFT
+        if error.errno == errno.EIO:  # the terminal went away
             return INTERRUPTED if interrupts_received() else 1
         raise
     except Exception as error:

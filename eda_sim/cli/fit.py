@@ -21,6 +21,7 @@ table switches to a compact layout instead of letting :mod:`rich` cut its cells
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import sys
 from typing import IO, Any
@@ -74,6 +75,13 @@ class _TrimmedLines:
 
 class FittingConsole(Console):
     """A :class:`rich.console.Console` whose tables fit its width (:func:`fitted`)."""
+
+    def on_broken_pipe(self) -> None:
+        """Leave a closed pipe to the command (:func:`eda_sim.cli.outputs.to_stdout`).
+
+        Rich would exit with code 1 at once; the command has files to finish.
+        """
+        raise BrokenPipeError(errno.EPIPE, "standard output's reader went away")
 
     def print(self, *objects: Any, **options: Any) -> None:
         """Print like :meth:`rich.console.Console.print`, each table fitted first."""

@@ -18,12 +18,25 @@ calls :func:`output_faults` before any work. Refused, one fault each:
 ``-`` (standard output), FIFOs and character devices are streamed to; a symbolic
 link is written through (the file it points to is replaced, the link kept): see
 :func:`eda_sim.files.write_output`, which every command writes with.
+
+**A reader that leaves early** (``eda-sim run ... | head``) is the user's choice,
+not a failure: what a command writes to standard output goes through
+:func:`to_stdout`, which stops writing there quietly when the reader has closed
+the pipe (``BrokenPipeError``) and lets the command finish its other work (the
+``--json``/``--csv`` files and the ``--report`` folder are still written). The
+command then exits with :data:`READER_LEFT` (141 = 128 + SIGPIPE), the status of
+a Unix tool ended by SIGPIPE (``yes | head``), unless it had another reason not
+to exit with 0 (an interrupt: 130, a violated SLO: 3, a lost worker: 1).
+Standard output is pointed at ``/dev/null`` (Python's documentation on SIGPIPE
+recommends it), so the interpreter's last flush cannot fail either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -34,7 +47,48 @@ from eda_sim.files import folder_problem, identity, output_problem
 if TYPE_CHECKING:
     from eda_sim.scenario import Scenario
 
-__all__ = ["Input", "Output", "output_faults", "scenario_inputs"]
+__all__ = [
+    "READER_LEFT",
+    "Input",
+    "Output",
+    "output_faults",
+    "reader_left",
+    "scenario_inputs",
+    "stdout_closed",
+    "to_stdout",
+]
+
+#: Exit code of a command whose standard output's reader went away (128 + SIGPIPE).
+READER_LEFT = 141
+_stdout = {"closed": False}
+
+
+@contextlib.contextmanager
+def to_stdout() -> Iterator[None]:
+    """Write to standard output in this block; stop quietly if its reader went away.
+
+    The block's output is flushed at its end, so that a closed pipe is found
+    here and not when the interpreter exits.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_closed()
+
+
+def stdout_closed() -> None:
+    """Note that standard output's reader went away; send what is still written to null."""
+    _stdout["closed"] = True
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+
+
+def reader_left() -> bool:
+    """Whether standard output's reader went away (:func:`stdout_closed`)."""
+    return _stdout["closed"]
 
 
 @dataclass(frozen=True)

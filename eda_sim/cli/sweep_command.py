@@ -22,6 +22,7 @@ import typer
 from eda_sim import metrics as metric_table
 from eda_sim.cli.app import (
     INTERRUPTED,
+    WORKER_LOST,
     EngineOption,
     HorizonOption,
     LazyProgress,
@@ -39,10 +40,11 @@ from eda_sim.cli.app import (
     run_option_faults,
 )
 from eda_sim.cli.common import BadInputError, _fail, app
-from eda_sim.cli.outputs import Input, Output, output_faults, scenario_inputs
+from eda_sim.cli.outputs import Input, Output, output_faults, scenario_inputs, to_stdout
 from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.files import output_problem
+from eda_sim.text import shorten
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
     from rich.table import Table
@@ -302,6 +304,9 @@ def sweep_command(
         from eda_sim.experiment.executors import quiet_dask_logs
 
         quiet_dask_logs()
+    from eda_sim.experiment.lost_work import WorkerLostError
+
+    failure: WorkerLostError | None = None
     try:
         result = sweep(
             scenario,
@@ -329,12 +334,27 @@ def sweep_command(
         progress.close()
         sys.stderr.write("interrupted before the sweep started; nothing written\n")
         raise typer.Exit(INTERRUPTED) from None
+    except WorkerLostError as error:  # the finished points are written, marked partial
+        if error.partial is None:
+            raise
+        result, failure = error.partial, error
     finally:
         progress.close()
 
     finished = sum(point.status == "ok" for point in result.points)
-    if result.partial:
-        runnable = sum(point.status != "skipped" for point in result.points)
+    runnable = sum(point.status != "skipped" for point in result.points)
+    if failure is not None:
+        if finished == 0:
+            raise failure  # nothing to write: the one line of any failure, exit 1
+        kept = "; --resume runs the rest" if checkpoint else ""
+        sys.stderr.write(
+            shorten(
+                f"error: {failure}; wrote the {finished} of {runnable} finished points, "
+                f"marked partial{kept}"
+            )
+            + "\n"
+        )
+    elif result.partial:
         if finished == 0:
             sys.stderr.write("interrupted before any point finished; nothing written\n")
             raise typer.Exit(INTERRUPTED)
@@ -347,17 +367,20 @@ def sweep_command(
             f"interrupted: {finished} of {runnable} points finished (written marked partial); "
             f"{kept}\n"
         )
-    if json_path == "-":
-        sys.stdout.write(result.to_json() + "\n")
-    elif json_path is not None:
+    if json_path is not None and json_path != "-":
         atomic_write_text(json_path, result.to_json() + "\n")
-    if csv_path == "-":
-        sys.stdout.write(result.to_csv())
-    elif csv_path is not None:
+    if csv_path is not None and csv_path != "-":
         atomic_write_text(csv_path, result.to_csv())
-    if "-" not in (json_path, csv_path):
-        _console().print(sweep_table(result, scenario.time_unit))
+    with to_stdout():
+        if json_path == "-":
+            sys.stdout.write(result.to_json() + "\n")
+        elif csv_path == "-":
+            sys.stdout.write(result.to_csv())
+        else:
+            _console().print(sweep_table(result, scenario.time_unit))
     if report_dir is not None:
         write_report_or_fail(result, report_dir, "--report", scenario)
+    if failure is not None:
+        raise typer.Exit(WORKER_LOST)
     if result.partial:
         raise typer.Exit(INTERRUPTED)

@@ -12,46 +12,37 @@ nothing outlives the run:
   where starting the workers (:func:`worker_start_seconds`) would cost more than half
   of what they save; a longer one runs on every CPU, never on more processes than
   replications; an explicit number wins, up to :func:`max_workers`.
-* **Workers die with their parent** however it ends: each worker asks Linux for
-  ``SIGKILL`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and elsewhere a
-  thread in the worker watches the parent's id. Workers ignore SIGINT, SIGTERM and
-  SIGHUP: the parent decides, keeps what finished, and stops them.
-* **Stopping** (:meth:`WorkerPool.stop`): pending tasks are cancelled and, if any
-  task is still running when the pool is closed (Ctrl-C, an error), the workers are
-  killed at once instead of being waited for; a run then ends within a second.
+* **The pool** (:class:`~eda_sim.experiment.worker_pool.WorkerPool`): workers that
+  die with their parent, ignore the signals, can be stopped at once, and whose dead
+  workers are named and replaced; :mod:`eda_sim.experiment.lost_work` says a dead
+  worker or a Dask cluster that lost a task in one line (:class:`WorkerLostError`).
+  Their names are importable from here too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import logging
 import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    BrokenExecutor,
-    CancelledError,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    wait,
-)
+from collections.abc import Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
-from typing import Any, TypeVar
 
-from eda_sim.errors import EdaSimError, Fault, ScenarioError
-from eda_sim.text import shorten
+from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment.lost_work import (
+    WORKER_DIED,
+    WorkerLostError,
+    first_finished,
+    result_of,
+    submitted,
+)
+from eda_sim.experiment.worker_pool import LostWorker, WorkerPool
 
 __all__ = [
     "POOL_THRESHOLD",
     "SCHEDULER_TIMEOUT",
+    "WORKER_DIED",
+    "LostWorker",
     "WorkerLostError",
     "WorkerPool",
     "choose_workers",
@@ -88,8 +79,6 @@ SECONDS_PER_REPLICATION = {"simpy": (0.005, 3e-4), "fast": (0.005, 3e-4)}
 #: for a pool of two at load 6. A spawned one imports eda_sim again, and for the fast
 #: engine numba and the cached loop too (1-1.7 s each, measured by ``fastport``).
 WORKER_START_SECONDS = {"fork": 0.1, "simpy": 1.0, "fast": 1.7}
-#: Seconds a stopped pool's workers and thread are waited for before they are left.
-_STOP_TIMEOUT = 5.0
 
 
 def default_workers() -> int:
@@ -161,185 +150,6 @@ def choose_workers(requested: int | None, *, tasks: int, seconds: float, start: 
     if count > 1 and seconds * (1 - 1 / count) < 2 * start * count:
         return 1
     return count
-
-
-# --------------------------------------------------------------------------- workers
-
-_T = TypeVar("_T")
-
-
-class WorkerLostError(EdaSimError):
-    """A worker process died before its task finished (killed from outside, out of memory)."""
-
-
-#: Dask's errors that mean the cluster lost work (not an error of the replication itself).
-DASK_LOST_WORK = ("KilledWorker", "CommClosedError", "FutureCancelledError", "CancelledError")
-
-
-def _dask_lost_work(error: BaseException) -> str | None:
-    """One line for a Dask error that says the cluster lost a replication, else ``None``.
-
-    Recognised by the class's module and name, so that Dask need not be imported.
-    """
-    kind = type(error)
-    if not kind.__module__.startswith("distributed") or kind.__name__ not in DASK_LOST_WORK:
-        return None
-    said = " ".join(str(error).split())
-    first = said.split(". ")[0] if said else ""
-    return shorten(
-        f"the Dask cluster lost a replication ({kind.__name__}"
-        + (f": {first}" if first else "")
-        + "); see the workers' logs"
-    )
-
-
-#: What a run says when one of its worker processes died.
-WORKER_DIED = (
-    "a worker process died before its replication finished (killed from outside, or out of memory?)"
-)
-
-
-def submitted(pool: Executor, task: Callable[..., _T], *arguments: Any) -> Future[_T]:
-    """``pool.submit(task, *arguments)``, with a pool broken by a dead worker said in one line.
-
-    Raises
-    ------
-    WorkerLostError
-        When a worker process died since the last task was taken.
-    """
-    try:
-        return pool.submit(task, *arguments)
-    except BrokenExecutor:
-        raise WorkerLostError(WORKER_DIED) from None
-
-
-#: Seconds between checks that every worker of a pool is still alive while waiting.
-WATCH_INTERVAL = 0.5
-
-
-def first_finished(
-    running: set[Future[_T]], pool: Executor
-) -> tuple[set[Future[_T]], set[Future[_T]]]:
-    """Wait until one of ``running`` is done; return (done, still running).
-
-    With a :class:`WorkerPool`, the workers are checked every
-    :data:`WATCH_INTERVAL` seconds: a worker killed while it wrote its result leaves
-    the executor reading half a message for ever (it never notices the death), so a
-    dead worker is said here, in one line.
-
-    Raises
-    ------
-    WorkerLostError
-        When a worker process of the pool has died.
-    """
-    while True:
-        done, waiting = wait(running, timeout=WATCH_INTERVAL, return_when=FIRST_COMPLETED)
-        if done:
-            return done, waiting
-        if isinstance(pool, WorkerPool) and pool.lost_a_worker():
-            raise WorkerLostError(WORKER_DIED)
-
-
-def result_of(future: Future[_T]) -> _T:
-    """``future.result()``, with a dead worker process said in one line.
-
-    Raises
-    ------
-    WorkerLostError
-        When the pool broke because a worker process died, or a Dask cluster lost
-        the task (its workers died running it, the scheduler went away).
-    """
-    try:
-        return future.result()
-    except BrokenExecutor:
-        raise WorkerLostError(WORKER_DIED) from None
-    except CancelledError:  # not by this run: it takes only the futures it did not cancel
-        raise WorkerLostError(
-            "a replication was cancelled before it finished (the Dask scheduler went away?)"
-        ) from None
-    except Exception as error:
-        lost = _dask_lost_work(error)
-        if lost is None:
-            raise
-        raise WorkerLostError(lost) from None
-
-
-def _parent_alive(parent: int) -> bool:
-    try:
-        os.kill(parent, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - alive, owned by another user
-        return True
-    return True
-
-
-def _watch_parent(parent: int) -> None:
-    while _parent_alive(parent):
-        time.sleep(0.5)
-    os._exit(1)
-
-
-def _worker_start(parent: int) -> None:
-    """Run in each worker process before its first task: die with the parent, ignore signals.
-
-    A worker forked by ``parent`` asks Linux for SIGKILL when its parent dies
-    (``prctl(PR_SET_PDEATHSIG)``, through ctypes); otherwise (another start method,
-    another system) a thread polls whether ``parent`` still exists.
-    """
-    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is not None:
-            signal.signal(number, signal.SIG_IGN)
-    watched = False
-    if sys.platform.startswith("linux") and os.getppid() == parent:
-        with contextlib.suppress(OSError, AttributeError, TypeError):
-            libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-            pr_set_pdeathsig = 1
-            watched = libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0
-        if watched and os.getppid() != parent:  # it died before the request took effect
-            os._exit(1)
-    if not watched:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-class WorkerPool(ProcessPoolExecutor):
-    """A process pool whose workers die with this process and can be stopped at once."""
-
-    def __init__(self, workers: int) -> None:
-        super().__init__(max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),))
-
-    def lost_a_worker(self) -> bool:
-        """Whether one of the worker processes has ended (they end only with the pool)."""
-        processes: dict[Any, Any] = dict(getattr(self, "_processes", None) or {})
-        return any(process.exitcode is not None for process in processes.values())
-
-    def stop(self) -> None:
-        """Cancel what has not started; kill the workers if a task is still running.
-
-        Also when the pool broke (a worker died): the others ignore SIGTERM, with
-        which the executor would stop them, so they are killed here.
-        """
-        processes: dict[Any, Any] = dict(getattr(self, "_processes", None) or {})
-        busy = bool(getattr(self, "_pending_work_items", None))
-        lost = bool(getattr(self, "_broken", False)) or self.lost_a_worker()
-        self.shutdown(wait=False, cancel_futures=True)
-        if busy or lost:
-            for process in processes.values():
-                with contextlib.suppress(OSError, AttributeError):
-                    process.kill()
-        if lost:
-            # A worker killed while it wrote its result leaves the executor's thread
-            # reading the rest of the message; with every worker gone, closing this
-            # process's end of the result pipe ends that read (EOF) and the thread.
-            queue = getattr(self, "_result_queue", None)
-            with contextlib.suppress(OSError, AttributeError):
-                queue._writer.close()  # type: ignore[union-attr]
-        deadline = time.monotonic() + _STOP_TIMEOUT
-        for process in processes.values():
-            process.join(max(0.0, deadline - time.monotonic()))
-        thread = getattr(self, "_executor_manager_thread", None)
-        if thread is not None:
-            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def quiet_dask_logs() -> None:

@@ -10,6 +10,9 @@
 * Intervals (:func:`eda_sim.results.summarize`), the pooled percentiles and SLO
   verdicts (:mod:`eda_sim.experiment.latency`), theory beside them, the
   assumption checks and the notes make the :class:`~eda_sim.results.RunResult`.
+* **Theory** depends on the scenario alone: :class:`RunTheory` works it out while
+  the first replications run in worker processes, so that the summary after a
+  Ctrl-C (what finished, marked partial) does not wait for it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from eda_sim.engine.records import ReplicationResult, mser_cut
 from eda_sim.errors import Fault, ScenarioError
@@ -34,13 +37,15 @@ from eda_sim.results import (
     describe_scenario,
     summarize,
 )
+from eda_sim.scenario import Scenario
 from eda_sim.stats import lag1_autocorrelation
-from eda_sim.theory.percentiles.scenario import latency_theory
-from eda_sim.theory.scenario import solve
+from eda_sim.theory.percentiles.scenario import LatencyTheory, latency_theory
+from eda_sim.theory.scenario import ScenarioTheory, solve
 
 __all__ = [
     "AUTOCORRELATION_ALPHA",
     "BATCH_COUNT",
+    "RunTheory",
     "Summary",
     "autocorrelation_notes",
     "batches",
@@ -130,6 +135,28 @@ def autocorrelation_notes(samples: Sequence[ReplicationResult]) -> list[str]:
     ]
 
 
+@dataclass
+class RunTheory:
+    """The theory beside a run's figures, worked out once (:meth:`work_out`)."""
+
+    scenario: Scenario
+    solved: ScenarioTheory | None = field(default=None, repr=False)
+    latency: LatencyTheory | None = field(default=None, repr=False)
+
+    def work_out(self) -> None:
+        """Solve the scenario and its percentile laws now.
+
+        Also the percentiles the result will report: their root finding (and the
+        import of SciPy's root finders) is not cheap.
+        """
+        if self.solved is None:
+            self.solved = solve(self.scenario)
+        if self.latency is None:
+            latency = latency_theory(self.scenario)
+            latency.to_dict(tuple(self.scenario.run.quantiles))  # cached in the laws
+            self.latency = latency
+
+
 @dataclass(frozen=True)
 class Summary:
     """The finished replications summarised (what a precision round and the result read)."""
@@ -180,13 +207,17 @@ def finish(
     report: PrecisionReport | None,
     partial: bool,
     started: float,
+    theory: RunTheory | None = None,
 ) -> RunResult:
     """The run's result: the summary with percentiles, SLOs, theory, checks and notes.
 
     Only replication 0 keeps its sample path (for plots); ``partial`` marks a run
-    cut short by Ctrl-C; ``started`` is its start on :func:`time.perf_counter`.
+    cut short by Ctrl-C or a lost worker; ``started`` is its start on
+    :func:`time.perf_counter`; ``theory`` what of the theory is already worked out.
     """
     scenario, settings = plan.scenario, plan.settings
+    theory = RunTheory(scenario) if theory is None else theory
+    theory.work_out()
     summary = summarise(plan, finished, requested)
     notes, measured, result = summary.notes, summary.measured, summary.result
     verdicts = slo_verdicts(scenario, result.stations, result.system, result.classes)
@@ -202,6 +233,7 @@ def finish(
             f"(cap {plan.cap}); worst relative half-width {worst:.3g} ({worst_name})"
         )
     notes.extend(run_notes(scenario, replace(result, ci_method=plan.ci), plan.target))
+    notes.extend(finished.notes)
     kept = [r if r.replication == 0 else r.without_path() for r in measured]
     if plan.batch_means:
         histograms = batch_histograms(summary.samples, measured[0])
@@ -211,13 +243,13 @@ def finish(
     return replace(
         result,
         latency=histograms,
-        latency_theory=latency_theory(scenario),
+        latency_theory=theory.latency,
         quantile_levels=tuple(settings.quantiles),
         slo=verdicts,
         replication_results=tuple(kept) if not plan.batch_means else result.replication_results,
         partial=partial,
         elapsed_seconds=time.perf_counter() - started,
-        theory=solve(scenario),
+        theory=theory.solved,
         checks=tuple(assumption_checks(scenario, finished.ordered())),
         warmup_method=summary.warmup_method,
         ci_method=plan.ci,

@@ -15,7 +15,11 @@
    verdicts, theory, checks, notes.
 
 A Ctrl-C (``KeyboardInterrupt``) does not lose finished work: the replications
-that finished are summarised and the result is marked ``partial``.
+that finished are summarised and the result is marked ``partial``. Nor does a
+worker process that dies (killed from outside, out of memory): its replication
+runs again on a fresh worker, with the same result; if that worker dies too,
+:class:`~eda_sim.experiment.lost_work.WorkerLostError` carries the summary of
+what finished, marked partial (``error.partial``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from eda_sim.experiment.execution import (
     execute,
 )
 from eda_sim.experiment.executors import open_executor
+from eda_sim.experiment.lost_work import WorkerLostError
 from eda_sim.experiment.precision import (
     PRECISION_STATION_METRICS,
     PRECISION_SYSTEM_METRICS,
@@ -42,6 +47,7 @@ from eda_sim.experiment.run_plan import DEFAULT_MAX_REPLICATIONS, CiMethod, plan
 from eda_sim.experiment.run_summary import (
     AUTOCORRELATION_ALPHA,
     BATCH_COUNT,
+    RunTheory,
     finish,
     summarise,
 )
@@ -132,6 +138,15 @@ def run(
     RunResult
         Marked ``partial`` if interrupted after at least one replication finished.
 
+    Raises
+    ------
+    WorkerLostError
+        When a worker process died twice running one replication (each lost
+        replication runs again once, on a fresh worker: the results are those of an
+        undisturbed run, and a note says so), or a Dask cluster lost a replication;
+        ``error.partial`` is then the result of the replications that finished,
+        marked partial (``None`` if none had).
+
     Examples
     --------
     >>> from eda_sim.scenario import load_scenario
@@ -160,13 +175,15 @@ def run(
     )
     total = plan.first_round
     finished = Finished(compact=not plan.batch_means)
+    theory = RunTheory(plan.scenario)  # worked out while the first replications run
     report: PrecisionReport | None = None
     started = time.perf_counter()
     interrupted = False
+    lost: WorkerLostError | None = None
     try:
         with open_executor(plan.workers, scheduler, executor, isolate=plan.isolate) as pool:
             while True:
-                execute(plan, pool, total, finished, progress)
+                execute(plan, pool, total, finished, progress, theory.work_out)
                 if plan.target is None:
                     break
                 summary = summarise(plan, finished, total).result
@@ -178,9 +195,18 @@ def run(
         if not finished:
             raise
         interrupted = True
+    except WorkerLostError as error:  # what finished is kept, marked partial
+        if not finished:
+            raise
+        lost = error
+        finished.notes.append(f"stopped early: {error}")
     try:
-        return finish(plan, finished, total, report, interrupted, started)
+        result = finish(plan, finished, total, report, interrupted or bool(lost), started, theory)
     except KeyboardInterrupt:  # during the summary: once more, marked partial
         if not finished:
             raise
-        return finish(plan, finished, total, report, True, started)
+        result = finish(plan, finished, total, report, True, started, theory)
+    if lost is not None:
+        lost.partial = result
+        raise lost
+    return result

@@ -33,6 +33,13 @@ Decisions, in the order a sweep meets them:
 * **Ctrl-C** (``KeyboardInterrupt``) keeps the finished points: they are in the
   checkpoint and in the returned result, which is marked ``partial`` and has one
   ``status = "pending"`` row for each point that did not run.
+* **A worker process that dies** takes its replication with it: the replication
+  runs again on a fresh worker (:func:`~eda_sim.experiment.runner.run`; the same
+  numbers). When that worker dies too, the sweep stops as after a Ctrl-C, but
+  raises :class:`~eda_sim.experiment.lost_work.WorkerLostError` with the partial
+  result in ``error.partial``. The point that was running is a pending point (a
+  point is the unit of the checkpoint: resumed, it runs again whole and gives the
+  same numbers).
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ from eda_sim.experiment.engines import (
     prepare_engine,
 )
 from eda_sim.experiment.executors import open_executor
+from eda_sim.experiment.lost_work import WorkerLostError
 from eda_sim.experiment.planning import check_workers, sweep_budget_faults, sweep_workers
 from eda_sim.experiment.runner import run
 from eda_sim.experiment.sweep_table import (
@@ -209,6 +217,13 @@ def sweep(
 
     Raises
     ------
+    WorkerLostError
+        When a worker process died twice running one replication, or a Dask
+        cluster lost one: ``error.partial`` is the :class:`SweepResult` of the
+        points that finished, marked partial.
+
+    Raises
+    ------
     ScenarioError
         Before anything runs: a bad path (``param``), bad ``values``, a value that
         makes the scenario invalid other than by ρ >= 1 (naming the point), a bad
@@ -277,6 +292,7 @@ def sweep(
 
     total = len(variants)
     interrupted = False
+    lost: WorkerLostError | None = None
     try:
         with checkpoint_session(path, header, numbers, set(variants), resume) as (resumed, append):
             if resumed is not None:
@@ -304,7 +320,14 @@ def sweep(
                         progress(len(finished), total)
     except KeyboardInterrupt:
         interrupted = True
+    except WorkerLostError as error:
+        interrupted, lost = True, error
 
+    pending = (
+        "not run: the sweep was interrupted (resume it from its checkpoint)"
+        if lost is None
+        else "not run: the sweep stopped when a worker process died (resume it from its checkpoint)"
+    )
     points: list[SweepPoint] = []
     table: list[dict[str, Any]] = []
     for index, value in enumerate(numbers):
@@ -319,11 +342,10 @@ def sweep(
                     {"param": param, "value": value, **row, "status": "ok", "reason": None}
                 )
         else:
-            reason = "not run: the sweep was interrupted (resume it from its checkpoint)"
-            points.append(SweepPoint(value, "pending", reason))
-            table.append(empty_row(param, value, "pending", reason))
+            points.append(SweepPoint(value, "pending", pending))
+            table.append(empty_row(param, value, "pending", pending))
     settings = base.run
-    return SweepResult(
+    swept = SweepResult(
         scenario=scenario.name,
         param=param,
         points=tuple(points),
@@ -338,3 +360,7 @@ def sweep(
         model=describe_scenario(scenario),
         engine=choice.name,
     )
+    if lost is not None:
+        lost.partial = swept
+        raise lost
+    return swept

@@ -1,6 +1,6 @@
 """Experiments (layer 5): replications, warm-up, precision, batch means, executors, sweeps."""
 
-from eda_sim.experiment.executors import default_workers, open_executor
+from eda_sim.experiment.executors import WorkerLostError, default_workers, open_executor
 from eda_sim.experiment.runner import (
     BATCH_COUNT,
     DEFAULT_MAX_REPLICATIONS,
@@ -18,6 +18,7 @@ __all__ = [
     "PrecisionReport",
     "ProgressCallback",
     "SweepResult",
+    "WorkerLostError",
     "default_workers",
     "open_executor",
     "parse_values",

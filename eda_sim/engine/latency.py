@@ -44,7 +44,11 @@ from eda_sim.scenario.slo import (
 from eda_sim.stats.chunks import WARMUP_LABEL, ChunkedSketches
 from eda_sim.stats.sketch import Histogram
 
-__all__ = ["LatencyLayout", "ReplicationLatency", "SketchKey"]
+__all__ = ["DEFER_FACTOR", "LatencyLayout", "ReplicationLatency", "SketchKey"]
+
+#: A compacted replication keeps its chunks (windows computed when asked) while they
+#: take at most this many times the bytes of the quantile table of every window.
+DEFER_FACTOR = 4
 
 FloatArray = npt.NDArray[np.float64]
 Scope = Literal["station", "class", "system"]
@@ -128,7 +132,10 @@ class ReplicationLatency:
     ``chunks`` is kept while a later window may still be asked for; once the
     warm-up is known it may be replaced by ``suffix``: the quantiles of every
     window from a cut to the end, keyed by the cut's grid point
-    (:meth:`compacted`), which is all a replication/deletion run needs.
+    (:meth:`compacted`), which is all a replication/deletion run needs. A short
+    replication, whose chunks take no more room than that table would
+    (:data:`DEFER_FACTOR`), keeps them as ``deferred`` instead and computes the
+    one window asked for when it is asked.
     """
 
     layout: LatencyLayout
@@ -137,6 +144,8 @@ class ReplicationLatency:
     suffix: Mapping[int, FloatArray] | None = field(default=None, repr=False)
     last: int = 0
     """The grid point at the end of the run (the last chunk's label)."""
+    deferred: ChunkedSketches | None = field(default=None, repr=False)
+    """A compacted short replication's chunks: only windows to the end are served."""
 
     @classmethod
     def measure(cls, layout: LatencyLayout, chunks: ChunkedSketches) -> ReplicationLatency:
@@ -182,18 +191,31 @@ class ReplicationLatency:
             return replace(self, quantiles=window)
         if self.suffix is not None and end == self.last and start in self.suffix:
             return replace(self, quantiles=self.suffix[start])
+        deferred = self.deferred
+        if deferred is not None and end == self.last and start in grid_cuts(deferred):
+            first, stop = deferred.position(start), len(deferred.labels)
+            window = deferred.window_quantiles(first, stop, self.layout.levels)
+            return replace(self, quantiles=window)
         raise ValueError(f"no sketches kept for the window [{start}, {end}]")
 
-    def compacted(self) -> ReplicationLatency:
-        """The chunks replaced by the quantiles of every window from a grid cut to the end."""
+    def compacted(self, later_starts: bool = True) -> ReplicationLatency:
+        """The chunks dropped, keeping the quantiles of the windows a run may still ask for.
+
+        ``later_starts`` (a warm-up chosen after the run, MSER-5): the quantiles of
+        every window from a grid cut to the end. Otherwise (a fixed warm-up) only
+        the measured window's, which :attr:`quantiles` already holds. A replication
+        whose chunks are small (:data:`DEFER_FACTOR`) keeps them as ``deferred``
+        rather than computing every window's quantiles now.
+        """
         if self.chunks is None:
             return self
         labels = self.chunks.labels
-        starts = {0: 0} | {
-            label: position + 1
-            for position, label in enumerate(labels[:-1])
-            if label != WARMUP_LABEL
-        }
+        starts = {label: self.chunks.position(label) for label in grid_cuts(self.chunks)}
+        if not later_starts:
+            starts = {}
+        table_bytes = len(starts) * self.quantiles.nbytes
+        if starts and self.chunks.nbytes <= DEFER_FACTOR * table_bytes:
+            return replace(self, chunks=None, deferred=self.chunks)
         tables = self.chunks.suffix_quantiles(
             list(starts.values()), len(labels), self.layout.levels
         )
@@ -217,6 +239,11 @@ class ReplicationLatency:
             first = self.chunks.position(start)
         window = self.chunks.window(first, len(self.chunks.labels))
         return dict(zip(self.layout.keys(), window, strict=True))
+
+
+def grid_cuts(chunks: ChunkedSketches) -> tuple[int, ...]:
+    """The grid points a window to the end may start at: 0 and every grid cut but the last."""
+    return (0, *(label for label in chunks.labels[:-1] if label != WARMUP_LABEL))
 
 
 def pool_chunks(parts: Sequence[ChunkedSketches]) -> ChunkedSketches | None:

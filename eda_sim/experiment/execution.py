@@ -97,13 +97,15 @@ class Finished:
 
     ``compact``: keep of each replication only what later windows need (its
     sketches' chunks are pooled in :attr:`latency`; independent replications).
+    ``later_starts``: the warm-up is chosen after the run (MSER-5), so every
+    replication may still be measured from any grid cut (:class:`LatencyPool`).
     :attr:`deaths` counts, per replication, the workers that died running it, and
     :attr:`notes` says what a run must report of them.
     """
 
-    def __init__(self, compact: bool) -> None:
+    def __init__(self, compact: bool, later_starts: bool = True) -> None:
         self.results: dict[int, ReplicationResult] = {}
-        self.latency = LatencyPool()
+        self.latency = LatencyPool(later_starts)
         self.deaths: dict[int, int] = {}
         self.notes: list[str] = []
         self._compact = compact

@@ -27,20 +27,46 @@ from eda_sim.stats.sketch import Histogram
 from eda_sim.stats.slo import SloVerdict, judge
 
 __all__ = [
+    "POOL_BATCH",
+    "POOL_PENDING_BYTES",
     "LatencyPool",
     "batch_histograms",
     "measured_start",
+    "measured_window",
     "slo_verdicts",
     "until_decided",
 ]
 
 
-class LatencyPool:
-    """The chunks of every replication seen so far, added up chunk by chunk."""
+#: Replications whose sketches a :class:`LatencyPool` holds before it merges them, at most.
+POOL_BATCH = 32
+#: Bytes of sketches a :class:`LatencyPool` holds unmerged, at most (or the pooled ones' bytes).
+POOL_PENDING_BYTES = 1 << 24
 
-    def __init__(self) -> None:
-        self.chunks: ChunkedSketches | None = None
+
+class LatencyPool:
+    """The chunks of every replication seen so far, added up chunk by chunk.
+
+    ``later_starts``: the run may measure its replications from a grid cut chosen
+    after them (MSER-5), so every chunk is pooled; otherwise (a fixed warm-up) only
+    each replication's measured window is. Replications are merged
+    :data:`POOL_BATCH` at a time (one merge of many sorted arrays costs about what
+    one of two does; fewer when they are large: :data:`POOL_PENDING_BYTES`) and
+    whenever the pooled histograms are asked for.
+    """
+
+    def __init__(self, later_starts: bool = True) -> None:
+        self.later_starts = later_starts
         self.layout: LatencyLayout | None = None
+        self._pooled: ChunkedSketches | None = None
+        self._pending: list[ChunkedSketches] = []
+        self._pending_bytes = 0
+
+    @property
+    def chunks(self) -> ChunkedSketches | None:
+        """The pooled chunks (with a fixed warm-up: the measured window as one chunk)."""
+        self._merge()
+        return self._pooled
 
     def add(self, result: ReplicationResult, compact: bool) -> ReplicationResult:
         """Pool ``result``'s chunks; return it compacted when ``compact`` (else unchanged)."""
@@ -48,25 +74,50 @@ class LatencyPool:
         if latency is None or latency.chunks is None:
             return result
         self.layout = latency.layout
-        self.chunks = (
-            latency.chunks if self.chunks is None else self.chunks.pooled_with(latency.chunks)
-        )
-        return replace(result, latency=latency.compacted()) if compact else result
+        part = latency.chunks if self.later_starts else measured_window(latency.chunks)
+        self._pending.append(part)
+        self._pending_bytes += part.nbytes
+        pooled_bytes = 0 if self._pooled is None else self._pooled.nbytes
+        if len(self._pending) >= POOL_BATCH or self._pending_bytes >= max(
+            POOL_PENDING_BYTES, pooled_bytes
+        ):
+            self._merge()
+        if not compact:
+            return result
+        return replace(result, latency=latency.compacted(self.later_starts))
+
+    def _merge(self) -> None:
+        if self._pending:
+            parts = self._pending if self._pooled is None else [self._pooled, *self._pending]
+            self._pooled = ChunkedSketches.pooled(parts)
+            self._pending, self._pending_bytes = [], 0
 
     def histograms(self, start: int | None) -> dict[SketchKey, Histogram]:
         """Every sketch's pooled histogram from grid point ``start`` to the end.
 
         ``start`` None: from the end of the fixed warm-up (or the start, without one).
+
+        Raises
+        ------
+        ValueError
+            For a ``start`` when the pool keeps only the measured windows.
         """
-        if self.chunks is None or self.layout is None:
-            return {}
         chunks = self.chunks
+        if chunks is None or self.layout is None:
+            return {}
         if start is None:
             first = chunks.position(WARMUP_LABEL) if WARMUP_LABEL in chunks.labels else 0
         else:
             first = chunks.position(start)
         window = chunks.window(first, len(chunks.labels))
         return dict(zip(self.layout.keys(), window, strict=True))
+
+
+def measured_window(chunks: ChunkedSketches) -> ChunkedSketches:
+    """The chunks after the fixed warm-up's cut (or all) as one chunk, labelled by the last."""
+    start = chunks.position(WARMUP_LABEL) if WARMUP_LABEL in chunks.labels else 0
+    keys, counts = chunks.window_counts(start, len(chunks.labels))
+    return ChunkedSketches(chunks.size, (chunks.labels[-1],), (keys,), (counts,))
 
 
 def measured_start(result: ReplicationResult, warmup_method: str) -> int | None:

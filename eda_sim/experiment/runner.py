@@ -174,7 +174,7 @@ def run(
         trace=trace,
     )
     total = plan.first_round
-    finished = Finished(compact=not plan.batch_means)
+    finished = Finished(compact=not plan.batch_means, later_starts=plan.settings.warmup == "auto")
     theory = RunTheory(plan.scenario)  # worked out while the first replications run
     report: PrecisionReport | None = None
     started = time.perf_counter()

@@ -28,29 +28,72 @@ from eda_sim.stats.sketch import (
     quantile_ranks,
 )
 
-__all__ = ["FLUSH_AT_LEAST", "WARMUP_LABEL", "ChunkedSketches", "SketchBank", "segment_quantiles"]
+__all__ = [
+    "FLUSH_AT_LEAST",
+    "STACK_ENTRIES",
+    "WARMUP_LABEL",
+    "ChunkedSketches",
+    "SketchBank",
+    "segment_quantiles",
+    "stacked_quantiles",
+]
 
 #: Values buffered by a :class:`SketchBank` before they are put into buckets, at least.
 FLUSH_AT_LEAST = 8192
 
 
+#: Entries of the (windows x keys) table that :func:`stacked_quantiles` builds at once, at most.
+STACK_ENTRIES = 1 << 22
+
+
 def segment_quantiles(
     keys: IntArray, counts: IntArray, size: int, levels: Sequence[float]
 ) -> FloatArray:
-    """Quantiles of each sketch's segment of the sorted combined ``keys``: (size, levels)."""
-    sketch = keys >> BUCKET_BITS
-    bounds = np.searchsorted(sketch, np.arange(size + 1), side="left")
-    cumulative = np.concatenate(([0], np.cumsum(counts)))
-    before = cumulative[bounds[:-1]]
-    totals = cumulative[bounds[1:]] - before
-    out = np.full((size, len(levels)), np.nan)
+    """Quantiles of each sketch's segment of the sorted combined ``keys``: (size, levels).
+
+    A key may have a zero count (it is then never the quantile's bucket).
+    """
+    table: FloatArray = stacked_quantiles(keys, [np.cumsum(counts)], size, levels)[0]
+    return table
+
+
+def stacked_quantiles(
+    keys: IntArray, cumulative: Sequence[IntArray], size: int, levels: Sequence[float]
+) -> FloatArray:
+    """:func:`segment_quantiles` of several windows over the same sorted keys, at once.
+
+    ``cumulative[w]`` is window ``w``'s running count over ``keys`` (``np.cumsum``
+    of its counts, zeros allowed); the result has shape (windows, size, levels).
+    The windows' running counts are laid end to end, each shifted above the last,
+    so one :func:`numpy.searchsorted` finds every window's quantile bucket.
+    """
+    windows = len(cumulative)
+    out = np.full((windows, size, len(levels)), np.nan)
+    if not windows or not keys.size:
+        return out
+    bounds = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
+    table = np.zeros((windows, keys.size + 1), np.int64)
+    table[:, 1:] = cumulative
+    before = table[:, bounds[:-1]]
+    totals = table[:, bounds[1:]] - before
+    shift = (int(table[:, -1].max()) + 1) * np.arange(windows, dtype=np.int64)[:, None]
+    flat = (table[:, 1:] + shift).ravel()  # strictly above the window before
     present = totals > 0
-    mask = (1 << BUCKET_BITS) - 1
-    for column, level in enumerate(levels):
-        ranks = quantile_ranks(level, totals[present])
-        # the first key whose cumulative count reaches the rank (cumulative[i + 1] >= target)
-        where = np.searchsorted(cumulative[1:], before[present] + ranks, side="left")
-        out[present, column] = bucket_value(keys[where] & mask)
+    row, sketch = np.nonzero(present)
+    start = (before + shift)[row, sketch]
+    counted = totals[row, sketch]
+    # per level, the first key whose running count reaches the rank (cumulative[i] >= target)
+    where = (
+        np.stack(
+            [
+                np.searchsorted(flat, start + quantile_ranks(level, counted), side="left")
+                for level in levels
+            ],
+            axis=1,
+        )
+        - (row * keys.size)[:, None]
+    )
+    out[row, sketch] = bucket_value(keys[where] & ((1 << BUCKET_BITS) - 1))
     return out
 
 
@@ -116,18 +159,63 @@ class ChunkedSketches:
     ) -> dict[int, FloatArray]:
         """:meth:`window_quantiles` of ``[start, end)`` for each position in ``starts``.
 
-        Computed from the end backwards, one chunk merged per step.
+        Computed from the end backwards: the chunks' keys are placed once in the
+        sorted union of the keys from the earliest start on, each step adds one
+        chunk's counts there, and the wanted windows' quantiles are found together
+        (:func:`stacked_quantiles`, a bounded number of windows at a time).
         """
-        wanted = set(starts)
+        wanted = sorted({start for start in starts if start < end})
+        if not wanted:
+            return {}
+        first = wanted[0]
+        union = np.unique(np.concatenate(self.keys[first:end]))
+        batch, chosen = max(1, STACK_ENTRIES // union.size), set(wanted)
+        sizes = np.cumsum([0, *(k.size for k in self.keys[first:end])])
+        places = np.searchsorted(union, np.concatenate(self.keys[first:end]))
+        totals = np.zeros(union.size, np.int64)
         out: dict[int, FloatArray] = {}
-        keys, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
-        for position in range(end - 1, min(wanted, default=end) - 1, -1):
-            keys, counts = combine_sorted(
-                (self.keys[position], keys), (self.counts[position], counts)
-            )
-            if position in wanted:
-                out[position] = segment_quantiles(keys, counts, self.size, levels)
+        positions: list[int] = []
+        running: list[IntArray] = []
+        for position in range(end - 1, first - 1, -1):
+            chunk = position - first
+            totals[places[sizes[chunk] : sizes[chunk + 1]]] += self.counts[position]
+            if position not in chosen:
+                continue
+            positions.append(position)
+            running.append(np.cumsum(totals))
+            if len(running) == batch or position == first:
+                tables = stacked_quantiles(union, running, self.size, levels)
+                out.update(zip(positions, tables, strict=True))
+                positions, running = [], []
         return out
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the chunks' keys and counts."""
+        return sum(k.nbytes + c.nbytes for k, c in zip(self.keys, self.counts, strict=True))
+
+    def window_counts(self, start: int, end: int) -> tuple[IntArray, IntArray]:
+        """The sorted keys and counts of the chunks ``[start, end)`` added up."""
+        return combine_sorted(self.keys[start:end], self.counts[start:end])
+
+    @classmethod
+    def pooled(cls, parts: Sequence[ChunkedSketches]) -> ChunkedSketches:
+        """Chunk by chunk, the values of all ``parts`` (same sketches and cuts), exactly.
+
+        One merge per chunk for all parts at once (:meth:`pooled_with` two at a time).
+        """
+        first = parts[0]
+        if any((p.size, p.labels) != (first.size, first.labels) for p in parts):
+            raise ValueError("only sketches cut at the same points can be pooled")
+        if len(parts) == 1:
+            return first
+        merged = [
+            combine_sorted([p.keys[c] for p in parts], [p.counts[c] for p in parts])
+            for c in range(len(first.labels))
+        ]
+        return cls(
+            first.size, first.labels, tuple(k for k, _ in merged), tuple(c for _, c in merged)
+        )
 
     def pooled_with(self, other: ChunkedSketches) -> ChunkedSketches:
         """Chunk by chunk, the values of both (same sketches and cuts), exactly."""

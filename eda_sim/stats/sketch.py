@@ -38,6 +38,7 @@ a run (:class:`~eda_sim.stats.chunks.SketchBank`,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,12 +132,18 @@ def quantile_rank(level: float, count: int) -> int:
     return max(1, math.ceil(Fraction(repr(float(level))) * count))
 
 
-def quantile_ranks(level: float, counts: IntArray) -> IntArray:
-    """:func:`quantile_rank` for many counts at once (0 where a count is 0), exactly."""
+@functools.lru_cache(maxsize=256)
+def _level_ratio(level: float) -> tuple[int, int]:
+    """A level as the exact fraction of its shortest decimal: (numerator, denominator)."""
     ratio = Fraction(repr(float(level)))
     if not 0 < ratio < 1:
         raise ValueError(f"a quantile level must be in (0, 1), got {level!r}")
-    numerator, denominator = ratio.numerator, ratio.denominator
+    return ratio.numerator, ratio.denominator
+
+
+def quantile_ranks(level: float, counts: IntArray) -> IntArray:
+    """:func:`quantile_rank` for many counts at once (0 where a count is 0), exactly."""
+    numerator, denominator = _level_ratio(float(level))
     largest = int(counts.max()) if counts.size else 0
     if numerator * largest < 2**62:  # ⌈a·n/b⌉ = −((−a·n) // b) in int64 without overflow
         return np.asarray(-((-numerator * counts) // denominator), dtype=np.int64)

@@ -86,3 +86,43 @@ def test_the_loop_uses_the_sketches_key_layout() -> None:
     from eda_sim.stats import sketch
 
     assert latency.BUCKET_BITS == sketch.BUCKET_BITS
+
+
+def test_a_full_counter_carries_and_loses_no_count() -> None:
+    """More than 65,535 times in one bucket (zeros and one value): every one is counted."""
+    rng = np.random.default_rng(3)
+    values = np.concatenate([np.zeros(140_000), np.full(200_000, 1.5), rng.exponential(1.0, 5000)])
+    rng.shuffle(values)
+    assert sketched(values, 10.0) == Histogram.of(values)
+
+
+def test_each_cut_holds_exactly_the_times_since_the_last() -> None:
+    """Counters touched in one chunk are cleared at its cut; the next chunk starts empty."""
+    layout = LatencyLayout(("a", "b"), (), ("W", "Wq"), (0.5,))
+    chunks = SketchChunks(layout, 100.0, (), 3)
+    control = np.zeros(1, dtype=CONTROL)
+    rng = np.random.default_rng(5)
+    expected = []
+    pool_n = rare_n = 0
+    for label, scale in ((1, 1.0), (2, 0.01), (3, 5.0), (4, 1.0)):
+        parts = {sketch: rng.exponential(scale, 300) for sketch in (0, 3, 4)}
+        parts[3][:5] = 0.0
+        parts[4][:3] = 1e-310  # subnormal: left to Python
+        for sketch, values in parts.items():
+            if rare_n + 400 >= chunks.state.rare_keys.shape[0]:  # as the loop returns
+                control["pool_n"], control["rare_n"] = pool_n, rare_n
+                chunks.serve(7, control)
+                pool_n, rare_n = int(control["pool_n"][0]), int(control["rare_n"][0])
+            pool_n, rare_n = _record(chunks.state, sketch, values, pool_n, rare_n)
+        control["pool_n"], control["rare_n"], control["cut_label"] = pool_n, rare_n, label
+        chunks.serve(5, control)
+        rare_n = 0
+        expected.append(parts)
+    done = chunks.finish(control, 5)
+    assert done.labels == (1, 2, 3, 4, 5)
+    for position, parts in enumerate(expected):
+        window = done.window(position, position + 1)
+        for sketch in range(layout.size):
+            values = parts.get(sketch, np.zeros(0))
+            assert window[sketch] == Histogram.of(values), (position, sketch)
+    assert all(h.total == 0 for h in done.window(4, 5))

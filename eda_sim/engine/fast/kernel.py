@@ -153,7 +153,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "ab1634366172fb4d9aac5a72c39b9d33cdfd332a3e95df58e9bb5021c5d0e1d5"
+SOURCES_DIGEST = "effcaa5b8530a3e7b6ebeede2ebf4f41ba0ae454e4c92c4264ca7fe2c0ccdef4"
 
 
 @step

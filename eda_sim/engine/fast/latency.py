@@ -11,36 +11,55 @@ the same points.
 ``view``); here the same bits come from :func:`~eda_sim.engine.fast.bits.float_bits`
 (LLVM's ``bitcast``), so the bucket is the same integer: no logarithm, no libm.
 
-**The counts.** Per sketch and octave used, 128 counters in a block of a pool:
-``slots[sketch, column]`` is the block (or -1), allocated on first use. Column
-``c >= 1`` counts the octave whose exponent field is ``base + c`` (the 63
-octaves up to the horizon's; no time in a run exceeds the horizon), counter
-``(bits >> 45) & 127``; column 0 counts zeros (in counter 0). A time outside
-those octaves (a subnormal one too) is left to Python as its key
-``sketch << 19 | bucket`` (``rare_keys``), the bucket computed from its bits
-just as ``bucket_of`` does. Memory: a few blocks per sketch, flat in the
-horizon. At each cut the loop returns (``CUT``) and the driver
-(:mod:`eda_sim.engine.fast.sketches`) empties the counts into the chunk that
-ends there.
+**In the loop** (:func:`sketch_time`) a time costs its key, ``sketch << 19 |
+bucket``, written to the next place of a buffer (``keys``): no table is read,
+so the event loop's own data stays in the caches. When the buffer is nearly
+full (``GROW_RARE``) and at every cut (``CUT``) the loop returns and the driver
+(:mod:`eda_sim.engine.fast.sketches`) counts the buffer (:func:`count_keys`, a
+tight compiled loop whose independent updates the processor overlaps).
 
-The steps follow the rules of :mod:`eda_sim.engine.fast.jit`: every array is
-read and written on every path (an unused count goes to the pool's last,
-scratch block; an unused key is overwritten by the next), so no reference
-count is left in the loop.
+**The counts.** Per sketch and octave used in the current chunk, 128 16-bit
+counters in a block of a pool: ``slots[sketch, column]`` is the block (or -1),
+allocated on first use in the chunk. Column ``c >= 1`` counts the octave whose
+exponent field is ``base + c`` (the 63 octaves up to the horizon's; no time in
+a run exceeds the horizon), counter ``(bits >> 45) & 127``; column 0 counts
+zeros (in counter 0). A key outside those octaves (a subnormal time too) is
+left to Python, as is the *carry* of a counter that reaches 65,535: 32,768 of
+its count, as its key with :data:`CARRY` set. At a cut :func:`drain_chunk`
+moves the chunk's counts out in key order, clears them and frees the blocks:
+a cut costs what the chunk used, not what the whole run did. Memory: the
+buffer and the blocks one chunk uses (2 bytes a counter), flat in the horizon.
+
+The step follows the rules of :mod:`eda_sim.engine.fast.jit`: it writes one
+array on every path, so no reference count is left in the loop.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from eda_sim.engine.fast.bits import float_bits
-from eda_sim.engine.fast.jit import step
+from eda_sim.engine.fast.jit import compiled, step
 from eda_sim.engine.fast.state import SketchState
 
 #: Bits of a bucket in a sketch's key (:data:`eda_sim.stats.sketch.BUCKET_BITS`).
 BUCKET_BITS = 19
+#: The flag of a rare key that carries :data:`CARRY_COUNT` values of a full counter.
+CARRY = 1 << 62
+#: Values a carry stands for (a counter at 65,535 + 1 goes back to 32,768).
+CARRY_COUNT = 32768
 
-__all__ = ["Window", "sketch_time", "sketch_window"]
+__all__ = [
+    "CARRY",
+    "CARRY_COUNT",
+    "Window",
+    "count_keys",
+    "drain_chunk",
+    "sketch_time",
+    "sketch_window",
+]
 
-#: ``(base, columns, scratch block)`` of the sketches' state.
+#: ``(base, columns, last block)`` of the sketches' state.
 Window = tuple[int, int, int]
 
 
@@ -48,27 +67,95 @@ Window = tuple[int, int, int]
 def sketch_time(
     sketches: SketchState, sketch: int, value: float, window: Window, pool_n: int, rare_n: int
 ) -> tuple[int, int]:
-    """Count ``value`` (>= 0) in sketch ``sketch``; return the pools' new fill levels.
+    """Put ``value``'s key (``value >= 0``) in the buffer; return the fill levels.
 
-    ``window`` is ``(base, columns, scratch block)``, read by the loop once per call
-    of the loop (:func:`sketch_window`).
+    The key is :func:`eda_sim.stats.sketch.bucket_of`'s bucket of ``value`` in
+    sketch ``sketch``; ``window`` and ``pool_n`` pass through (the counting is
+    :func:`count_keys`'s).
     """
-    base, columns, scratch = window
     bits = float_bits(value)
-    octave = (bits >> 52) - base  # column 0 is zero's; a subnormal (exponent field 0) is below
-    inside = 0 < octave < columns
-    column = octave if inside else 0
-    counted = inside or value == 0.0
-    block = sketches.slots[sketch, column]
-    fresh = counted and block < 0
-    chosen = pool_n if fresh else block
-    sketches.slots[sketch, column] = chosen
-    sketches.counts[chosen if counted else scratch, (bits >> 45) & 127] += 1
-    sketches.rare_keys[rare_n] = (sketch << BUCKET_BITS) | ((bits >> 45) + 1)
-    return pool_n + (1 if fresh else 0), rare_n + (0 if counted else 1)
+    bucket = 0 if value == 0.0 else (bits >> 45) + 1
+    sketches.rare_keys[rare_n] = (sketch << BUCKET_BITS) | bucket
+    return pool_n, rare_n + 1
 
 
 @step
 def sketch_window(sketches: SketchState) -> Window:
-    """``(base, columns, scratch block)``: what :func:`sketch_time` needs besides the arrays."""
+    """``(base, columns, last block)`` of the sketches' state (read once per call of the loop)."""
     return sketches.base[0], sketches.slots.shape[1], sketches.counts.shape[0] - 1
+
+
+@compiled
+def count_keys(
+    keys: np.ndarray,
+    start: int,
+    stop: int,
+    kept: int,
+    slots: np.ndarray,
+    counts: np.ndarray,
+    base: int,
+    pool_n: int,
+) -> tuple[int, int, int]:
+    """Count the buffered ``keys[start:stop]``; return ``(reached, pool_n, kept)``.
+
+    Called by the driver (not part of the loop). A key outside the counted
+    octaves, and the carry of a full counter, is moved to ``keys[kept]`` (kept
+    for Python; ``kept <= start``). Returns before key ``reached < stop`` when the
+    pool has no free block for it (the driver grows the pool and calls again).
+    """
+    columns = slots.shape[1]
+    mask = (1 << BUCKET_BITS) - 1
+    for i in range(start, stop):
+        key = keys[i]
+        sketch, bucket = key >> BUCKET_BITS, key & mask
+        column = 0 if bucket == 0 else ((bucket - 1) >> 7) - base
+        if not (bucket == 0 or 0 < column < columns):
+            keys[kept] = key
+            kept += 1
+            continue
+        block = slots[sketch, column]
+        if block < 0:
+            if pool_n == counts.shape[0]:
+                return i, pool_n, kept
+            block = pool_n
+            slots[sketch, column] = block
+            pool_n += 1
+        sub = 0 if bucket == 0 else (bucket - 1) & 127
+        count = counts[block, sub]
+        if count == 65535:
+            counts[block, sub] = 65536 - CARRY_COUNT
+            keys[kept] = key | CARRY
+            kept += 1
+        else:
+            counts[block, sub] = count + 1
+    return stop, pool_n, kept
+
+
+@compiled
+def drain_chunk(
+    slots: np.ndarray, counts: np.ndarray, base: int, keys: np.ndarray, found: np.ndarray
+) -> int:
+    """Move the chunk's counts out of the pool: ``(keys[:n], found[:n])``, sorted; return ``n``.
+
+    Called by the driver at a cut (not part of the loop). Every block in use is
+    read in the order of its ``(sketch, column)``, which is the order of its
+    counters' keys, so the keys come out sorted; its counters are cleared and its
+    slot freed (-1). ``keys`` and ``found`` hold at least 128 entries per block.
+    """
+    n = 0
+    for sketch in range(slots.shape[0]):
+        for column in range(slots.shape[1]):
+            block = slots[sketch, column]
+            if block < 0:
+                continue
+            slots[sketch, column] = -1
+            for sub in range(counts.shape[1]):
+                count = counts[block, sub]
+                if count != 0:
+                    counts[block, sub] = 0
+                    # zeros (column 0) are bucket 0; column c >= 1 is exponent field base + c
+                    bucket = 0 if column == 0 else ((base + column) << 7) + sub + 1
+                    keys[n] = (sketch << BUCKET_BITS) | bucket
+                    found[n] = count
+                    n += 1
+    return n

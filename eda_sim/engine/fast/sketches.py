@@ -1,12 +1,14 @@
-"""The fast engine's percentile sketches on the Python side: state, cuts, chunks (no numba).
+"""The fast engine's percentile sketches on the Python side: state, counting, chunks (no numba).
 
-The loop counts sketched times in octave blocks (:mod:`eda_sim.engine.fast.latency`);
-:class:`SketchChunks` builds that state, grows it when the loop returns for
-more room, and at each cut (``CUT``: a grid point in the replication's cuts,
-or the warm-up's end) turns the counts into the chunk that ends there, in the
-representation of :class:`~eda_sim.stats.chunks.ChunkedSketches`: sorted
-keys ``sketch << BUCKET_BITS | bucket`` with their counts, the same arrays
-the SimPy engine's :class:`~eda_sim.stats.chunks.SketchBank` makes.
+The loop puts each sketched time's key in a buffer (:mod:`eda_sim.engine.fast.latency`);
+:class:`SketchChunks` builds that state, counts the buffer into the chunk's
+octave blocks when the loop returns with it nearly full (``GROW_RARE``), and at
+each cut (``CUT``: a grid point in the replication's cuts, or the warm-up's
+end) turns the counts into the chunk that ends there (reading, clearing and
+freeing only the blocks the chunk used), in the representation of
+:class:`~eda_sim.stats.chunks.ChunkedSketches`: sorted keys
+``sketch << BUCKET_BITS | bucket`` with their counts, the same arrays the SimPy
+engine's :class:`~eda_sim.stats.chunks.SketchBank` makes.
 """
 
 from __future__ import annotations
@@ -17,15 +19,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from eda_sim.engine.fast import kinds
+from eda_sim.engine.fast.latency import CARRY, CARRY_COUNT, count_keys, drain_chunk
 from eda_sim.engine.fast.state import SKETCH_OCTAVES, SKETCH_SUBBUCKETS, SketchState
 from eda_sim.engine.latency import LatencyLayout
 from eda_sim.stats.chunks import ChunkedSketches
-from eda_sim.stats.sketch import BUCKET_BITS, combine_counts
+from eda_sim.stats.sketch import combine_counts
 
 __all__ = ["SketchChunks"]
 
 _INITIAL_BLOCKS = 64
-_INITIAL_RARE = 64
+#: Keys the loop buffers before the driver counts them (65,536: 512 KiB).
+BUFFER_KEYS = 1 << 16
 
 
 class SketchChunks:
@@ -42,60 +46,71 @@ class SketchChunks:
             layout=np.array([layout.per_station, sketches], dtype=np.int64),
             # the horizon's exponent field is e + 1022: the last column
             base=np.array([exponent + 1022 - (SKETCH_OCTAVES - 1)], dtype=np.int64),
-            slots=np.full((sketches, SKETCH_OCTAVES), -1, dtype=np.int64),
-            counts=np.zeros((_INITIAL_BLOCKS, SKETCH_SUBBUCKETS), dtype=np.int64),
-            rare_keys=np.zeros(_INITIAL_RARE, dtype=np.int64),
+            slots=np.full((sketches, SKETCH_OCTAVES), -1, dtype=np.int32),
+            counts=np.zeros((_INITIAL_BLOCKS, SKETCH_SUBBUCKETS), dtype=np.uint16),
+            rare_keys=np.zeros(BUFFER_KEYS, dtype=np.int64),
             is_cut=is_cut,
         )
         self.size = sketches
         self.labels: list[int] = []
         self.keys: list[np.ndarray] = []
         self.counts: list[np.ndarray] = []
-        self._rare: list[np.ndarray] = []  # keys set aside this chunk
+        self._rare: list[np.ndarray] = []  # keys set aside this chunk (outside, carries)
+        self._pool_n = 0  # blocks of the pool in use this chunk
 
     def serve(self, status: int, control: np.ndarray) -> None:
-        """Do what the loop returned for: cut, or make room in the pool or the rare buffer."""
-        state = self.state
+        """Do what the loop returned for: cut, or count the buffered keys."""
         if status == kinds.CUT:
             self._cut(control, int(control["cut_label"][0]))
-        elif status == kinds.GROW_POOL:
-            used = int(control["pool_n"][0])
-            blocks = 2 * state.counts.shape[0]
-            counts = np.zeros((blocks, SKETCH_SUBBUCKETS), dtype=np.int64)
-            counts[:used] = state.counts[:used]  # the old scratch block is dropped
-            self.state = state._replace(counts=counts)
-        elif status == kinds.GROW_RARE:
-            self._set_rare_aside(control)
+        elif status in (kinds.GROW_RARE, kinds.GROW_POOL):  # (the loop's pool_n stays 0)
+            self._count(control)
 
-    def _set_rare_aside(self, control: np.ndarray) -> None:
-        count = int(control["rare_n"][0])
-        self._rare.append(self.state.rare_keys[:count].copy())
+    def _count(self, control: np.ndarray) -> None:
+        """Count the loop's buffered keys into the pool (grown as needed); empty the buffer."""
+        stop = int(control["rare_n"][0])
+        reached = kept = 0
+        while reached < stop:
+            state = self.state
+            reached, self._pool_n, kept = count_keys(
+                state.rare_keys, reached, stop, kept, state.slots, state.counts,
+                int(state.base[0]), self._pool_n,
+            )  # fmt: skip
+            if reached < stop:  # no free block: twice the pool
+                counts = np.zeros((2 * state.counts.shape[0], SKETCH_SUBBUCKETS), np.uint16)
+                counts[: self._pool_n] = state.counts[: self._pool_n]
+                self.state = state._replace(counts=counts)
+        if kept:
+            self._rare.append(self.state.rare_keys[:kept].copy())
         control["rare_n"] = 0
 
     def _cut(self, control: np.ndarray, label: int) -> None:
-        """The counts since the last cut become the chunk labelled ``label``; counting restarts."""
-        self._set_rare_aside(control)
+        """The counts since the last cut become the chunk labelled ``label``; counting restarts.
+
+        The chunk's blocks are read, cleared and freed by compiled code
+        (:func:`~eda_sim.engine.fast.latency.drain_chunk`), its keys sorted as they come.
+        """
+        self._count(control)
         state = self.state
-        used = int(control["pool_n"][0])
-        sketch, column = np.nonzero(state.slots >= 0)  # each block's owner
-        owner = np.zeros((used, 2), dtype=np.int64)
-        owner[state.slots[sketch, column]] = np.column_stack([sketch, column])
-        counts = state.counts[:used]
-        block, sub = np.nonzero(counts)
-        sketch, column = owner[block, 0], owner[block, 1]
-        # zeros (column 0) are bucket 0; column c >= 1 is exponent field base + c
-        buckets = np.where(column == 0, 0, ((state.base[0] + column) << 7) + sub + 1)
-        parts_keys = [(sketch << BUCKET_BITS) | buckets]
-        parts_counts = [counts[block, sub]]
-        for keys in self._rare:
-            unique, found = np.unique(keys, return_counts=True)
-            parts_keys.append(unique.astype(np.int64))
-            parts_counts.append(found.astype(np.int64))
-        keys, total = combine_counts(parts_keys, parts_counts)
+        room = self._pool_n * SKETCH_SUBBUCKETS
+        keys, total = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+        filled = drain_chunk(state.slots, state.counts, int(state.base[0]), keys, total)
+        keys, total = keys[:filled].copy(), total[:filled].copy()
+        self._pool_n = 0
+        if self._rare:
+            parts_keys, parts_counts = [keys], [total]
+            for rare in self._rare:
+                carried = (rare & CARRY) != 0
+                unique, seen = np.unique(rare & ~CARRY, return_counts=True)
+                parts_keys.append(unique.astype(np.int64))
+                parts_counts.append(seen.astype(np.int64))
+                if carried.any():
+                    unique, seen = np.unique(rare[carried] & ~CARRY, return_counts=True)
+                    parts_keys.append(unique.astype(np.int64))
+                    parts_counts.append(seen.astype(np.int64) * (CARRY_COUNT - 1))
+            keys, total = combine_counts(parts_keys, parts_counts)
         self.labels.append(label)
         self.keys.append(keys)
         self.counts.append(total)
-        state.counts[:] = 0
         self._rare = []
 
     def finish(self, control: np.ndarray, label: int) -> ChunkedSketches:

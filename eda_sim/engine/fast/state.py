@@ -32,7 +32,7 @@ array                           holds
 ``routes`` (RouteTables)        sparse routing rows that turn uniforms into entries and hops,
                                 and the hops taken along each entry (the transitions counted)
 ``waits`` (RecentWaits)         the last (wait, time per visit) pairs per station
-``sketches`` (SketchState)      percentile sketches: counts per octave block, rare keys
+``sketches`` (SketchState)      percentile sketches: a buffer of keys, octave blocks
 ==============================  ==========================================================
 
 A new mechanism adds its own array (or fields) here, documented in this table,
@@ -304,18 +304,19 @@ class SketchState(NamedTuple):
     """The percentile sketches' counts (see :mod:`eda_sim.engine.fast.latency`).
 
     ``layout`` is ``(sketches per station, number of sketches)``; ``slots[s, c]``
-    the block counting column ``c`` of sketch ``s`` (-1: none yet): zeros for
-    ``c = 0``, else the octave with exponent field ``base + c``; ``counts[b]``
-    block ``b``'s 128 counters (the last block is scratch); ``rare_keys`` the
-    keys of times outside those octaves, left to Python; ``is_cut[g]`` 1 where
-    the sketches are cut at grid point ``g``.
+    (int32) the block counting column ``c`` of sketch ``s`` in the current chunk
+    (-1: none yet): zeros for ``c = 0``, else the octave with exponent field
+    ``base + c``; ``counts[b]`` block ``b``'s 128 counters (uint16), filled by the
+    driver; ``rare_keys`` the buffer of keys the loop writes, one per sketched
+    time, counted by the driver; ``is_cut[g]`` 1 where the sketches are cut at
+    grid point ``g``.
     """
 
     layout: np.ndarray  # (2,)
     base: np.ndarray  # (1,)
-    slots: np.ndarray  # (sketches, SKETCH_OCTAVES)
-    counts: np.ndarray  # (blocks + 1, SKETCH_SUBBUCKETS)
-    rare_keys: np.ndarray  # (capacity,)
+    slots: np.ndarray  # (sketches, SKETCH_OCTAVES) int32
+    counts: np.ndarray  # (blocks + 1, SKETCH_SUBBUCKETS) uint16
+    rare_keys: np.ndarray  # (capacity,) the loop's buffer of keys
     is_cut: np.ndarray  # (grid points,)
 
 

@@ -202,3 +202,26 @@ def test_a_run_pools_and_measures_as_before(warmup: object) -> None:
         assert np.array_equal(compact.latency.quantiles, latency.quantiles, equal_nan=True)
     pooled = result.latency[("station", "a", "W")]
     assert pooled.total == sum(r.stations["a"].completions for r in kept)
+
+
+def test_an_empty_replication_compacts() -> None:
+    bank = SketchBank(3)
+    bank.cut(5)
+    chunks = bank.finish(500)
+    assert chunks.suffix_quantiles([0, 1], 2, LEVELS)[0].shape == (3, len(LEVELS))
+    assert np.isnan(chunks.suffix_quantiles([0, 1], 2, LEVELS)[1]).all()
+
+
+def test_large_merges_go_a_batch_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eda_sim.stats import sketch as sketch_module
+
+    parts = [random_chunks(seed) for seed in range(4)]
+    expected = [ChunkedSketches.pooled(parts).window_counts(0, 12)]
+    monkeypatch.setattr(sketch_module, "MERGE_BATCH", 7)
+    got = ChunkedSketches.pooled(parts).window_counts(0, 12)
+    assert all(np.array_equal(a, b) for a, b in zip(expected[0], got, strict=True))
+    assert np.array_equal(
+        parts[0].suffix_quantiles([0, 3], 12, LEVELS)[3],
+        parts[0].window_quantiles(3, 12, LEVELS),
+        equal_nan=True,
+    )

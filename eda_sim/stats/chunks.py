@@ -159,26 +159,24 @@ class ChunkedSketches:
     ) -> dict[int, FloatArray]:
         """:meth:`window_quantiles` of ``[start, end)`` for each position in ``starts``.
 
-        Computed from the end backwards: the chunks' keys are placed once in the
-        sorted union of the keys from the earliest start on, each step adds one
-        chunk's counts there, and the wanted windows' quantiles are found together
-        (:func:`stacked_quantiles`, a bounded number of windows at a time).
+        Computed from the end backwards: each step adds one chunk's counts to the
+        sorted union of the keys from the earliest start on, and the wanted
+        windows' quantiles are found together (:func:`stacked_quantiles`, a
+        bounded number of windows at a time).
         """
         wanted = sorted({start for start in starts if start < end})
         if not wanted:
             return {}
         first = wanted[0]
-        union = np.unique(np.concatenate(self.keys[first:end]))
-        batch, chosen = max(1, STACK_ENTRIES // union.size), set(wanted)
-        sizes = np.cumsum([0, *(k.size for k in self.keys[first:end])])
-        places = np.searchsorted(union, np.concatenate(self.keys[first:end]))
+        parts = self.keys[first:end]
+        union, _ = combine_sorted(parts, parts)  # (the union of the keys; sums unused)
+        batch, chosen = max(1, STACK_ENTRIES // max(1, union.size)), set(wanted)
         totals = np.zeros(union.size, np.int64)
         out: dict[int, FloatArray] = {}
         positions: list[int] = []
         running: list[IntArray] = []
         for position in range(end - 1, first - 1, -1):
-            chunk = position - first
-            totals[places[sizes[chunk] : sizes[chunk + 1]]] += self.counts[position]
+            totals[np.searchsorted(union, self.keys[position])] += self.counts[position]
             if position not in chosen:
                 continue
             positions.append(position)

@@ -50,6 +50,7 @@ import numpy.typing as npt
 
 __all__ = [
     "BUCKET_BITS",
+    "MERGE_BATCH",
     "RELATIVE_ACCURACY",
     "SUB_BUCKET_BITS",
     "Histogram",
@@ -159,21 +160,40 @@ def combine_counts(
     return combine_sorted(keys, counts, presorted=False)
 
 
+#: Entries :func:`combine_sorted` joins in one sort, at most (more are merged a batch at a time).
+MERGE_BATCH = 1 << 17
+
+
 def combine_sorted(
     keys: Sequence[IntArray], counts: Sequence[IntArray], presorted: bool = True
 ) -> tuple[IntArray, IntArray]:
     """Sparse counts added up: sorted unique keys and the sum of their counts.
 
     With ``presorted`` each part's keys are sorted and unique already, so a lone
-    part is returned as it is.
+    part is returned as it is. Parts holding more than :data:`MERGE_BATCH`
+    entries together are merged a batch at a time into the running sum, so the
+    memory this takes beyond the parts is about the result's, not the parts'.
     """
-    joined = [k for k in keys if k.size]
-    if not joined:
+    parts = [(k, c) for k, c in zip(keys, counts, strict=True) if k.size]
+    if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if len(joined) == 1 and presorted:
-        return joined[0], next(c for k, c in zip(keys, counts, strict=True) if k.size)
-    key = np.concatenate(joined)
-    count = np.concatenate([c for k, c in zip(keys, counts, strict=True) if k.size])
+    if len(parts) == 1 and presorted:
+        return parts[0]
+    if sum(k.size for k, _ in parts) <= MERGE_BATCH:
+        return _merge(parts)
+    total, batch, size = parts[0], [], 0
+    for part in parts[1:]:
+        batch.append(part)
+        size += part[0].size
+        if size >= MERGE_BATCH or part is parts[-1]:
+            total, batch, size = _merge([total, *batch]), [], 0
+    return total
+
+
+def _merge(parts: Sequence[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
+    """Sorted unique keys and summed counts of the (key, count) parts, in one sort."""
+    key = np.concatenate([k for k, _ in parts])
+    count = np.concatenate([c for _, c in parts])
     order = np.argsort(key, kind="stable")
     key, count = key[order], count[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))

@@ -40,7 +40,8 @@ module              what                                                   numba
 ``fanout``          publish–subscribe copies                                step
 ``lifecycle``       entering and leaving the system, journeys               step
 ``monitors``        station and system monitors, snapshots                  step
-``latency``         percentile sketches: a time into its bucket's counter   step
+``latency``         percentile sketches: a time's key into a buffer (the   step
+                    counting and the cuts' passes are compiled apart)
 ``bits``            a double's bits as an integer (an intrinsic)            step
 ``sketches``        the sketches' state, cuts and chunks (Python side)      no
 ``jit``             how functions are compiled (``compiled``, ``step``)     —

@@ -57,6 +57,7 @@ class SketchChunks:
         self.counts: list[np.ndarray] = []
         self._rare: list[np.ndarray] = []  # keys set aside this chunk (outside, carries)
         self._pool_n = 0  # blocks of the pool in use this chunk
+        self._counted = 0  # keys counted this chunk (at least the counters in use)
 
     def serve(self, status: int, control: np.ndarray) -> None:
         """Do what the loop returned for: cut, or count the buffered keys."""
@@ -81,6 +82,7 @@ class SketchChunks:
                 self.state = state._replace(counts=counts)
         if kept:
             self._rare.append(self.state.rare_keys[:kept].copy())
+        self._counted += stop - kept
         control["rare_n"] = 0
 
     def _cut(self, control: np.ndarray, label: int) -> None:
@@ -91,11 +93,11 @@ class SketchChunks:
         """
         self._count(control)
         state = self.state
-        room = self._pool_n * SKETCH_SUBBUCKETS
+        room = min(self._pool_n * SKETCH_SUBBUCKETS, self._counted)
         keys, total = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
         filled = drain_chunk(state.slots, state.counts, int(state.base[0]), keys, total)
         keys, total = keys[:filled].copy(), total[:filled].copy()
-        self._pool_n = 0
+        self._pool_n = self._counted = 0
         if self._rare:
             parts_keys, parts_counts = [keys], [total]
             for rare in self._rare:

@@ -176,23 +176,28 @@ class WorkerPool(Executor):
         """Whether one of the worker processes has ended (they end only with the pool)."""
         return any(process.exitcode is not None for process in self._workers().values())
 
+    def _died(self) -> bool:
+        return any(process.exitcode for process in self._workers().values())
+
     def lost_workers(self) -> list[LostWorker]:
         """The worker processes that died, each with the task it was running.
 
-        Call it before :meth:`stop` or :meth:`renew`, which end the others.
+        Call it before :meth:`stop` or :meth:`renew`, which end the others. A
+        worker that ended with code 0 did not die: when one worker dies the pool
+        closes its queue of tasks, and an idle worker then leaves cleanly.
         """
         # A killed worker's end is seen (its pipes close) a moment before the system
         # reports its exit status: a pool that broke waits that moment for it.
         deadline = time.monotonic() + _EXIT_SEEN_WITHIN
-        while not self.lost_a_worker() and time.monotonic() < deadline:
+        while not self._died() and time.monotonic() < deadline:
             if not getattr(self._processes, "_broken", False):
                 return []
             time.sleep(0.01)
         lost = []
         rows = len(self._table) // 2
         for pid, process in self._workers().items():
-            if process.exitcode is None:
-                continue
+            if not process.exitcode:  # alive, or ended cleanly when the broken pool
+                continue  # closed its queue of tasks: not a death
             task = next(
                 (self._table[2 * r + 1] for r in range(rows) if self._table[2 * r] == pid), _IDLE
             )

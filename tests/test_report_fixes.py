@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import eda_sim
-from eda_sim.plots.diagram import _fit, _full_mark
+from eda_sim.plots.diagram import fit_name, full_mark
 from eda_sim.report import write_report
 from eda_sim.report.run import _random_routing
 from eda_sim.report.theory_curve import theory_curve
@@ -48,7 +48,7 @@ BLOCKING = {
 )
 @pytest.mark.parametrize("width", [20.0, 40.0, 60.0, 120.0])
 def test_a_box_name_is_never_broken_inside_a_word(name: str, width: float) -> None:
-    text, size = _fit(name, width)
+    text, size = fit_name(name, width)
     lines = text.split("\n")
     assert "".join(lines).replace(" ", "") == name.replace(" ", "")  # whole, nothing elided
     for line in lines[:-1]:
@@ -57,9 +57,9 @@ def test_a_box_name_is_never_broken_inside_a_word(name: str, width: float) -> No
 
 
 def test_the_diagram_marks_what_a_full_station_does() -> None:
-    assert _full_mark({"capacity": None}) == ""
-    assert _full_mark({"capacity": 2, "on_full": "block"}) == "K=2, blocks"
-    assert _full_mark({"capacity": 20, "on_full": "lose"}) == "K=20, loses"
+    assert full_mark({"capacity": None}) == ""
+    assert full_mark({"capacity": 2, "on_full": "block"}) == "K=2, blocks"
+    assert full_mark({"capacity": 20, "on_full": "lose"}) == "K=20, loses"
 
 
 def test_report_rows_and_figures_only_where_they_apply(tmp_path: Path) -> None:

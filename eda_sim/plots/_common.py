@@ -164,6 +164,21 @@ def model_class(document: Mapping[str, Any], name: str | None) -> Mapping[str, A
     return None
 
 
+def require_station(document: Mapping[str, Any], station: str) -> None:
+    """Refuse a station the document does not have (``ValueError`` naming the stations)."""
+    names = station_names(document)
+    if station not in names:
+        raise ValueError(f"no station {station!r}; stations: {', '.join(names)}")
+
+
+def station_theory(document: Mapping[str, Any], station: str) -> Mapping[str, Any] | None:
+    """The station's theory entry when a formula applied, else None."""
+    entry = document.get("theory", {}).get("stations", {}).get(station)
+    if not isinstance(entry, Mapping) or entry.get("available") is False:
+        return None
+    return entry
+
+
 @functools.cache
 def _notebook_display() -> None:
     """In a Jupyter/IPython session, show eda-sim's Figures as PNG when nothing else does.

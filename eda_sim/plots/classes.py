@@ -31,7 +31,7 @@ from eda_sim.plots._common import (
     station_names,
     time_unit,
 )
-from eda_sim.plots.diagram import _distances, _entries, _targets
+from eda_sim.plots.diagram.layout import entry_stations, hop_distances, station_targets
 
 __all__ = ["poisson_counts", "poisson_pmf", "transitions"]
 
@@ -198,7 +198,7 @@ def transitions(source: Source, event_class: str | None = None) -> Figure:
         specified[:, :size] = np.array(described["matrix"], dtype=float)
         specified[:, size] = np.array(described["exit"], dtype=float)
     if described is not None:  # a station the class never reaches has no meaningful row
-        reached = _distances(_entries(described), _targets(described, stations))
+        reached = hop_distances(entry_stations(described), station_targets(described, stations))
         specified[[i for i in range(size) if i not in reached]] = np.nan
     observed = np.full((size, size + 1), np.nan)
     total = 0

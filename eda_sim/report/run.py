@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eda_sim import metrics as metric_table
 from eda_sim import plots
 from eda_sim.report._html import (
     Cell,
     Html,
     esc,
-    estimate,
     figure_html,
     num,
     page,
-    relative_error,
     section,
     table,
 )
 from eda_sim.report.latency import latency_section
+from eda_sim.report.results_section import results_section
 from eda_sim.report.scenario import scenario_section
 
 __all__ = ["render_run"]
@@ -30,64 +27,6 @@ _CHECK_NAMES = {
     "exponential_gaps": "Poisson arrivals",
     "markov_routing": "Markov routing",
 }
-
-
-def _method_text(entry: Mapping[str, Any]) -> str:
-    method = str(entry.get("method", ""))
-    if entry.get("exact"):
-        return f"{method} (exact)"
-    return method if "approx" in method else f"{method} (approx.)"
-
-
-def _unit(metric: str, unit: str) -> str:
-    return metric_table.heading(metric, unit, per="per ")
-
-
-def _percentile(metric: str) -> bool:
-    """A member of a metric family (``W_p99``): shown in the tail-latency section."""
-    try:
-        return metric_table.lookup(metric).family is not None
-    except KeyError:
-        return False
-
-
-def _means(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """The metrics that are not percentiles, in order."""
-    return {name: value for name, value in metrics.items() if not _percentile(name)}
-
-
-def _shown_metrics(document: Mapping[str, Any]) -> list[str]:
-    """The metrics of the results table (not the percentiles), stations' first, each once."""
-    shown = [name for values in (document.get("stations") or {}).values() for name in values]
-    every = dict.fromkeys([*shown, *(document.get("system") or {})])
-    return [name for name in every if not _percentile(name)]
-
-
-def _interval(metrics: Mapping[str, Any], metric: str) -> tuple[Any, Any, Any]:
-    entry = metrics.get(metric) or {}
-    ci = entry.get("ci") or [None, None]
-    return entry.get("mean"), ci[0], ci[1]
-
-
-def _inside(interval: tuple[Any, Any, Any], theory: Any, exact: bool) -> Cell:
-    _, low, high = interval
-    numbers = [v for v in (low, high, theory) if isinstance(v, int | float)]
-    if not exact or len(numbers) < 3 or any(math.isnan(v) for v in numbers):
-        return ""
-    inside = low - 1e-12 * abs(low) <= theory <= high + 1e-12 * abs(high)
-    return ("✓ inside CI", "pass") if inside else ("✗ outside CI", "fail")
-
-
-def _hidden(metric: str, metrics: Mapping[str, Any]) -> bool:
-    """A metric that applies only where it is not zero (``blocked``), at zero: not shown.
-
-    The same rule as the command's table (:attr:`eda_sim.metrics.Metric.hide_zero`).
-    """
-    try:
-        hide = metric_table.lookup(metric).hide_zero
-    except KeyError:
-        return False
-    return hide and _interval(metrics, metric)[0] == 0
 
 
 def _settings(document: Mapping[str, Any], unit: str) -> Html:
@@ -129,122 +68,6 @@ def _settings(document: Mapping[str, Any], unit: str) -> Html:
         )
     parts += [f'<p class="note">Note: {esc(note)}</p>' for note in document.get("notes") or ()]
     return section("run", "The run", *parts)
-
-
-def _results(document: Mapping[str, Any], unit: str) -> Html:
-    theory = document.get("theory") or {}
-    article = (document.get("article") or {}).get("stations") or {}
-    headers = [
-        "station",
-        "metric",
-        "simulated",
-        "95% CI" if document.get("confidence") == 0.95 else "CI",
-        "theory",
-        "rel. error",
-        "",
-        "method",
-        "article",
-    ]
-    rows: list[list[Cell]] = []
-
-    def block(name: str, metrics: Mapping[str, Any], entry: Mapping[str, Any], label: str) -> None:
-        available = entry.get("available", bool(entry))
-        method = (
-            _method_text(entry)
-            if available
-            else f"unavailable: {entry.get('reason', 'no formula applies')}"
-        )
-        shown = [m for m in metrics if not _hidden(m, metrics)]
-        for position, metric in enumerate(shown):
-            interval = _interval(metrics, metric)
-            value = entry.get(metric) if available else None
-            article_value = article.get(name, {}).get(metric) if label == "station" else None
-            low, high = interval[1], interval[2]
-            rows.append(
-                [
-                    (name if position == 0 else "", "name"),
-                    _unit(metric, unit),
-                    (estimate(*interval), "num"),
-                    (f"[{num(low)}, {num(high)}]" if num(low) else "", "num"),
-                    (num(value), "num"),
-                    (relative_error(interval[0], value), "num"),
-                    _inside(interval, value, bool(entry.get("exact"))),
-                    method if position == 0 else "",
-                    (num(article_value), "num"),
-                ]
-            )
-
-    for name, metrics in document.get("stations", {}).items():
-        block(name, _means(metrics), (theory.get("stations") or {}).get(name) or {}, "station")
-    block("system", _means(document.get("system", {})), theory.get("system") or {}, "system")
-    parts = [
-        table(
-            headers,
-            rows,
-            caption="Simulated: mean over the replications ± the half-width of its confidence "
-            f"interval. {metric_table.legend(_shown_metrics(document))}. "
-            "rel. error = (simulated − theory) / theory; ✓/✗: an exact theoretical value inside "
-            "or outside the interval. article: the source article's L and W (single-server "
-            "stations, see below).",
-        )
-    ]
-    classes = {name: _means(metrics) for name, metrics in (document.get("classes") or {}).items()}
-    if classes:
-        class_theory = theory.get("classes") or {}
-        class_rows = [
-            [
-                (name, "name"),
-                *[
-                    cell
-                    for metric in metrics
-                    for cell in (
-                        (estimate(*_interval(metrics, metric)), "num"),
-                        (num((class_theory.get(name) or {}).get(metric)), "num"),
-                    )
-                ],
-            ]
-            for name, metrics in classes.items()
-        ]
-        first = next(iter(classes.values()))
-        headers = ["class"] + [h for m in first for h in (_unit(m, unit), "theory")]
-        parts += [Html("<h3>Per event class, end to end</h3>"), table(headers, class_rows)]
-    note = (document.get("article") or {}).get("note")
-    if article:
-        stations = document.get("stations", {})
-        rows_article: list[Sequence[Cell]] = []
-        for name, values in article.items():
-            metrics = stations.get(name, {})
-            entry = (theory.get("stations") or {}).get(name) or {}
-            rows_article.append(
-                [
-                    (name, "name"),
-                    (num(values.get("rho")), "num"),
-                    (estimate(*_interval(metrics, "L")), "num"),
-                    (num(entry.get("L")), "num"),
-                    (num(values.get("L")), "num"),
-                    (estimate(*_interval(metrics, "W")), "num"),
-                    (num(entry.get("W")), "num"),
-                    (num(values.get("W")), "num"),
-                ]
-            )
-        parts += [
-            Html("<h3>The source article's formulas</h3>"),
-            table(
-                [
-                    "station",
-                    "ρ",
-                    "L simulated",
-                    "L theory",
-                    "L article",
-                    f"W simulated ({unit})",
-                    f"W theory ({unit})",
-                    f"W article ({unit})",
-                ],
-                rows_article,
-                caption=str(note or ""),
-            ),
-        ]
-    return section("results", "Results: simulation, theory and the article", *parts)
 
 
 def _checks(document: Mapping[str, Any]) -> Html | None:
@@ -374,7 +197,7 @@ def render_run(document: Mapping[str, Any]) -> str:
     sections: list[tuple[str, str, Html | None]] = [
         ("run", "Run", _settings(document, unit)),
         ("scenario", "Scenario", scenario_section(document)),
-        ("results", "Results", _results(document, unit)),
+        ("results", "Results", results_section(document, unit)),
         ("latency", "Tail latency and SLOs", latency_section(document, unit)),
         ("checks", "Assumption checks", _checks(document)),
         ("figures", "Figures", _figures(document)),

@@ -52,14 +52,21 @@ import difflib
 import math
 import numbers
 import re
-import types
-import typing
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.scenario.document_types import (
+    container_member,
+    describe_field,
+    describe_node,
+    model_for,
+    model_tag,
+    number_kind,
+)
 from eda_sim.scenario.schema import ScenarioDocument
 
 __all__ = ["PARAM_FAULT_PATH", "edited_document", "path_fault", "set_value"]
@@ -88,69 +95,6 @@ def _split(path: str) -> list[str]:
             "'stations.NAME.service.mean')"
         )
     return [part.strip() for part in parts]
-
-
-def _members(annotation: Any) -> list[Any]:
-    """The types a field accepts: ``Annotated`` unwrapped, unions flattened, ``None`` dropped."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    origin = typing.get_origin(annotation)
-    if origin is typing.Union or origin is types.UnionType:
-        return [member for arg in typing.get_args(annotation) for member in _members(arg)]
-    return [] if annotation is type(None) else [annotation]
-
-
-def _tag(model: type[BaseModel]) -> str | None:
-    for key in ("dist", "process"):
-        field = model.model_fields.get(key)
-        if field is not None and typing.get_origin(field.annotation) is typing.Literal:
-            return str(typing.get_args(field.annotation)[0])
-    return None
-
-
-def _model_for(annotation: Any, node: dict[str, Any]) -> type[BaseModel] | None:
-    """The pydantic model that describes ``node`` (a tagged union is resolved by its tag)."""
-    models = [m for m in _members(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
-    if len(models) == 1:
-        return models[0]
-    given = node.get("dist", node.get("process"))
-    return next((m for m in models if _tag(m) == given), None)
-
-
-def _container_member(annotation: Any, kind: type) -> Any | None:
-    """The element type of the ``dict[str, X]`` or ``list[X]`` member of a field, if any."""
-    for member in _members(annotation):
-        if typing.get_origin(member) is kind:
-            return typing.get_args(member)[-1]
-    return None
-
-
-def _number_kind(annotation: Any) -> type | None:
-    """``float`` or ``int`` when the field accepts a number, else None."""
-    members = _members(annotation)
-    if float in members:
-        return float
-    if int in members:
-        return int
-    return None
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _describe_type(annotation: Any) -> str:
-    """What a field holds when the document leaves it out: text, a list, a mapping."""
-    for member in _members(annotation):
-        if member is str or typing.get_origin(member) is typing.Literal:
-            return "text"
-        if typing.get_origin(member) is list:
-            return "a list"
-    return "a mapping"
 
 
 def _unknown(
@@ -243,12 +187,12 @@ def _set_number(
     value: float,
     path: str,
 ) -> None:
-    kind = _number_kind(annotation)
+    kind = number_kind(annotation)
     if kind is None:
         if isinstance(container, dict) and key in container:
-            shown = _describe(container[key])
+            shown = describe_node(container[key])
         else:
-            shown = _describe_type(annotation)
+            shown = describe_field(annotation)
         raise path_fault(f"{path} is not a number (it is {shown})")
     number: float | int = float(value)
     if kind is int:
@@ -303,87 +247,132 @@ def set_value(raw: dict[str, Any], path: str, value: Any) -> None:
         number where the field is not one, or a fractional whole number.
     """
     parts = _split(path)
-    shown = ".".join(parts)
     number = _is_number(value)
     if number:
         value = float(value)
     stations = list(raw.get("stations") or {})
     _check_style(raw, parts)
+    walk = _Walk(parts, ".".join(parts), value, number, stations, raw)
+    while not _step(walk):
+        pass
 
-    node: Any = raw
+
+@dataclass
+class _Walk:
+    """Where :func:`set_value` is on its way down the path, and what it sets at the end."""
+
+    parts: list[str]
+    shown: str
+    value: Any
+    number: bool
+    stations: list[str]
+    node: Any
     annotation: Any = ScenarioDocument
-    field_name = ""  # the last model field passed: tells what a mapping is keyed by
-    position = 0
-    while True:
-        part = parts[position]
-        last = position == len(parts) - 1
-        where = ".".join(parts[:position])
-        if isinstance(node, dict):
-            model = _model_for(annotation, node)
-            if model is not None:
-                fields = model.model_fields
-                renewal_rate = last and number and _tag(model) == "renewal" and part == "rate"
-                if part not in fields and renewal_rate:
-                    if value <= 0:
-                        raise ScenarioError(Fault(shown, f"must be > 0, got {value:g}"))
-                    node, annotation = node["interarrival"], fields["interarrival"].annotation
-                    part, value = "mean", 1.0 / value
-                    model = _model_for(annotation, node)
-                    assert model is not None
-                    fields = model.model_fields
-                deterministic = _tag(model) == "deterministic"
-                if part not in fields and number and part == "mean" and deterministic:
-                    part = "value"
-                if part not in fields:
-                    raise _unknown(parts, position, list(fields), where)
-                child_annotation = fields[part].annotation
-                if last:
-                    _set(node, part, child_annotation, value, shown)
-                    break
-                if part not in node:
-                    if part != "routing":
-                        raise path_fault(
-                            f"{shown!r} is not a field: {'.'.join(parts[: position + 1])} "
-                            "is not in the scenario"
-                        )
-                    node[part] = {}
-                node, annotation, field_name = node[part], child_annotation, part
-                position += 1
-                continue
-            element = _container_member(annotation, dict)
-            key, end = _matching_key(node, parts, position)
-            station_keyed = field_name in _STATION_KEYED
-            if key not in node:
-                whole_node = end == len(parts) and isinstance(value, dict)
-                if not (station_keyed and key in stations) and not whole_node:
-                    choices = stations if station_keyed else list(node)
-                    raise _unknown(parts, position, choices, where)
-                if end < len(parts):
-                    node[key] = {}
-            if end == len(parts):
-                _set(node, key, element, value, shown)
-                break
-            node, annotation, position = node[key], element, end
-            if not station_keyed:
-                field_name = ""
-        elif isinstance(node, list):
-            element = _container_member(annotation, list)
-            length = len(node)
-            index = (
-                _station_index(part, stations, length)
-                if field_name == "routing"
-                else (int(part) if part.isdigit() and int(part) < length else None)
+    #: The last model field passed: tells what a mapping is keyed by.
+    field_name: str = ""
+    position: int = 0
+
+    @property
+    def last(self) -> bool:
+        """Whether the walk is at the path's last part."""
+        return self.position == len(self.parts) - 1
+
+    @property
+    def where(self) -> str:
+        """The path walked so far."""
+        return ".".join(self.parts[: self.position])
+
+
+def _step(walk: _Walk) -> bool:
+    """Take one step down the path (a model's field, a mapping's key, a list's index).
+
+    Returns True once the value is set.
+    """
+    if isinstance(walk.node, dict):
+        model = model_for(walk.annotation, walk.node)
+        if model is not None:
+            return _field_step(walk, model)
+        return _key_step(walk)
+    if isinstance(walk.node, list):
+        return _index_step(walk)
+    kind = describe_node(walk.node)
+    raise path_fault(f"{walk.shown!r} is not a field: {walk.where} is {kind}, not a mapping")
+
+
+def _field_step(walk: _Walk, model: type[BaseModel]) -> bool:
+    """A step into a field of a model (``rate`` of a renewal stream sets its gaps' mean)."""
+    part, last, value = walk.parts[walk.position], walk.last, walk.value
+    fields = model.model_fields
+    renewal_rate = last and walk.number and model_tag(model) == "renewal" and part == "rate"
+    if part not in fields and renewal_rate:
+        if value <= 0:
+            raise ScenarioError(Fault(walk.shown, f"must be > 0, got {value:g}"))
+        walk.node, walk.annotation = walk.node["interarrival"], fields["interarrival"].annotation
+        part, walk.value = "mean", 1.0 / value
+        interarrival = model_for(walk.annotation, walk.node)
+        assert interarrival is not None
+        model, fields = interarrival, interarrival.model_fields
+    deterministic = model_tag(model) == "deterministic"
+    if part not in fields and walk.number and part == "mean" and deterministic:
+        part = "value"
+    if part not in fields:
+        raise _unknown(walk.parts, walk.position, list(fields), walk.where)
+    child_annotation = fields[part].annotation
+    if last:
+        _set(walk.node, part, child_annotation, walk.value, walk.shown)
+        return True
+    if part not in walk.node:
+        if part != "routing":
+            raise path_fault(
+                f"{walk.shown!r} is not a field: {'.'.join(walk.parts[: walk.position + 1])} "
+                "is not in the scenario"
             )
-            if index is None:
-                choices = stations if field_name == "routing" else [str(i) for i in range(length)]
-                raise _unknown(parts, position, choices, where)
-            if last:
-                _set(node, index, element, value, shown)
-                break
-            node, annotation, position = node[index], element, position + 1
-        else:
-            kind = _describe(node)
-            raise path_fault(f"{shown!r} is not a field: {where} is {kind}, not a mapping")
+        walk.node[part] = {}
+    walk.node, walk.annotation, walk.field_name = walk.node[part], child_annotation, part
+    walk.position += 1
+    return False
+
+
+def _key_step(walk: _Walk) -> bool:
+    """A step into a mapping keyed by names (stations, classes; routing rows by station)."""
+    element = container_member(walk.annotation, dict)
+    key, end = _matching_key(walk.node, walk.parts, walk.position)
+    station_keyed = walk.field_name in _STATION_KEYED
+    if key not in walk.node:
+        whole_node = end == len(walk.parts) and isinstance(walk.value, dict)
+        if not (station_keyed and key in walk.stations) and not whole_node:
+            choices = walk.stations if station_keyed else list(walk.node)
+            raise _unknown(walk.parts, walk.position, choices, walk.where)
+        if end < len(walk.parts):
+            walk.node[key] = {}
+    if end == len(walk.parts):
+        _set(walk.node, key, element, walk.value, walk.shown)
+        return True
+    walk.node, walk.annotation, walk.position = walk.node[key], element, end
+    if not station_keyed:
+        walk.field_name = ""
+    return False
+
+
+def _index_step(walk: _Walk) -> bool:
+    """A step into a list, by index (a routing matrix's rows and columns also by station)."""
+    part = walk.parts[walk.position]
+    element = container_member(walk.annotation, list)
+    length = len(walk.node)
+    routing = walk.field_name == "routing"
+    index = (
+        _station_index(part, walk.stations, length)
+        if routing
+        else (int(part) if part.isdigit() and int(part) < length else None)
+    )
+    if index is None:
+        choices = walk.stations if routing else [str(i) for i in range(length)]
+        raise _unknown(walk.parts, walk.position, choices, walk.where)
+    if walk.last:
+        _set(walk.node, index, element, walk.value, walk.shown)
+        return True
+    walk.node, walk.annotation, walk.position = walk.node[index], element, walk.position + 1
+    return False
 
 
 def edited_document(document: ScenarioDocument, changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -192,3 +192,89 @@ def test_only_the_fast_engine_imports_numba() -> None:
     importers = _importers("numba")
     assert importers, "the fast engine imports numba"
     assert all(path.startswith("eda_sim/engine/fast/") for path in importers), importers
+
+
+# --------------------------------------------------------------------------- sizes
+
+#: The most lines a module of the package may have (docs/development.md: split it into a
+#: subpackage of the same layer).
+MODULE_LINES = 400
+#: The most lines a function's body may have, its docstring left out (split it into the
+#: steps it performs).
+FUNCTION_LINES = 80
+
+#: What is over a limit today because someone is splitting it now, each with the reason.
+#: This list may only shrink: an entry that fits its limit again fails the suite until it
+#: is removed, and nothing may be added to it (issue 17 part 4).
+OVERSIZED = {
+    "eda_sim/engine/fast/driver.py": "engineer 'kernel' is splitting the fast engine's driver",
+    "eda_sim/theory/scenario/markov.py": "engineer 'ctmcpct' grows it (issue 13): theirs to split",
+    "eda_sim/experiment/sweeps.py::sweep": "engineer 'reliab2' edits it (issue 16); tidy next",
+    "eda_sim/cli/app.py": "engineer 'reliab2' edits run_command (issue 16); tidy splits after",
+    "eda_sim/cli/app.py::run_command": "engineer 'reliab2' edits it (issue 16); tidy splits after",
+    "eda_sim/cli/sweep_command.py::sweep_command": "engineer 'reliab2' edits it; tidy splits after",
+}
+
+
+def _body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function from its first statement after the docstring to its end."""
+    body = function.body
+    first = body[0]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        body = body[1:]
+    if not body:
+        return 0
+    start = min([body[0].lineno, *(d.lineno for d in getattr(body[0], "decorator_list", ()))])
+    assert function.end_lineno is not None
+    return function.end_lineno - start + 1
+
+
+def _functions(
+    tree: ast.AST, prefix: str = ""
+) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """Every function of a module by qualified name (``Class.method``, ``outer.inner``)."""
+    found: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append((f"{prefix}{node.name}", node))
+            found += _functions(node, f"{prefix}{node.name}.")
+        elif isinstance(node, ast.ClassDef):
+            found += _functions(node, f"{prefix}{node.name}.")
+        else:
+            found += _functions(node, prefix)
+    return found
+
+
+def _oversized() -> dict[str, int]:
+    """Every module over :data:`MODULE_LINES` and function over :data:`FUNCTION_LINES`."""
+    over: dict[str, int] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = str(path.relative_to(ROOT))
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > MODULE_LINES:
+            over[name] = len(text.splitlines())
+        for qualified, function in _functions(ast.parse(text)):
+            if _body_lines(function) > FUNCTION_LINES:
+                over[f"{name}::{qualified}"] = _body_lines(function)
+    return over
+
+
+def test_no_module_or_function_is_too_long() -> None:
+    """Modules of at most 400 lines and function bodies of at most 80, but for OVERSIZED."""
+    over = _oversized()
+    offences = [f"{name}: {lines} lines" for name, lines in over.items() if name not in OVERSIZED]
+    assert not offences, (
+        f"split these (modules <= {MODULE_LINES} lines, function bodies <= {FUNCTION_LINES} "
+        "lines without the docstring; see docs/development.md):\n" + "\n".join(offences)
+    )
+
+
+def test_the_list_of_oversized_things_only_shrinks() -> None:
+    """An entry of OVERSIZED that fits again (or is gone) must leave the list."""
+    over = _oversized()
+    stale = sorted(name for name in OVERSIZED if name not in over)
+    assert not stale, f"these fit now: remove them from OVERSIZED in {__file__}: {stale}"

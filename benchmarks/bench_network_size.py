@@ -64,6 +64,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from random_network import random_hops  # noqa: E402  (benchmarks/, the script's folder)
+
 from eda_sim.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
 
 C_SOURCE = Path(__file__).resolve().parent / "c_control" / "network.c"
@@ -99,17 +101,10 @@ def network(size: int, seed: int = 1) -> dict[str, Any]:
     servers = rng.integers(1, 4, size=size)
     routing: dict[str, dict[str, float]] = {}
     matrix = np.zeros((size, size))
-    for origin in range(size):
-        degree = min(int(rng.integers(1, 4)), size)
-        targets = rng.choice(size, size=degree, replace=False)
-        shares = rng.dirichlet(np.ones(degree)) * rng.uniform(0.5, 0.8)
-        row = {}
-        for target, share in zip(targets.tolist(), shares.tolist(), strict=True):
-            probability = round(share, 6)
-            if probability > 0:
-                row[names[target]] = probability
-                matrix[origin, target] = probability
-        routing[names[origin]] = row
+    for origin, hops in enumerate(random_hops(rng, size)):
+        routing[names[origin]] = {names[target]: probability for target, probability in hops}
+        for target, probability in hops:
+            matrix[origin, target] = probability
     rate = size / 10.0
     entry = np.full(size, 1.0 / size)
     visit_rates = np.linalg.solve(np.eye(size) - matrix.T, rate * entry)

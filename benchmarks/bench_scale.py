@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import yaml
+from random_network import random_hops  # benchmarks/, the script's folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10, 100, 1_000, 10_000)
@@ -67,20 +68,13 @@ def network(size: int, seed: int = 1) -> dict[str, Any]:
     names = [f"s{i}" for i in range(size)]
     routing: dict[str, dict[str, float]] = {}
     rows, columns, values = [], [], []
-    for origin in range(size):
-        degree = min(int(rng.integers(1, 4)), size)
-        targets = rng.choice(size, size=degree, replace=False)
-        shares = rng.dirichlet(np.ones(degree)) * rng.uniform(0.5, 0.8)
-        row = {}
-        for target, share in zip(targets.tolist(), shares.tolist(), strict=True):
-            probability = round(share, 6)
-            if probability > 0:
-                row[names[target]] = probability
-                rows.append(origin)
-                columns.append(target)
-                values.append(probability)
-        if row:
-            routing[names[origin]] = row
+    for origin, hops in enumerate(random_hops(rng, size)):
+        if hops:
+            routing[names[origin]] = {names[target]: probability for target, probability in hops}
+        for target, probability in hops:
+            rows.append(origin)
+            columns.append(target)
+            values.append(probability)
     weights = rng.uniform(0.5, 1.5, size)
     entry = np.round(weights / weights.sum(), 12)
     entry[-1] = 1.0 - entry[:-1].sum()

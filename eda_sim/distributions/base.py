@@ -123,6 +123,21 @@ class _Faults:
             raise ScenarioError(self.faults)
 
 
+def _mean_and_cv(mean: object, cv: object) -> tuple[float, float]:
+    """The ``mean`` and ``cv`` of a ``from_mean_cv``, checked (both finite and > 0) together.
+
+    Raises
+    ------
+    ScenarioError
+        With a fault at ``mean`` and one at ``cv`` for each that is not.
+    """
+    faults = _Faults()
+    m = faults.number("mean", mean)
+    c = faults.number("cv", cv)
+    faults.raise_if_any()
+    return m, c
+
+
 def _assign(obj: object, **values: object) -> None:
     """Set fields of a frozen dataclass (for normalising parameters in ``__post_init__``)."""
     for key, value in values.items():

@@ -15,6 +15,7 @@ from eda_sim.distributions.base import (
     _assign,
     _check_moments,
     _Faults,
+    _mean_and_cv,
     _show,
 )
 
@@ -91,13 +92,11 @@ class Erlang(Distribution):
         Erlang
             The distribution.
         """
-        faults = _Faults()
-        m = faults.number("mean", mean)
-        c = faults.number("cv", cv)
-        faults.raise_if_any()
+        m, c = _mean_and_cv(mean, cv)
         phases = 1.0 / (c * c)
         k = round(phases) if math.isfinite(phases) else 0
         if k < 1 or abs(phases - k) > ERLANG_PHASES_TOLERANCE * phases:
+            faults = _Faults()
             faults.add(
                 "cv",
                 f"Erlang needs cv = 1/sqrt(k) for an integer k >= 1, got cv={_show(cv)} "

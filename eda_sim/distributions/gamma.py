@@ -13,6 +13,7 @@ from eda_sim.distributions.base import (
     _assign,
     _check_moments,
     _Faults,
+    _mean_and_cv,
 )
 
 __all__ = ["Gamma"]
@@ -63,10 +64,7 @@ class Gamma(Distribution):
         Gamma
             The distribution.
         """
-        faults = _Faults()
-        m = faults.number("mean", mean)
-        c = faults.number("cv", cv)
-        faults.raise_if_any()
+        m, c = _mean_and_cv(mean, cv)
         shape = 1.0 / (c * c)
         return cls(shape=shape, rate=shape / m)
 

@@ -16,6 +16,7 @@ from eda_sim.distributions.base import (
     _exp,
     _expm1,
     _Faults,
+    _mean_and_cv,
 )
 
 __all__ = ["Lognormal"]
@@ -68,10 +69,7 @@ class Lognormal(Distribution):
         Lognormal
             The distribution.
         """
-        faults = _Faults()
-        m = faults.number("mean", mean)
-        c = faults.number("cv", cv)
-        faults.raise_if_any()
+        m, c = _mean_and_cv(mean, cv)
         sigma2 = math.log1p(c * c)
         return cls(mu=math.log(m) - sigma2 / 2.0, sigma=math.sqrt(sigma2))
 

@@ -14,18 +14,7 @@ if TYPE_CHECKING:
 
 
 def plot_data(result: RunResult) -> dict[str, Any]:
-    """What the plots need, bounded in size.
-
-    One replication's sample path and waits, and the arrival counts and hops
-    pooled over the replications.
-
-    ``path``: grid times and, per station and for the system, the time-average
-    number present in each grid interval; ``waits``: per station, the last waits
-    before service and times per visit of replication 0; ``arrivals``: per class,
-    the counting window, its histogram of counts and the arrival rate;
-    ``transitions``: per class, hop counts (last column: exits) and the routing
-    matrix they should follow.
-    """
+    """What the plots of ``result`` need, bounded in size (:meth:`RunResult.plot_data`)."""
     data: dict[str, Any] = {}
     sample = result.sample
     if sample is not None and sample.path is not None:

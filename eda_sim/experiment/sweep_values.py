@@ -1,8 +1,9 @@
-"""The values of a sweep: read from text or checked from numbers (layer 5).
+"""The values of a sweep, read from text or checked, and the scenario at each (layer 5).
 
 ``"V1,V2,..."`` or ``"START:STOP:STEP"``; a range is computed in exact decimal
 arithmetic from the text, so STOP is included when it lies on the grid and no
-float drift creeps in. Faults have the path ``values``.
+float drift creeps in. Faults have the path ``values``. :func:`point_variants`
+makes each point's scenario, or says why the point is skipped (:func:`instability`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Sequence
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.scenario import Scenario
+from eda_sim.scenario.paths import PARAM_FAULT_PATH, replace_value
 
-__all__ = ["MAX_POINTS", "checked_values", "parse_values"]
+__all__ = ["MAX_POINTS", "checked_values", "instability", "parse_values", "point_variants"]
 
 #: Most points one sweep may have (a guard against a mistyped step).
 MAX_POINTS = 10_000
@@ -105,3 +108,45 @@ def parse_values(text: str) -> list[float]:
     if count > MAX_POINTS:
         raise _values_fault(f"{text!r} gives {count} points; a sweep has at most {MAX_POINTS}")
     return checked_values([float(start + index * step) for index in range(count)])
+
+
+def instability(variant: Scenario) -> str | None:
+    """Why a point cannot run: stations of unlimited capacity offered ρ >= 1."""
+    unstable = [f"{name} (ρ = {rho:.4g})" for name, rho in variant.unstable_stations()]
+    if not unstable:
+        return None
+    return (
+        f"unstable: load >= 1 at {', '.join(unstable)} with unlimited capacity, the queue "
+        "grows without bound (--allow-unstable runs it)"
+    )
+
+
+def point_variants(
+    base: Scenario, param: str, values: Sequence[float], allow_unstable: bool
+) -> tuple[dict[int, Scenario], dict[int, str]]:
+    """Every point's scenario, or why it is skipped; raise every other fault at once."""
+    variants: dict[int, Scenario] = {}
+    skipped: dict[int, str] = {}
+    faults: list[Fault] = []
+    for index, value in enumerate(values):
+        try:
+            variant = replace_value(base, param, value, allow_unstable=True)
+        except ScenarioError as error:
+            for fault in error.faults:
+                if fault.path != PARAM_FAULT_PATH:
+                    fault = Fault(
+                        fault.path,
+                        f"{fault.message} (sweep point {index + 1} of {len(values)}: "
+                        f"{param} = {value:g})",
+                    )
+                if fault not in faults:
+                    faults.append(fault)
+            continue
+        reason = None if allow_unstable else instability(variant)
+        if reason is None:
+            variants[index] = variant
+        else:
+            skipped[index] = reason
+    if faults:
+        raise ScenarioError(faults)
+    return variants, skipped

@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ from eda_sim.experiment.checkpoint import (
 )
 from eda_sim.experiment.engines import (
     ENGINES,
+    EngineChoice,
     EngineName,
     choose_engine,
     compiled_note,
@@ -78,12 +80,16 @@ from eda_sim.experiment.sweep_table import (
     empty_row,
     run_rows,
 )
-from eda_sim.experiment.sweep_values import MAX_POINTS, checked_values, parse_values
+from eda_sim.experiment.sweep_values import (
+    MAX_POINTS,
+    checked_values,
+    parse_values,
+    point_variants,
+)
 from eda_sim.results import describe_scenario
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS
 from eda_sim.scenario.model import raise_if
-from eda_sim.scenario.paths import PARAM_FAULT_PATH, replace_value
 
 __all__ = [
     "COLUMNS",
@@ -99,50 +105,6 @@ __all__ = [
 #: Called as ``progress(finished, total)``: points finished (resumed ones included)
 #: out of the points that run (skipped ones excluded); once before the first runs.
 SweepProgress = Callable[[int, int], None]
-
-_OVERRIDES = ("replications", "horizon", "warmup", "seed", "confidence", "quantiles")
-
-
-def _instability(variant: Scenario) -> str | None:
-    """Why a point cannot run: stations of unlimited capacity offered ρ >= 1."""
-    unstable = [f"{name} (ρ = {rho:.4g})" for name, rho in variant.unstable_stations()]
-    if not unstable:
-        return None
-    return (
-        f"unstable: load >= 1 at {', '.join(unstable)} with unlimited capacity, the queue "
-        "grows without bound (--allow-unstable runs it)"
-    )
-
-
-def _variants(
-    base: Scenario, param: str, values: Sequence[float], allow_unstable: bool
-) -> tuple[dict[int, Scenario], dict[int, str]]:
-    """Every point's scenario, or why it is skipped; raise every other fault at once."""
-    variants: dict[int, Scenario] = {}
-    skipped: dict[int, str] = {}
-    faults: list[Fault] = []
-    for index, value in enumerate(values):
-        try:
-            variant = replace_value(base, param, value, allow_unstable=True)
-        except ScenarioError as error:
-            for fault in error.faults:
-                if fault.path != PARAM_FAULT_PATH:
-                    fault = Fault(
-                        fault.path,
-                        f"{fault.message} (sweep point {index + 1} of {len(values)}: "
-                        f"{param} = {value:g})",
-                    )
-                if fault not in faults:
-                    faults.append(fault)
-            continue
-        reason = None if allow_unstable else _instability(variant)
-        if reason is None:
-            variants[index] = variant
-        else:
-            skipped[index] = reason
-    if faults:
-        raise ScenarioError(faults)
-    return variants, skipped
 
 
 def sweep(
@@ -260,7 +222,7 @@ def sweep(
     base = scenario.with_run(**overrides)
     if engine not in ENGINES:
         raise ScenarioError(Fault("engine", f"must be auto, simpy or fast, got {engine!r}"))
-    variants, skipped = _variants(base, param, numbers, allow_unstable)
+    variants, skipped = point_variants(base, param, numbers, allow_unstable)
     limit = DEFAULT_MAX_VISITS if max_visits is None else max_visits
     raise_if(sweep_budget_faults(variants, param, numbers, limit))
     check_workers(workers)
@@ -273,39 +235,101 @@ def sweep(
         workers, isolate = sweep_workers(variants, workers, choice.name)
 
     path = Path(checkpoint) if checkpoint is not None else None
-    finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
     if path is None and resume:
         raise ScenarioError(Fault("checkpoint", "resume needs the checkpoint file to continue"))
     header: dict[str, Any] = {}
     if path is not None:
-        identity, version = fingerprint(scenario, param, numbers, overrides, allow_unstable)
-        header = {
-            "kind": CHECKPOINT_KIND,
-            "format": CHECKPOINT_FORMAT,
-            "fingerprint": identity,
-            "scenario": scenario.name,
-            "param": param,
-            "values": numbers,
-            "eda_sim": version,
-            "inputs": data_inputs(scenario),
-        }
+        header = _checkpoint_header(scenario, param, numbers, overrides, allow_unstable)
+    finished: dict[int, _Finished] = {}
+    session = _Session(path, header, numbers, resume, limit, choice, notify, progress)
+    interrupted, lost = _run_points(
+        session, variants, finished, (workers, scheduler, executor), isolate
+    )
+    partial = interrupted and len(finished) < len(variants)
+    swept = _sweep_result(
+        scenario, base, param, numbers, skipped, finished, partial, lost, choice.name
+    )
+    if lost is not None:
+        lost.partial = swept
+        raise lost
+    return swept
 
+
+#: A finished point: its rows of the table and its notes.
+_Finished = tuple[list[dict[str, Any]], tuple[str, ...]]
+
+
+def _checkpoint_header(
+    scenario: Scenario,
+    param: str,
+    numbers: list[float],
+    overrides: dict[str, object],
+    allow_unstable: bool,
+) -> dict[str, Any]:
+    """The checkpoint's first line: what sweep it records, so that a resume can check it."""
+    identity, version = fingerprint(scenario, param, numbers, overrides, allow_unstable)
+    return {
+        "kind": CHECKPOINT_KIND,
+        "format": CHECKPOINT_FORMAT,
+        "fingerprint": identity,
+        "scenario": scenario.name,
+        "param": param,
+        "values": numbers,
+        "eda_sim": version,
+        "inputs": data_inputs(scenario),
+    }
+
+
+@dataclass(frozen=True)
+class _Session:
+    """How the points of one sweep run: checkpoint, engine, limits and callbacks."""
+
+    path: Path | None
+    header: dict[str, Any]
+    numbers: list[float]
+    resume: bool
+    limit: float
+    choice: EngineChoice
+    notify: Callable[[str], None] | None
+    progress: SweepProgress | None
+
+
+def _run_points(
+    session: _Session,
+    variants: dict[int, Scenario],
+    finished: dict[int, _Finished],
+    where: tuple[int | None, str | None, Executor | None],
+    isolate: bool,
+) -> tuple[bool, WorkerLostError | None]:
+    """Run every point not yet finished, each recorded in ``finished`` and the checkpoint.
+
+    Returns whether the sweep was interrupted (Ctrl-C, or a point cut short) and the
+    error of a worker lost for good, if any; the points that finished are kept.
+    """
+    numbers, progress = session.numbers, session.progress
     total = len(variants)
     interrupted = False
     lost: WorkerLostError | None = None
     try:
-        with checkpoint_session(path, header, numbers, set(variants), resume) as (resumed, append):
+        with checkpoint_session(
+            session.path, session.header, numbers, set(variants), session.resume
+        ) as (resumed, append):
             if resumed is not None:
                 finished.update(resumed.finished)
-            compiled_in = prepare_engine(choice, notify)  # the note goes with the first point
-            with open_executor(workers, scheduler, executor, isolate=isolate) as pool:
+            # the note goes with the first point
+            compiled_in = prepare_engine(session.choice, session.notify)
+            with open_executor(*where, isolate=isolate) as pool:
                 if progress is not None:
                     progress(len(finished), total)
                 for index, variant in variants.items():
                     if index in finished:
                         continue
                     result = run(
-                        variant, workers=1, executor=pool, engine=choice.name, max_visits=limit
+                        variant,
+                        workers=1,
+                        executor=pool,
+                        engine=session.choice.name,
+                        max_visits=session.limit,
                     )
                     if result.partial:  # interrupted part-way: the point is not finished
                         interrupted = True
@@ -322,7 +346,21 @@ def sweep(
         interrupted = True
     except WorkerLostError as error:
         interrupted, lost = True, error
+    return interrupted, lost
 
+
+def _sweep_result(
+    scenario: Scenario,
+    base: Scenario,
+    param: str,
+    numbers: list[float],
+    skipped: dict[int, str],
+    finished: dict[int, _Finished],
+    partial: bool,
+    lost: WorkerLostError | None,
+    engine: str,
+) -> SweepResult:
+    """The sweep's table: every point ok, skipped (with the reason) or pending."""
     pending = (
         "not run: the sweep was interrupted (resume it from its checkpoint)"
         if lost is None
@@ -345,12 +383,12 @@ def sweep(
             points.append(SweepPoint(value, "pending", pending))
             table.append(empty_row(param, value, "pending", pending))
     settings = base.run
-    swept = SweepResult(
+    return SweepResult(
         scenario=scenario.name,
         param=param,
         points=tuple(points),
         rows=tuple({column: row[column] for column in COLUMNS} for row in table),
-        partial=interrupted and len(finished) < total,
+        partial=partial,
         seed=settings.seed,
         horizon=settings.horizon,
         warmup=settings.warmup,
@@ -358,9 +396,5 @@ def sweep(
         confidence=settings.confidence,
         time_unit=scenario.time_unit,
         model=describe_scenario(scenario),
-        engine=choice.name,
+        engine=engine,
     )
-    if lost is not None:
-        lost.partial = swept
-        raise lost
-    return swept

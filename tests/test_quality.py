@@ -209,9 +209,6 @@ FUNCTION_LINES = 80
 OVERSIZED = {
     "eda_sim/engine/fast/driver.py": "engineer 'kernel' is splitting the fast engine's driver",
     "eda_sim/theory/scenario/markov.py": "engineer 'ctmcpct' grows it (issue 13): theirs to split",
-    "eda_sim/cli/app.py": "engineer 'reliab2' edits run_command (issue 16); tidy splits after",
-    "eda_sim/cli/app.py::run_command": "engineer 'reliab2' edits it (issue 16); tidy splits after",
-    "eda_sim/cli/sweep_command.py::sweep_command": "engineer 'reliab2' edits it; tidy splits after",
 }
 
 

@@ -1,7 +1,8 @@
 """What every ``eda-sim`` command module shares: the application and bad-input errors (layer 7).
 
-The commands live in :mod:`eda_sim.cli.app` (run, validate, theory, schema),
-:mod:`eda_sim.cli.sweep_command` and :mod:`eda_sim.cli.report_command`; each
+The commands live in :mod:`eda_sim.cli.run_command` (run), :mod:`eda_sim.cli.app`
+(validate, theory, schema), :mod:`eda_sim.cli.sweep_command` and
+:mod:`eda_sim.cli.report_command`; each
 registers itself on :data:`app` and refuses bad input by raising what
 :func:`_fail` makes. Defined here, below them all, so that the command modules
 import one way (``app`` uses the report helpers, which need neither ``app.py``

@@ -12,15 +12,17 @@ points are in the checkpoint and in the outputs, marked partial).
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from eda_sim import metrics as metric_table
-from eda_sim.cli.app import (
+import eda_sim.cli.app  # noqa: F401  (registers run, validate, theory, schema: --help's order)
+from eda_sim.cli.common import BadInputError, _fail, app
+from eda_sim.cli.outputs import Input, Output, output_faults, scenario_inputs, to_stdout
+from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
+from eda_sim.cli.run_options import (
     INTERRUPTED,
     WORKER_LOST,
     EngineOption,
@@ -39,17 +41,15 @@ from eda_sim.cli.app import (
     parse_quantiles,
     run_option_faults,
 )
-from eda_sim.cli.common import BadInputError, _fail, app
-from eda_sim.cli.outputs import Input, Output, output_faults, scenario_inputs, to_stdout
-from eda_sim.cli.report_command import report_folder_faults, write_report_or_fail
+from eda_sim.cli.sweep_tables import highest_meeting, sweep_table
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.files import output_problem
 from eda_sim.text import shorten
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
-    from rich.table import Table
-
     from eda_sim.experiment import SweepResult
+    from eda_sim.experiment.lost_work import WorkerLostError
+    from eda_sim.scenario import Scenario
 
 __all__ = ["highest_meeting", "sweep_command", "sweep_table"]
 
@@ -61,106 +61,6 @@ _OPTIONS = {
     "workers": "--workers",
     "scheduler": "--scheduler",
 }
-
-
-def _number(value: float) -> str:
-    return "" if math.isnan(value) else f"{value:.4g}"
-
-
-def _estimate(row: dict[str, Any], confidence: float) -> str:
-    from eda_sim.cli.tables import format_estimate
-    from eda_sim.stats import Interval
-
-    interval = Interval(row["mean"], row["ci_low"], row["ci_high"], row["n"], confidence)
-    return format_estimate(interval)
-
-
-def sweep_table(result: SweepResult, time_unit: str) -> Table:
-    """Per value: each station's and the system's L and W beside theory; skipped points' reasons."""
-    from rich.table import Table
-
-    from eda_sim.cli.tables import safe_text
-
-    warmup = result.warmup if isinstance(result.warmup, str) else f"{result.warmup:g}"
-    title = (
-        f"{result.scenario}: {result.param} over {len(result.points)} values; "
-        f"{result.replications} replications of {result.horizon:g} {time_unit} "
-        f"(warm-up {warmup}), seed {result.seed} at every point; engine {result.engine}; "
-        f"simulated = mean ± {result.confidence:.0%} half-width"
-        + (" — PARTIAL (interrupted)" if result.partial else "")
-    )
-    table = Table(title=safe_text(title), title_justify="left")
-    for name, justify in (
-        (result.param, "right"),
-        ("station", "left"),
-        (metric_table.heading("L", time_unit), "right"),
-        ("theory", "right"),
-        (metric_table.heading("W", time_unit), "right"),
-        ("theory", "right"),
-        ("method / reason", "left"),
-    ):
-        table.add_column(safe_text(name), justify=justify, no_wrap=name != "method / reason")  # type: ignore[arg-type]
-    rows_by_value: dict[float, list[dict[str, Any]]] = {}
-    for row in result.rows:
-        rows_by_value.setdefault(row["value"], []).append(row)
-    for point in result.points:
-        shown_value = f"{point.value:.6g}"
-        if point.status != "ok":
-            label = "skipped" if point.status == "skipped" else "not run"
-            table.add_row(shown_value, label, "", "", "", "", safe_text(point.reason or ""))
-            table.add_section()
-            continue
-        metrics: dict[tuple[str, str], dict[str, Any]] = {
-            (row["name"], row["metric"]): row
-            for row in rows_by_value[point.value]
-            if row["scope"] in ("station", "system")
-        }
-        names = list(dict.fromkeys(name for name, _ in metrics))
-        previous_method = None
-        for position, name in enumerate(names):
-            length, wait = metrics.get((name, "L")), metrics.get((name, "W"))
-            if length is None or wait is None:
-                continue
-            method = str(wait["method"]) + (" (exact)" if wait["exact"] else "")
-            table.add_row(
-                shown_value if position == 0 else "",
-                safe_text(name),
-                _estimate(length, result.confidence),
-                _number(length["theory"]),
-                _estimate(wait, result.confidence),
-                _number(wait["theory"]),
-                safe_text(method if method != previous_method else ""),
-            )
-            previous_method = method
-        slo_rows = [row for row in rows_by_value[point.value] if row["scope"] == "slo"]
-        if slo_rows:
-            table.add_row("", "SLOs", "", "", "", "", safe_text(_slo_summary(slo_rows)))
-        table.add_section()
-    highest = highest_meeting(result)
-    if highest is not None:
-        table.caption = safe_text(f"highest {result.param} with every SLO met: {highest:.6g}")
-    elif any(row["scope"] == "slo" for row in result.rows):
-        table.caption = safe_text(f"no {result.param} swept meets every SLO")
-    table.caption_justify = "left"
-    return table
-
-
-def _slo_summary(rows: list[dict[str, Any]]) -> str:
-    """``all 3 met``, or the SLOs not met with their verdicts."""
-    failing = [f"{row['name']} {row['method']}" for row in rows if row["method"] != "met"]
-    if not failing:
-        return f"all {len(rows)} met"
-    return f"{len(rows) - len(failing)} of {len(rows)} met; " + ", ".join(failing)
-
-
-def highest_meeting(result: SweepResult) -> float | None:
-    """The largest swept value at which every SLO was met (None without SLOs or such a point)."""
-    verdicts: dict[float, list[str]] = {}
-    for row in result.rows:
-        if row["scope"] == "slo":
-            verdicts.setdefault(row["value"], []).append(str(row["method"]))
-    meeting = [value for value, found in verdicts.items() if all(v == "met" for v in found)]
-    return max(meeting) if meeting else None
 
 
 def _translate(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
@@ -245,10 +145,7 @@ def sweep_command(
     finished points and the same command with --resume runs the rest, giving the
     same numbers as an uninterrupted sweep.
     """
-    from rich.console import Console
-
-    from eda_sim.experiment import parse_values, sweep
-    from eda_sim.results import atomic_write_text
+    from eda_sim.experiment import parse_values
 
     source = str(scenario_path)
     faults, warmup_setting = run_option_faults(workers, engine, warmup)
@@ -256,23 +153,9 @@ def sweep_command(
     faults.extend(level_faults)
     if json_path == "-" and csv_path == "-":
         faults.append(Fault("--csv", "only one of --json and --csv can write to stdout (-)"))
-    outputs = [
-        Output("--json", json_path),
-        Output("--csv", csv_path),
-        Output("--checkpoint", checkpoint),
-        Output("--report", report_dir, "folder"),
-    ]
-    inputs = scenario_inputs(scenario_path)
-    if checkpoint is not None and resume:  # read, then appended to: an input of the others
-        outputs = [out for out in outputs if out.option != "--checkpoint"]
-        inputs.append(Input(checkpoint, "checkpoint (--checkpoint)"))
-        problem = output_problem(checkpoint)
-        if problem is not None:
-            faults.append(Fault("--checkpoint", f"{str(checkpoint)!r} {problem}"))
-    faults.extend(output_faults(outputs, inputs))
-    if resume and checkpoint is None:
-        faults.append(Fault("--resume", "needs --checkpoint PATH, the file to continue"))
-    faults.extend(report_folder_faults(report_dir, "--report"))
+    outputs, inputs = _sweep_files(
+        scenario_path, json_path, csv_path, checkpoint, report_dir, resume, faults
+    )
     numbers: list[float] = []
     try:
         numbers = parse_values(values)
@@ -298,6 +181,91 @@ def sweep_command(
     chosen: Literal["auto", "simpy", "fast"] = (
         "fast" if engine == "fast" else "simpy" if engine == "simpy" else "auto"
     )
+    result, failure = _run_sweep(
+        scenario,
+        source,
+        given,
+        param=param,
+        numbers=numbers,
+        replications=replications,
+        horizon=horizon,
+        warmup=warmup_setting,
+        seed=seed,
+        quantiles=levels,
+        workers=workers,
+        scheduler=scheduler,
+        allow_unstable=allow_unstable,
+        checkpoint=checkpoint,
+        resume=resume,
+        engine=chosen,
+        max_visits=max_visits,
+    )
+    _say_what_finished(result, failure, checkpoint)
+    _write_sweep(result, scenario, json_path, csv_path, report_dir)
+    if failure is not None:
+        raise typer.Exit(WORKER_LOST)
+    if result.partial:
+        raise typer.Exit(INTERRUPTED)
+
+
+def _sweep_files(
+    scenario_path: Path,
+    json_path: str | None,
+    csv_path: str | None,
+    checkpoint: Path | None,
+    report_dir: Path | None,
+    resume: bool,
+    faults: list[Fault],
+) -> tuple[list[Output], list[Input]]:
+    """The files the sweep writes and reads, checked before anything runs (faults added).
+
+    A checkpoint to resume is read, then appended to: an input of the other outputs.
+    """
+    outputs = [
+        Output("--json", json_path),
+        Output("--csv", csv_path),
+        Output("--checkpoint", checkpoint),
+        Output("--report", report_dir, "folder"),
+    ]
+    inputs = scenario_inputs(scenario_path)
+    if checkpoint is not None and resume:  # read, then appended to: an input of the others
+        outputs = [out for out in outputs if out.option != "--checkpoint"]
+        inputs.append(Input(checkpoint, "checkpoint (--checkpoint)"))
+        problem = output_problem(checkpoint)
+        if problem is not None:
+            faults.append(Fault("--checkpoint", f"{str(checkpoint)!r} {problem}"))
+    faults.extend(output_faults(outputs, inputs))
+    if resume and checkpoint is None:
+        faults.append(Fault("--resume", "needs --checkpoint PATH, the file to continue"))
+    faults.extend(report_folder_faults(report_dir, "--report"))
+    return outputs, inputs
+
+
+def _run_sweep(
+    scenario: Scenario,
+    source: str,
+    given: dict[str, object],
+    *,
+    param: str,
+    numbers: list[float],
+    replications: int | None,
+    horizon: float | None,
+    warmup: str | float | None,
+    seed: int | None,
+    quantiles: list[float] | None,
+    workers: int | None,
+    scheduler: str | None,
+    allow_unstable: bool,
+    checkpoint: Path | None,
+    resume: bool,
+    engine: Literal["auto", "simpy", "fast"],
+    max_visits: float | None,
+) -> tuple[SweepResult, WorkerLostError | None]:
+    """Run the points, a progress bar on stderr; the result and a lost worker, if any."""
+    from rich.console import Console
+
+    from eda_sim.experiment import sweep
+
     stderr = Console(stderr=True)
     progress = LazyProgress(stderr, "sweep points")
     if scheduler is not None:
@@ -314,16 +282,16 @@ def sweep_command(
             numbers,
             replications=replications,
             horizon=horizon,
-            warmup=warmup_setting,
+            warmup=warmup,
             seed=seed,
-            quantiles=levels,
+            quantiles=quantiles,
             workers=workers,
             scheduler=scheduler,
             allow_unstable=allow_unstable,
             checkpoint=checkpoint,
             resume=resume,
             progress=progress,
-            engine=chosen,  # auto: the sweep chooses from all its points
+            engine=engine,  # auto: the sweep chooses from all its points
             max_visits=max_visits,
             notify=compile_notice,
         )
@@ -340,7 +308,13 @@ def sweep_command(
         result, failure = error.partial, error
     finally:
         progress.close()
+    return result, failure
 
+
+def _say_what_finished(
+    result: SweepResult, failure: WorkerLostError | None, checkpoint: Path | None
+) -> None:
+    """One stderr line for a partial sweep; exit at once when no point finished."""
     finished = sum(point.status == "ok" for point in result.points)
     runnable = sum(point.status != "skipped" for point in result.points)
     if failure is not None:
@@ -367,6 +341,18 @@ def sweep_command(
             f"interrupted: {finished} of {runnable} points finished (written marked partial); "
             f"{kept}\n"
         )
+
+
+def _write_sweep(
+    result: SweepResult,
+    scenario: Scenario,
+    json_path: str | None,
+    csv_path: str | None,
+    report_dir: Path | None,
+) -> None:
+    """The JSON and CSV files, standard output (a table, or JSON/CSV with -), the report."""
+    from eda_sim.results import atomic_write_text
+
     if json_path is not None and json_path != "-":
         atomic_write_text(json_path, result.to_json() + "\n")
     if csv_path is not None and csv_path != "-":
@@ -380,7 +366,3 @@ def sweep_command(
             _console().print(sweep_table(result, scenario.time_unit))
     if report_dir is not None:
         write_report_or_fail(result, report_dir, "--report", scenario)
-    if failure is not None:
-        raise typer.Exit(WORKER_LOST)
-    if result.partial:
-        raise typer.Exit(INTERRUPTED)

@@ -51,8 +51,9 @@ Importing this package does not import numba: the compiled modules are loaded
 by :func:`load_kernel` on first use, compiled once and cached on disk.
 """
 
-from eda_sim.engine.fast.driver import loop_is_cached, simulate_replication_fast, warm_kernel
+from eda_sim.engine.fast.driver import simulate_replication_fast
 from eda_sim.engine.fast.support import MISSING_NUMBA, check_supported, load_kernel
+from eda_sim.engine.fast.warming import loop_is_cached, warm_kernel
 
 __all__ = [
     "ENGINE_NAME",

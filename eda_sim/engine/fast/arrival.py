@@ -150,8 +150,6 @@ def move_on(
     events[slot].arrived = now
     if events[slot].admitted:
         row = service_row(n_classes, n_stations, events[slot].event_class, to)
-        seq, size, refill = start_service(
-            events, streams, queue, slot, now, row, seq, size, refill
-        )
+        seq, size, refill = start_service(events, streams, queue, slot, now, row, seq, size, refill)
     _ = (events, streams, queue)  # their last use, on every path (jit.py)
     return seq, size, n_free, refill, hist_full, pool_n, rare_n

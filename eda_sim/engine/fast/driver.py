@@ -11,8 +11,6 @@ as the SimPy engine's, sample path, observations and waits included.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from eda_sim.engine.fast import kinds
@@ -56,10 +54,10 @@ from eda_sim.engine.settings import (
     ReplicationSettings,
     with_automatic_warmup,
 )
-from eda_sim.scenario import Scenario, scenario_from_dict
+from eda_sim.scenario import Scenario
 from eda_sim.stats import StationSnapshot, SystemSnapshot
 
-__all__ = ["loop_is_cached", "simulate_replication_fast", "warm_kernel"]
+__all__ = ["simulate_replication_fast"]
 
 _INITIAL_SLOTS = 256
 _INITIAL_BINS = 64
@@ -376,74 +374,3 @@ def simulate_replication_fast(
     state.run(kernel)
     state.snapshot(kernel, settings.horizon, path.stations[:, -1], path.system[:, -1])
     return with_automatic_warmup(state.result(), settings)
-
-
-#: A tiny scenario whose replication types the loop as every scenario does (see warm_kernel).
-_WARM_UP = {
-    "stations": {
-        "a": {"servers": 1, "service": {"dist": "exponential", "mean": 0.5}},
-        "b": {"servers": 2, "service": {"dist": "exponential", "mean": 0.5}},
-    },
-    "arrivals": {"process": "poisson", "rate": 1.0, "to": "a"},
-    "routing": {"a": {"b": 0.5}},
-    "run": {"horizon": 20.0, "warmup": "none", "replications": 1},
-}
-
-
-def _loaded(function: Any) -> tuple[int, int]:
-    """A numba dispatcher's compiled signatures so far, and how many came from its disk cache."""
-    stats = getattr(function, "stats", None)
-    hits = getattr(stats, "cache_hits", None)
-    return len(function.signatures), sum(hits.values()) if hits is not None else 0
-
-
-def loop_is_cached() -> bool:
-    """Whether this process can run the loop without compiling it first.
-
-    True when the loop is already compiled in this process, or when numba's disk
-    cache holds it for the present source (the index that numba itself checks
-    against the source file's stamp); :func:`warm_kernel` then loads it in about a
-    second instead of compiling it (seconds to a minute on the first use on a
-    machine). Reads numba's cache index through its ``_cache`` attribute (numba
-    0.58-0.61 and later keep it there); where that cannot be read, says True, so
-    that the caller behaves as it did before it could ask.
-
-    Raises
-    ------
-    ScenarioError
-        When numba is missing (as :func:`load_kernel`).
-    """
-    loop = load_kernel().run
-    if getattr(loop, "signatures", None):
-        return True
-    try:
-        index = loop._cache._cache_file._load_index()  # type: ignore[attr-defined]
-    except Exception:
-        return True
-    return bool(index)
-
-
-def warm_kernel() -> bool:
-    """Have the compiled loop ready in this process; True if this call compiled it.
-
-    Runs one replication of a tiny scenario, which types the loop (and the
-    snapshots the driver calls) for the argument types every scenario gives
-    it, so that numba loads them from its disk cache, or compiles them on their
-    first use on this machine (seconds), before a run starts its replications.
-
-    Raises
-    ------
-    ScenarioError
-        When numba is missing (as :func:`load_kernel`).
-    """
-    kernel = load_kernel()
-    before = [_loaded(function) for function in kernel]
-    if all(count for count, _ in before):
-        return False  # typed in this process already: nothing to load or compile
-    simulate_replication_fast(scenario_from_dict(_WARM_UP, name="warm-up"))
-    after = [_loaded(function) for function in kernel]
-    # A signature that is new and did not come from the cache was compiled here.
-    return any(
-        (new - old) > (new_hits - old_hits)
-        for (old, old_hits), (new, new_hits) in zip(before, after, strict=True)
-    )

@@ -30,7 +30,7 @@ from eda_sim.scenario import Scenario, scenario_from_dict
 from eda_sim.stats import t_interval
 from eda_sim.theory.scenario import solve
 from eda_sim.theory.scenario.inputs import scenario_inputs
-from eda_sim.theory.scenario.markov import NetworkSolution, network_ctmc
+from eda_sim.theory.scenario.markov_network import NetworkSolution, network_ctmc
 
 EXAMPLES = 8
 METRICS = ("L", "throughput")

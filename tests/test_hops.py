@@ -42,9 +42,7 @@ def test_from_rows_and_from_arrays_agree_with_a_hand_count() -> None:
     from_rows = HopCounts.from_rows(N, rows)
     i, j = np.nonzero(dense)
     shuffled = np.random.default_rng(2).permutation(len(i))
-    from_arrays = HopCounts.from_arrays(
-        N, i[shuffled], j[shuffled], dense[i, j][shuffled]
-    )
+    from_arrays = HopCounts.from_arrays(N, i[shuffled], j[shuffled], dense[i, j][shuffled])
     assert from_rows == from_arrays
     assert (from_rows.dense() == dense).all()
     assert from_rows.rows() == {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from eda_sim.cli.tables import format_estimate
+from eda_sim.cli.tables import format_estimate, safe_text
 
 if TYPE_CHECKING:
     from eda_sim.results import RunResult
@@ -102,7 +102,7 @@ def percentile_table(result: RunResult, time_unit: str) -> Table | None:
         "(log-bucketed sketches); exact: the model's exact percentile."
     ]
     caption += [f"[{number}] {method} (exact)" for method, number in methods.items()]
-    table.caption = Text("\n".join(caption))
+    table.caption = safe_text("\n".join(caption))  # names and reasons carry scenario text
     return table
 
 
@@ -186,7 +186,7 @@ def exact_percentile_table(
                 values.append(f"{value:.4g}" if exact else "—")
                 shown.add(methods.setdefault(method, len(methods) + 1) if exact else 0)
             table.add_row(
-                Text(f"{labels.get(scope, '')}{name}" if index == 0 else ""),
+                safe_text(f"{labels.get(scope, '')}{name}" if index == 0 else ""),
                 f"{base} ({time_unit})",
                 "\n".join(names),
                 "\n".join(values),
@@ -199,5 +199,5 @@ def exact_percentile_table(
             f"no exact end-to-end percentile for class {', '.join(classes_missing)} "
             "(reasons: --json, theory.percentiles)"
         )
-    table.caption = Text("\n".join(caption))
+    table.caption = safe_text("\n".join(caption))  # names and reasons carry scenario text
     return table

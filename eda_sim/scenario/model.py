@@ -347,5 +347,3 @@ def raise_if(faults: Sequence[Fault], error: type[ScenarioError] = ScenarioError
     """Raise ``error`` with ``faults``, if there are any."""
     if faults:
         raise error(list(faults))
-
-

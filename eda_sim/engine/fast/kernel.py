@@ -153,7 +153,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "effcaa5b8530a3e7b6ebeede2ebf4f41ba0ae454e4c92c4264ca7fe2c0ccdef4"
+SOURCES_DIGEST = "6046853d6cd4920a0da67c02727961f4bcb774b005c350291ec0c3c275e86333"
 
 
 @step

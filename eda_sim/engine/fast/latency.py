@@ -40,14 +40,10 @@ import numpy as np
 
 from eda_sim.engine.fast.bits import float_bits
 from eda_sim.engine.fast.jit import compiled, step
-from eda_sim.engine.fast.state import SketchState
+from eda_sim.engine.fast.state import CARRY, CARRY_COUNT, SketchState
 
 #: Bits of a bucket in a sketch's key (:data:`eda_sim.stats.sketch.BUCKET_BITS`).
 BUCKET_BITS = 19
-#: The flag of a rare key that carries :data:`CARRY_COUNT` values of a full counter.
-CARRY = 1 << 62
-#: Values a carry stands for (a counter at 65,535 + 1 goes back to 32,768).
-CARRY_COUNT = 32768
 
 __all__ = [
     "CARRY",

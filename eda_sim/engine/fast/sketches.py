@@ -19,8 +19,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from eda_sim.engine.fast import kinds
-from eda_sim.engine.fast.latency import CARRY, CARRY_COUNT, count_keys, drain_chunk
-from eda_sim.engine.fast.state import SKETCH_OCTAVES, SKETCH_SUBBUCKETS, SketchState
+from eda_sim.engine.fast.state import (
+    CARRY,
+    CARRY_COUNT,
+    SKETCH_OCTAVES,
+    SKETCH_SUBBUCKETS,
+    SketchState,
+)
 from eda_sim.engine.latency import LatencyLayout
 from eda_sim.stats.chunks import ChunkedSketches
 from eda_sim.stats.sketch import combine_counts
@@ -68,6 +73,8 @@ class SketchChunks:
 
     def _count(self, control: np.ndarray) -> None:
         """Count the loop's buffered keys into the pool (grown as needed); empty the buffer."""
+        from eda_sim.engine.fast.latency import count_keys  # compiled: numba on first use
+
         stop = int(control["rare_n"][0])
         reached = kept = 0
         while reached < stop:
@@ -91,6 +98,8 @@ class SketchChunks:
         The chunk's blocks are read, cleared and freed by compiled code
         (:func:`~eda_sim.engine.fast.latency.drain_chunk`), its keys sorted as they come.
         """
+        from eda_sim.engine.fast.latency import drain_chunk  # compiled: numba on first use
+
         self._count(control)
         state = self.state
         room = min(self._pool_n * SKETCH_SUBBUCKETS, self._counted)

@@ -47,6 +47,8 @@ import numpy as np
 
 __all__ = [
     "ARRIVAL_COUNTER",
+    "CARRY",
+    "CARRY_COUNT",
     "CONTROL",
     "COUNTERS",
     "CURSOR",
@@ -73,6 +75,11 @@ __all__ = [
     "TraceState",
     "grown",
 ]
+
+#: The flag of a rare key that carries :data:`CARRY_COUNT` values of a full counter.
+CARRY = 1 << 62
+#: Values a carry stands for (a counter at 65,535 + 1 goes back to 32,768).
+CARRY_COUNT = 32768
 
 #: The loop's scalars: kept in registers while it runs, written back when it returns.
 CONTROL = np.dtype(

@@ -224,9 +224,7 @@ def _completion(
     return complete
 
 
-def _departure(
-    env: simpy.Environment, mechanisms: Mechanisms, measurement: Measurement
-) -> Depart:
+def _departure(env: simpy.Environment, mechanisms: Mechanisms, measurement: Measurement) -> Depart:
     """The departure point: the server freed, the visit recorded, a blocked sender let in.
 
     The server goes to the head of the line; the monitor and the percentile

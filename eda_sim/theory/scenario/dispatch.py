@@ -34,7 +34,8 @@ from eda_sim.theory.article import article_L, article_W
 from eda_sim.theory.results import StationTheory
 from eda_sim.theory.scenario.figures import ArticleValues, ClassTheory, ScenarioTheory
 from eda_sim.theory.scenario.inputs import ScenarioInputs, scenario_inputs
-from eda_sim.theory.scenario.markov import NetworkSolution, components, network_ctmc, station_ctmc
+from eda_sim.theory.scenario.markov import station_ctmc
+from eda_sim.theory.scenario.markov_network import NetworkSolution, components, network_ctmc
 from eda_sim.theory.scenario.stations import StationSolution, solve_station
 from eda_sim.theory.scenario.totals import class_totals, system_totals
 from eda_sim.theory.scenario.variability import arrival_scv

@@ -324,3 +324,22 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path) -> None:
     assert document["partial"] is True
     assert 0 < document["replications"] < 100000
     assert "marked partial" in stderr
+
+
+def test_theory_percentile_reasons_are_lines_not_an_empty_table() -> None:
+    """Regression (c5df02d): escaping the caption turned its line breaks into a literal
+    backslash-n, and a scenario with no exact percentile printed an empty table whose
+    caption wrapped to its width."""
+    process = eda_sim("theory", str(ROOT / "scenarios" / "shopping_cart.yaml"))
+    assert process.returncode == 0, process.stderr
+    assert "\\n" not in process.stdout
+    reasons = [line for line in process.stdout.splitlines() if "no exact percentile at" in line]
+    assert reasons and all(line.startswith("no exact percentile at") for line in reasons)
+    assert "exact percentiles (where theory knows the distribution)" not in process.stdout
+
+
+def test_theory_percentile_caption_keeps_its_lines() -> None:
+    process = eda_sim("theory", str(ROOT / "scenarios" / "priorities.yaml"))
+    assert process.returncode == 0, process.stderr
+    assert "\\n" not in process.stdout
+    assert any(line.startswith("[1] ") for line in process.stdout.splitlines())

@@ -179,7 +179,9 @@ def theory_command(
 
     with to_stdout():
         theory_tables.print_theory(_console(), scenario, theory)
-        _console().print(exact_percentile_table(percentiles, levels, scenario.time_unit))
+        table = exact_percentile_table(percentiles, levels, scenario.time_unit)
+        # no exact law anywhere: the reasons alone, as lines, not an empty table's caption
+        _console().print(table if table.row_count else table.caption)
 
 
 @app.command("schema")

@@ -102,7 +102,7 @@ def percentile_table(result: RunResult, time_unit: str) -> Table | None:
         "(log-bucketed sketches); exact: the model's exact percentile."
     ]
     caption += [f"[{number}] {method} (exact)" for method, number in methods.items()]
-    table.caption = safe_text("\n".join(caption))  # names and reasons carry scenario text
+    table.caption = Text("\n").join(safe_text(line) for line in caption)  # scenario text escaped
     return table
 
 
@@ -199,5 +199,5 @@ def exact_percentile_table(
             f"no exact end-to-end percentile for class {', '.join(classes_missing)} "
             "(reasons: --json, theory.percentiles)"
         )
-    table.caption = safe_text("\n".join(caption))  # names and reasons carry scenario text
+    table.caption = Text("\n").join(safe_text(line) for line in caption)  # scenario text escaped
     return table

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -53,9 +53,6 @@ from eda_sim.cli.signals import interrupts_received
 from eda_sim.errors import EdaSimError
 from eda_sim.text import shorten
 from eda_sim.version import __version__
-
-if TYPE_CHECKING:
-    pass
 
 # Each command imports what it uses when it runs: ``--help`` needs none of it, and
 # ``validate`` none of the simulation, theory and results layers (scipy, pandas, SimPy).

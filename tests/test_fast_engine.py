@@ -545,6 +545,21 @@ def test_trace_with_equal_timestamps(tmp_path: Path, warmup: float | None) -> No
     assert slow.stations["front"].blocked > 0
 
 
+def test_a_trace_replayed_to_its_end_runs_on_to_the_horizon() -> None:
+    """After a trace's last instant the system empties and no event is left before the horizon.
+
+    The fast loop popped an empty heap there (a segfault or an IndexError with
+    NUMBA_BOUNDSCHECK); SimPy's ``run(until=horizon)`` simply runs to the horizon.
+    """
+    scenario = SUPPORTED["trace_replay"]()
+    span = max(simulate_replication(scenario, warmup=0.0).horizon, 1.0)
+    kwargs: dict[str, Any] = {"replication": 1, "horizon": 2 * span, "warmup": 0.0}
+    slow = simulate_replication(scenario, keep_waits=30, **kwargs)
+    fast = simulate_replication_fast(scenario, keep_waits=30, **kwargs)
+    assert slow.horizon == 2 * span
+    assert_identical(slow, fast)
+
+
 def test_a_mechanism_not_yet_ported_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every mechanism is ported today; one added to the SimPy engine first is refused."""
     from eda_sim.engine.fast import support

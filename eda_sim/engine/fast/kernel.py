@@ -170,8 +170,8 @@ def _status(
     first = queue.time[0]
     blocks = sketches.counts.shape[0]
     rare_capacity = sketches.rare_keys.shape[0]
-    if first >= horizon:  # SimPy's stop event: URGENT at the horizon, before any tie
-        return DONE
+    if size == 0 or first >= horizon:  # SimPy's stop event: URGENT at the horizon, before any
+        return DONE  # tie; an empty queue (a trace replayed to its end) also runs to the horizon
     if refill:
         return REFILL
     if n_free < reserve:

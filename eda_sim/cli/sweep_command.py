@@ -6,8 +6,9 @@ system's, and the points that were skipped with the reason. ``--json`` and
 ``--csv`` write the tidy table; ``--checkpoint`` makes the sweep resumable.
 
 Exit codes as for ``run``: 0 success, 2 bad input (one line per fault, nothing
-written, an existing checkpoint left as it was), 130 interrupted (the finished
-points are in the checkpoint and in the outputs, marked partial).
+written, an existing checkpoint left as it was), 130 interrupted and 1 a worker
+lost for good (the finished points, and the finished replications of the point
+that was running, are in the checkpoint and in the outputs, marked partial).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from eda_sim.cli.run_options import (
 from eda_sim.cli.sweep_tables import highest_meeting, sweep_table
 from eda_sim.errors import Fault, ScenarioError
 from eda_sim.files import output_problem
-from eda_sim.text import shorten
+from eda_sim.text import escape_controls, shorten
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
     from eda_sim.experiment import SweepResult
@@ -311,25 +312,41 @@ def _run_sweep(
     return result, failure
 
 
+def _cut_short(result: SweepResult) -> str:
+    """``, and the 2 finished replications of point 0.6`` for a point cut short ("" if none)."""
+    return "".join(
+        f", and the {point.replications} finished replications of point {point.value:g}"
+        for point in result.points
+        if point.status == "partial"
+    )
+
+
 def _say_what_finished(
     result: SweepResult, failure: WorkerLostError | None, checkpoint: Path | None
 ) -> None:
-    """One stderr line for a partial sweep; exit at once when no point finished."""
+    """One stderr line for a partial sweep; exit at once when nothing finished.
+
+    The line of a lost worker names it, so it is kept short (a point cut short is
+    counted, its replications are in the outputs); an interrupted sweep's says how
+    many replications of the point cut short were kept, and where.
+    """
     finished = sum(point.status == "ok" for point in result.points)
     runnable = sum(point.status != "skipped" for point in result.points)
+    cut_short = _cut_short(result)
     if failure is not None:
-        if finished == 0:
+        if finished == 0 and not cut_short:
             raise failure  # nothing to write: the one line of any failure, exit 1
         kept = "; --resume runs the rest" if checkpoint else ""
+        cut = ", 1 cut short" if cut_short else ""
         sys.stderr.write(
             shorten(
-                f"error: {failure}; wrote the {finished} of {runnable} finished points, "
+                f"error: {failure}; wrote {finished} of {runnable} points{cut}, "
                 f"marked partial{kept}"
             )
             + "\n"
         )
     elif result.partial:
-        if finished == 0:
+        if finished == 0 and not cut_short:
             sys.stderr.write("interrupted before any point finished; nothing written\n")
             raise typer.Exit(INTERRUPTED)
         kept = (
@@ -338,8 +355,11 @@ def _say_what_finished(
             else "give --checkpoint PATH to make a sweep resumable"
         )
         sys.stderr.write(
-            f"interrupted: {finished} of {runnable} points finished (written marked partial); "
-            f"{kept}\n"
+            escape_controls(
+                f"interrupted: {finished} of {runnable} points finished{cut_short} "
+                f"(written marked partial); {kept}"
+            )
+            + "\n"
         )
 
 

@@ -31,7 +31,11 @@ def _estimate(row: dict[str, Any], confidence: float) -> str:
 
 
 def sweep_table(result: SweepResult, time_unit: str) -> Table:
-    """Per value: each station's and the system's L and W beside theory; skipped points' reasons."""
+    """Per value: each station's and the system's L and W beside theory; skipped points' reasons.
+
+    A point cut short shows its figures over the replications that finished, and a
+    ``partial`` line saying how many.
+    """
     from rich.table import Table
 
     from eda_sim.cli.tables import safe_text
@@ -60,7 +64,7 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
         rows_by_value.setdefault(row["value"], []).append(row)
     for point in result.points:
         shown_value = f"{point.value:.6g}"
-        if point.status != "ok":
+        if point.status not in ("ok", "partial"):
             label = "skipped" if point.status == "skipped" else "not run"
             table.add_row(shown_value, label, "", "", "", "", safe_text(point.reason or ""))
             table.add_section()
@@ -90,6 +94,8 @@ def sweep_table(result: SweepResult, time_unit: str) -> Table:
         slo_rows = [row for row in rows_by_value[point.value] if row["scope"] == "slo"]
         if slo_rows:
             table.add_row("", "SLOs", "", "", "", "", safe_text(_slo_summary(slo_rows)))
+        if point.status == "partial":
+            table.add_row("", "partial", "", "", "", "", safe_text(point.reason or ""))
         table.add_section()
     highest = highest_meeting(result)
     if highest is not None:

@@ -2,27 +2,40 @@
 
 The first line is a header whose SHA-256 ``fingerprint`` identifies the sweep
 (scenario document, parameter, values, run overrides, eda-sim version); each
-further line is one finished point with its table rows. Lines are flushed and
-synced as they are written; a cut-off last line (a crash while it was being
-written) is dropped on resume, any other bad line refuses the file. Floats are
-written with ``repr`` (NaN as null, infinities as ``"inf"``), so a resumed sweep
-reproduces an uninterrupted one exactly.
+further line is one finished point with its table rows, or the replications of
+a point that was cut short (:mod:`eda_sim.experiment.checkpoint_lines`). Lines
+are flushed and synced as they are written; a cut-off last line (a crash while
+it was being written) is dropped on resume, any other bad line refuses the file.
+Floats are written with ``repr`` (NaN as null, infinities as ``"inf"``), so a
+resumed sweep reproduces an uninterrupted one exactly.
+
+Format 2 (this one) added the partial points; a format-1 file (finished points
+only) is read and continued as it is.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.experiment.checkpoint_lines import (
+    FLOAT_COLUMNS,
+    RUN_COLUMNS,
+    PartialPoint,
+    decode_partial,
+    decode_point,
+    encode_partial,
+    encode_point,
+    is_partial_line,
+)
 from eda_sim.files import (
     CHECKPOINT_LIMIT,
     InputFileError,
@@ -36,26 +49,31 @@ __all__ = [
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_KIND",
     "FLOAT_COLUMNS",
+    "READABLE_FORMATS",
     "RUN_COLUMNS",
+    "PartialPoint",
     "Resumed",
     "checkpoint_fault",
     "checkpoint_session",
     "data_inputs",
+    "decode_partial",
     "decode_point",
+    "encode_partial",
     "encode_point",
     "fingerprint",
     "parse_checkpoint",
     "read_checkpoint",
 ]
 
-#: Version of the checkpoint file's layout.
-CHECKPOINT_FORMAT = 1
+#: Version of the checkpoint file's layout (2: partial points too).
+CHECKPOINT_FORMAT = 2
+#: The layouts this eda-sim reads (1: finished points only).
+READABLE_FORMATS = (1, 2)
 #: The first line of a checkpoint says this under ``"kind"``.
 CHECKPOINT_KIND = "eda-sim sweep checkpoint"
-#: Float columns of a point's rows (NaN and infinities need encoding).
-FLOAT_COLUMNS = ("mean", "ci_low", "ci_high", "half_width", "theory")
-#: Columns of one point's rows, as :meth:`RunResult.to_frame` gives them.
-RUN_COLUMNS = ("scope", "name", "metric", *FLOAT_COLUMNS[:4], "n", "theory", "method", "exact")
+#: Version of what the fingerprint covers (unchanged by format 2's partial points, so
+#: that a format-1 checkpoint still belongs to its sweep).
+_FINGERPRINT_VERSION = 1
 
 
 def checkpoint_fault(path: Path, message: str) -> ScenarioError:
@@ -63,77 +81,17 @@ def checkpoint_fault(path: Path, message: str) -> ScenarioError:
     return ScenarioError(Fault("checkpoint", f"{path}: {message}"))
 
 
-def encode_float(value: float) -> float | str | None:
-    """A float for strict JSON: NaN as null, infinities as ``"inf"``/``"-inf"``."""
-    if math.isnan(value):
-        return None
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
-
-
-def decode_float(value: Any) -> float:
-    """Inverse of :func:`encode_float`; ``ValueError`` for anything else."""
-    if value is None:
-        return math.nan
-    if value in ("inf", "-inf"):
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"not a number: {value!r}")
-    return float(value)
-
-
-def encode_point(
-    index: int, value: float, rows: list[dict[str, Any]], notes: tuple[str, ...]
-) -> str:
-    """One finished point as a checkpoint line (without the newline)."""
-    encoded = [
-        {key: encode_float(item) if key in FLOAT_COLUMNS else item for key, item in row.items()}
-        for row in rows
-    ]
-    record = {"index": index, "value": value, "notes": list(notes), "rows": encoded}
-    return json.dumps(record, allow_nan=False, ensure_ascii=False)
-
-
-def decode_point(
-    line: str, values: Sequence[float], runnable: set[int]
-) -> tuple[int, list[dict[str, Any]], tuple[str, ...]]:
-    """Read one point's line; ``ValueError`` (or a subclass) says what is wrong with it."""
-    record = json.loads(line)
-    if not isinstance(record, dict) or set(record) != {"index", "value", "notes", "rows"}:
-        raise ValueError("not a point record")
-    index = record["index"]
-    if isinstance(index, bool) or not isinstance(index, int) or index not in runnable:
-        raise ValueError(f"no sweep point {index!r} to run")
-    if record["value"] != values[index]:
-        raise ValueError(f"point {index} has value {record['value']!r}, not {values[index]!r}")
-    notes = record["notes"]
-    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
-        raise ValueError("notes are not text")
-    rows = []
-    for item in record["rows"]:
-        if not isinstance(item, dict) or set(item) != set(RUN_COLUMNS):
-            raise ValueError("a row does not have the table's columns")
-        row = {key: decode_float(item[key]) if key in FLOAT_COLUMNS else item[key] for key in item}
-        if not all(isinstance(row[key], str) for key in ("scope", "name", "metric", "method")):
-            raise ValueError("a row's names are not text")
-        if isinstance(row["n"], bool) or not isinstance(row["n"], int):
-            raise ValueError("a row's n is not a whole number")
-        if not isinstance(row["exact"], bool):
-            raise ValueError("a row's exact is not true or false")
-        rows.append(row)
-    if not rows:
-        raise ValueError("a point without rows")
-    return index, rows, tuple(notes)
-
-
 @dataclass
 class Resumed:
-    """What a checkpoint gave back: finished points, and the text to keep of the file."""
+    """What a checkpoint gave back: finished points, partial ones, the text to keep of the file.
+
+    ``partial`` holds the points cut short that have not finished since.
+    """
 
     finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]]
     kept_text: str  # the header and the good lines, each ending in a newline
     clean: bool  # the file is exactly kept_text (no cut-off last line to drop)
+    partial: dict[int, PartialPoint] = field(default_factory=dict)
 
 
 def _unreadable(path: Path, error: InputFileError) -> ScenarioError:
@@ -180,11 +138,11 @@ def parse_checkpoint(
         found = None
     if not isinstance(found, dict) or found.get("kind") != CHECKPOINT_KIND:
         raise checkpoint_fault(path, "is not an eda-sim sweep checkpoint (line 1 is no header)")
-    if found.get("format") != CHECKPOINT_FORMAT:
+    if found.get("format") not in READABLE_FORMATS:
         raise checkpoint_fault(
             path,
             f"has checkpoint format {found.get('format')!r}; this eda-sim reads "
-            f"format {CHECKPOINT_FORMAT}",
+            f"formats {' and '.join(map(str, READABLE_FORMATS))}",
         )
     if found.get("fingerprint") != header["fingerprint"]:
         described = (
@@ -197,31 +155,47 @@ def parse_checkpoint(
             "the scenario, its data files, the parameter, the values or the run settings "
             "differ; use another checkpoint file or delete it",
         )
-    finished: dict[int, tuple[list[dict[str, Any]], tuple[str, ...]]] = {}
-    kept = [first + "\n"]
-    clean = not unterminated
+    resumed = Resumed({}, first + "\n", not unterminated)
     for number, line, terminated in numbered[1:]:
         try:
-            index, rows, notes = decode_point(line, values, runnable)
-            if index in finished and finished[index] != (rows, notes):
-                raise ValueError(f"point {index} is there twice, with different results")
-        except (ValueError, KeyError, TypeError) as error:
+            _read_line(resumed, line, values, runnable)
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
             if not terminated:  # cut off by a crash while it was being written
-                clean = False
+                resumed.clean = False
                 break
             detail = "not JSON" if isinstance(error, json.JSONDecodeError) else str(error)
             raise checkpoint_fault(
                 path,
-                f"line {number} is corrupt ({detail}); the {len(finished)} points before it "
-                "are sound: delete it and the lines after it to keep them, or the whole "
-                "file to start the sweep again",
+                f"line {number} is corrupt ({detail}); the {len(resumed.finished)} points "
+                "before it are sound: delete it and the lines after it to keep them, or the "
+                "whole file to start the sweep again",
             ) from None
-        if index in finished:  # the same point again: kept once
-            clean = False
-            continue
-        finished[index] = (rows, notes)
-        kept.append(line + "\n")
-    return Resumed(finished, "".join(kept), clean)
+    for index in resumed.finished:  # finished since it was cut short
+        resumed.partial.pop(index, None)
+    return resumed
+
+
+def _read_line(resumed: Resumed, line: str, values: Sequence[float], runnable: set[int]) -> None:
+    """Add one line's point to ``resumed`` (and to its kept text, unless a repeat).
+
+    A finished point written twice with the same rows (two sweeps that resumed the
+    same checkpoint, before checkpoints were locked) is kept once; partial lines
+    are kept as they are, their replications merged by number.
+    """
+    record = json.loads(line)
+    if is_partial_line(record):
+        index, partial = decode_partial(record, values, runnable)
+        resumed.partial.setdefault(index, PartialPoint()).merge(partial, index)
+        resumed.kept_text += line + "\n"
+        return
+    index, rows, notes = decode_point(record, values, runnable)
+    if index in resumed.finished:
+        if resumed.finished[index] != (rows, notes):
+            raise ValueError(f"point {index} is there twice, with different results")
+        resumed.clean = False  # the same point again: kept once
+        return
+    resumed.finished[index] = (rows, notes)
+    resumed.kept_text += line + "\n"
 
 
 def read_checkpoint(
@@ -356,7 +330,7 @@ def fingerprint(
     from eda_sim.version import __version__
 
     identity = {
-        "format": CHECKPOINT_FORMAT,
+        "format": _FINGERPRINT_VERSION,
         "scenario": scenario.document.model_dump(mode="json"),
         "name": scenario.name,
         "param": param,

@@ -100,7 +100,10 @@ class Finished:
     ``later_starts``: the warm-up is chosen after the run (MSER-5), so every
     replication may still be measured from any grid cut (:class:`LatencyPool`).
     :attr:`deaths` counts, per replication, the workers that died running it, and
-    :attr:`notes` says what a run must report of them.
+    :attr:`notes` says what a run must report of them. :attr:`reserved` holds
+    replications that finished in an earlier run of the same plan (a sweep point
+    resumed from its checkpoint): :func:`execute` takes each instead of running it,
+    when its round comes.
     """
 
     def __init__(self, compact: bool, later_starts: bool = True) -> None:
@@ -108,11 +111,17 @@ class Finished:
         self.latency = LatencyPool(later_starts)
         self.deaths: dict[int, int] = {}
         self.notes: list[str] = []
+        self.reserved: dict[int, ReplicationResult] = {}
         self._compact = compact
 
     def keep(self, result: ReplicationResult) -> None:
         """Add a finished replication (exact integer counts: the order does not matter)."""
         self.results[result.replication] = self.latency.add(result, compact=self._compact)
+
+    def take_reserved(self, wanted: int) -> None:
+        """Keep the reserved replications numbered below ``wanted`` (the round's)."""
+        for index in sorted(i for i in self.reserved if i < wanted):
+            self.keep(self.reserved.pop(index))
 
     def __len__(self) -> int:
         return len(self.results)
@@ -160,9 +169,11 @@ def execute(
     worker dies a second time, or work lost on another executor, ends the run:
     what finished is kept and :class:`WorkerLostError` goes on up. On Ctrl-C the
     ones that finished meanwhile are kept too, the rest cancelled, and the
-    ``KeyboardInterrupt`` goes on up.
+    ``KeyboardInterrupt`` goes on up. Replications reserved in ``finished``
+    (:attr:`Finished.reserved`) are kept, not run.
     """
     scenario, settings = plan.scenario, plan.settings
+    finished.take_reserved(wanted)
     arguments = (
         settings.horizon,
         plan.engine_warmup,

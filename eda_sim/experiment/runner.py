@@ -43,7 +43,7 @@ from eda_sim.experiment.precision import (
     PRECISION_SYSTEM_METRICS,
     precision_round,
 )
-from eda_sim.experiment.run_plan import DEFAULT_MAX_REPLICATIONS, CiMethod, plan_run
+from eda_sim.experiment.run_plan import DEFAULT_MAX_REPLICATIONS, CiMethod, RunPlan, plan_run
 from eda_sim.experiment.run_summary import (
     AUTOCORRELATION_ALPHA,
     BATCH_COUNT,
@@ -65,7 +65,9 @@ __all__ = [
     "CiMethod",
     "PrecisionReport",
     "ProgressCallback",
+    "new_finished",
     "run",
+    "run_planned",
 ]
 
 
@@ -173,8 +175,30 @@ def run(
         notify=notify,
         trace=trace,
     )
+    return run_planned(plan, new_finished(plan), scheduler, executor, progress)
+
+
+def new_finished(plan: RunPlan) -> Finished:
+    """An empty :class:`Finished` for ``plan`` (how its replications are kept)."""
+    return Finished(compact=not plan.batch_means, later_starts=plan.settings.warmup == "auto")
+
+
+def run_planned(
+    plan: RunPlan,
+    finished: Finished,
+    scheduler: str | None = None,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Steps 2 to 4 of :func:`run` for a plan, adding to the replications in ``finished``.
+
+    Replications already in ``finished`` (a sweep point resumed from its
+    checkpoint) do not run again: replication ``i`` always draws from the same
+    streams, so the result is that of a run that never stopped. ``finished`` holds
+    every replication that finished when this returns or raises (Ctrl-C, a lost
+    worker), for the caller to keep.
+    """
     total = plan.first_round
-    finished = Finished(compact=not plan.batch_means, later_starts=plan.settings.warmup == "auto")
     theory = RunTheory(plan.scenario)  # worked out while the first replications run
     report: PrecisionReport | None = None
     started = time.perf_counter()

@@ -62,14 +62,18 @@ _DTYPES = {
 class SweepPoint:
     """One value of a sweep and what became of it.
 
-    ``status`` is ``"ok"`` (it ran), ``"skipped"`` (not run: ``reason`` says why)
-    or ``"pending"`` (the sweep was interrupted before it ran).
+    ``status`` is ``"ok"`` (it ran), ``"skipped"`` (not run: ``reason`` says why),
+    ``"partial"`` (the sweep stopped while it ran: its figures are over the
+    ``replications`` that finished, and ``reason`` says how many of how many) or
+    ``"pending"`` (the sweep stopped before it ran). ``replications`` is the number
+    of replications behind the point's figures (None where it has none).
     """
 
     value: float
     status: str
     reason: str | None = None
     notes: tuple[str, ...] = ()
+    replications: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -78,6 +82,7 @@ class SweepPoint:
             "status": self.status,
             "reason": self.reason,
             "notes": list(self.notes),
+            "replications": self.replications,
         }
 
 
@@ -96,7 +101,8 @@ class SweepResult:
     rows : tuple of dict
         The table's rows (see :attr:`frame`).
     partial : bool
-        True when the sweep was interrupted before every point ran.
+        True when the sweep was interrupted (or lost a worker) before every point
+        finished; a point cut short has status ``"partial"``.
     seed, horizon, warmup, replications, confidence
         The run settings every point used (unless the sweep changes one of them).
     time_unit : str
@@ -138,7 +144,8 @@ class SweepResult:
         ``station``, ``system`` or ``class`` as in
         :meth:`RunResult.to_frame <eda_sim.results.RunResult.to_frame>`. A skipped
         or pending point has one row with its ``status`` and ``reason`` and the
-        rest empty.
+        rest empty; a partial point's rows have ``status`` ``partial``, its figures
+        over the replications that finished (``n``), and the ``reason``.
         """
         import pandas as pd
 

@@ -47,46 +47,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.experiment.checkpoint import (
-    CHECKPOINT_FORMAT,
-    CHECKPOINT_KIND,
-    checkpoint_session,
-    data_inputs,
-    encode_point,
-    fingerprint,
-)
-from eda_sim.experiment.engines import (
-    ENGINES,
-    EngineChoice,
-    EngineName,
-    choose_engine,
-    compiled_note,
-    prepare_engine,
-)
-from eda_sim.experiment.executors import open_executor
-from eda_sim.experiment.lost_work import WorkerLostError
+from eda_sim.experiment.engines import ENGINES, EngineName, choose_engine
 from eda_sim.experiment.planning import check_workers, sweep_budget_faults, sweep_workers
-from eda_sim.experiment.runner import run
-from eda_sim.experiment.sweep_table import (
-    COLUMNS,
-    SWEEP_FORMAT,
-    SweepPoint,
-    SweepResult,
-    empty_row,
-    run_rows,
-)
+from eda_sim.experiment.sweep_points import Session, checkpoint_header, run_points, sweep_result
+from eda_sim.experiment.sweep_table import COLUMNS, SWEEP_FORMAT, SweepPoint, SweepResult
 from eda_sim.experiment.sweep_values import (
     MAX_POINTS,
     checked_values,
     parse_values,
     point_variants,
 )
-from eda_sim.results import describe_scenario
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS
 from eda_sim.scenario.model import raise_if
@@ -239,162 +213,11 @@ def sweep(
         raise ScenarioError(Fault("checkpoint", "resume needs the checkpoint file to continue"))
     header: dict[str, Any] = {}
     if path is not None:
-        header = _checkpoint_header(scenario, param, numbers, overrides, allow_unstable)
-    finished: dict[int, _Finished] = {}
-    session = _Session(path, header, numbers, resume, limit, choice, notify, progress)
-    interrupted, lost = _run_points(
-        session, variants, finished, (workers, scheduler, executor), isolate
-    )
-    partial = interrupted and len(finished) < len(variants)
-    swept = _sweep_result(
-        scenario, base, param, numbers, skipped, finished, partial, lost, choice.name
-    )
-    if lost is not None:
-        lost.partial = swept
-        raise lost
+        header = checkpoint_header(scenario, param, numbers, overrides, allow_unstable)
+    session = Session(path, header, numbers, resume, limit, choice, notify, progress)
+    outcome = run_points(session, variants, (workers, scheduler, executor), isolate)
+    swept = sweep_result(scenario, base, param, numbers, skipped, variants, outcome, choice.name)
+    if outcome.lost is not None:
+        outcome.lost.partial = swept
+        raise outcome.lost
     return swept
-
-
-#: A finished point: its rows of the table and its notes.
-_Finished = tuple[list[dict[str, Any]], tuple[str, ...]]
-
-
-def _checkpoint_header(
-    scenario: Scenario,
-    param: str,
-    numbers: list[float],
-    overrides: dict[str, object],
-    allow_unstable: bool,
-) -> dict[str, Any]:
-    """The checkpoint's first line: what sweep it records, so that a resume can check it."""
-    identity, version = fingerprint(scenario, param, numbers, overrides, allow_unstable)
-    return {
-        "kind": CHECKPOINT_KIND,
-        "format": CHECKPOINT_FORMAT,
-        "fingerprint": identity,
-        "scenario": scenario.name,
-        "param": param,
-        "values": numbers,
-        "eda_sim": version,
-        "inputs": data_inputs(scenario),
-    }
-
-
-@dataclass(frozen=True)
-class _Session:
-    """How the points of one sweep run: checkpoint, engine, limits and callbacks."""
-
-    path: Path | None
-    header: dict[str, Any]
-    numbers: list[float]
-    resume: bool
-    limit: float
-    choice: EngineChoice
-    notify: Callable[[str], None] | None
-    progress: SweepProgress | None
-
-
-def _run_points(
-    session: _Session,
-    variants: dict[int, Scenario],
-    finished: dict[int, _Finished],
-    where: tuple[int | None, str | None, Executor | None],
-    isolate: bool,
-) -> tuple[bool, WorkerLostError | None]:
-    """Run every point not yet finished, each recorded in ``finished`` and the checkpoint.
-
-    Returns whether the sweep was interrupted (Ctrl-C, or a point cut short) and the
-    error of a worker lost for good, if any; the points that finished are kept.
-    """
-    numbers, progress = session.numbers, session.progress
-    total = len(variants)
-    interrupted = False
-    lost: WorkerLostError | None = None
-    try:
-        with checkpoint_session(
-            session.path, session.header, numbers, set(variants), session.resume
-        ) as (resumed, append):
-            if resumed is not None:
-                finished.update(resumed.finished)
-            # the note goes with the first point
-            compiled_in = prepare_engine(session.choice, session.notify)
-            with open_executor(*where, isolate=isolate) as pool:
-                if progress is not None:
-                    progress(len(finished), total)
-                for index, variant in variants.items():
-                    if index in finished:
-                        continue
-                    result = run(
-                        variant,
-                        workers=1,
-                        executor=pool,
-                        engine=session.choice.name,
-                        max_visits=session.limit,
-                    )
-                    if result.partial:  # interrupted part-way: the point is not finished
-                        interrupted = True
-                        break
-                    rows = run_rows(result)
-                    notes = result.notes
-                    if compiled_in is not None:
-                        notes, compiled_in = (compiled_note(compiled_in), *notes), None
-                    finished[index] = (rows, notes)  # first: a Ctrl-C while writing
-                    append(encode_point(index, numbers[index], rows, notes))
-                    if progress is not None:
-                        progress(len(finished), total)
-    except KeyboardInterrupt:
-        interrupted = True
-    except WorkerLostError as error:
-        interrupted, lost = True, error
-    return interrupted, lost
-
-
-def _sweep_result(
-    scenario: Scenario,
-    base: Scenario,
-    param: str,
-    numbers: list[float],
-    skipped: dict[int, str],
-    finished: dict[int, _Finished],
-    partial: bool,
-    lost: WorkerLostError | None,
-    engine: str,
-) -> SweepResult:
-    """The sweep's table: every point ok, skipped (with the reason) or pending."""
-    pending = (
-        "not run: the sweep was interrupted (resume it from its checkpoint)"
-        if lost is None
-        else "not run: the sweep stopped when a worker process died (resume it from its checkpoint)"
-    )
-    points: list[SweepPoint] = []
-    table: list[dict[str, Any]] = []
-    for index, value in enumerate(numbers):
-        if index in skipped:
-            points.append(SweepPoint(value, "skipped", skipped[index]))
-            table.append(empty_row(param, value, "skipped", skipped[index]))
-        elif index in finished:
-            rows, notes = finished[index]
-            points.append(SweepPoint(value, "ok", None, notes))
-            for row in rows:
-                table.append(
-                    {"param": param, "value": value, **row, "status": "ok", "reason": None}
-                )
-        else:
-            points.append(SweepPoint(value, "pending", pending))
-            table.append(empty_row(param, value, "pending", pending))
-    settings = base.run
-    return SweepResult(
-        scenario=scenario.name,
-        param=param,
-        points=tuple(points),
-        rows=tuple({column: row[column] for column in COLUMNS} for row in table),
-        partial=partial,
-        seed=settings.seed,
-        horizon=settings.horizon,
-        warmup=settings.warmup,
-        replications=settings.replications,
-        confidence=settings.confidence,
-        time_unit=scenario.time_unit,
-        model=describe_scenario(scenario),
-        engine=engine,
-    )

@@ -16,7 +16,7 @@ def _settings(document: Mapping[str, Any], unit: str) -> Html:
     points = document.get("points") or []
     counts = {
         status: sum(p.get("status") == status for p in points)
-        for status in ("ok", "skipped", "pending")
+        for status in ("ok", "skipped", "pending", "partial")
     }
     items = [
         ("scenario", str(document.get("scenario", ""))),
@@ -25,6 +25,7 @@ def _settings(document: Mapping[str, Any], unit: str) -> Html:
         (
             "points",
             f"{counts['ok']} run, {counts['skipped']} skipped"
+            + (f", {counts['partial']} cut short" if counts["partial"] else "")
             + (f", {counts['pending']} not run" if counts["pending"] else ""),
         ),
         ("replications", f"{document.get('replications')} per point"),
@@ -37,7 +38,9 @@ def _settings(document: Mapping[str, Any], unit: str) -> Html:
     parts = [f'<dl class="settings">{rows}</dl>']
     if document.get("partial"):
         parts.append(
-            '<p class="warning">Partial: the sweep was interrupted; points not run are marked.</p>'
+            '<p class="warning">Partial: the sweep was interrupted; points not run, and a '
+            "point cut short (its figures over the replications that finished, not drawn "
+            "in the curves), are marked.</p>"
         )
     return section("sweep", "The sweep", *parts)
 
@@ -85,7 +88,7 @@ def _table(document: Mapping[str, Any], unit: str) -> Html:
     body: list[Sequence[Cell]] = []
     for point in document.get("points") or []:
         value = point.get("value")
-        if point.get("status") != "ok":
+        if point.get("status") not in ("ok", "partial"):
             label = "skipped" if point.get("status") == "skipped" else "not run"
             body.append([(num(value, 6), "num"), label, "", "", "", "", str(point.get("reason"))])
             continue
@@ -110,6 +113,8 @@ def _table(document: Mapping[str, Any], unit: str) -> Html:
                     method,
                 ]
             )
+        if point.get("status") == "partial":
+            body.append([("", "num"), "partial", "", "", "", "", str(point.get("reason"))])
     param = str(document.get("param", "value"))
     return section(
         "table",

@@ -35,13 +35,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
 from eda_sim.errors import ScenarioError
 from eda_sim.experiment import run, sweep
 from eda_sim.experiment.checkpoint import checkpoint_session
+from eda_sim.experiment.sweeps import SweepResult
 from eda_sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +91,14 @@ def _alive(pids: list[int]) -> list[int]:
     return alive
 
 
+def _lines(path: Path) -> int:
+    """Whole lines in a file (0 while it does not exist)."""
+    try:
+        return path.read_bytes().count(b"\n")
+    except OSError:
+        return 0
+
+
 @dataclass(frozen=True)
 class Interrupted:
     returncode: int
@@ -132,6 +141,24 @@ FINITE_SWEEP = tuple(
 )
 #: A sweep of points of about 1.4 s (4 replications of about 0.35 s).
 LONG_SWEEP = tuple({"3000": "50000"}.get(part, part) for part in SWEEP)
+#: A sweep of 3 points of 12 replications of about 0.2 s CPU (warm-up auto: the resumed
+#: point's MSER-5 cut reads the kept replications' sample paths).
+MID_SWEEP = (
+    "sweep",
+    str(MM1),
+    "--param",
+    "arrivals.rate",
+    "--values",
+    "0.5,0.6,0.7",
+    "--replications",
+    "12",
+    "--horizon",
+    "30000",
+    "--warmup",
+    "auto",
+    "--checkpoint",
+    "ck.jsonl",
+)
 #: Where the signals go: the command, one of its workers, or each of its workers as they
 #: come (the first one and every fresh one started in its place).
 Target = Literal["command", "worker", "every worker"]
@@ -144,13 +171,16 @@ def interrupt(
     to: Target = "command",
     command: tuple[str, ...] = RUN,
     work: float = WORK_BEFORE_SIGNAL,
+    after_points: int = 0,
 ) -> Interrupted:
     """Run ``command`` with 2 workers, send ``signals`` once the workers are busy, see what
     is left.
 
     The signals go to the command, or to one of its workers, or to every worker it
     has until it exits (workers killed from outside, as the kernel's out-of-memory
-    killer does).
+    killer does). With ``after_points`` (a sweep) the ``work`` counts from the moment
+    its checkpoint holds that many points: with points longer than ``work``, the
+    signal comes in the middle of the next one.
     """
     folder.mkdir()
     target = folder / "out.json"
@@ -174,9 +204,14 @@ def interrupt(
     )
     deadline = time.monotonic() + 180
     workers: list[int] = []
+    checkpoint = folder / "ck.jsonl"
+    since: float | None = None if after_points else 0.0  # the workers' CPU time then
     while time.monotonic() < deadline:
         workers = _children(process.pid)
-        if len(workers) >= 2 and sum(map(_cpu_seconds, workers)) >= work:
+        busy = sum(map(_cpu_seconds, workers))
+        if since is None and _lines(checkpoint) >= 1 + after_points:
+            since = busy
+        if len(workers) >= 2 and since is not None and busy - since >= work:
             break
         if process.poll() is not None:
             pytest.fail(f"the command ended before it got busy: {process.communicate()[1]}")
@@ -220,6 +255,8 @@ CASES = {
     "workers-killed": (signal.SIGKILL,),
     "worker-killed-in-a-sweep": (signal.SIGKILL,),
     "workers-killed-in-a-sweep": (signal.SIGKILL,),
+    "sweep-sigint-mid-point": (signal.SIGINT,),
+    "workers-killed-mid-point": (signal.SIGKILL,),
 }
 #: The command of each case, when not :data:`RUN`.
 COMMANDS = {
@@ -228,9 +265,18 @@ COMMANDS = {
     "sweep-sigint": SWEEP,
     "worker-killed-in-a-sweep": FINITE_SWEEP,
     "workers-killed-in-a-sweep": LONG_SWEEP,
+    "sweep-sigint-mid-point": MID_SWEEP,
+    "workers-killed-mid-point": MID_SWEEP,
 }
 #: CPU seconds of work before the signal, when not :data:`WORK_BEFORE_SIGNAL`.
-WORK = {"workers-killed-in-a-sweep": 5.0}
+WORK = {
+    "workers-killed-in-a-sweep": 5.0,
+    # about a third of a point of MID_SWEEP (2.6 s), once the first is in the checkpoint
+    "sweep-sigint-mid-point": 1.0,
+    "workers-killed-mid-point": 1.0,
+}
+#: Points the checkpoint must hold before the ``WORK`` counts.
+AFTER_POINTS = {"sweep-sigint-mid-point": 1, "workers-killed-mid-point": 1}
 
 
 def _target(name: str) -> Target:
@@ -253,6 +299,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Interrupted]
                 to=_target(name),
                 command=COMMANDS.get(name, RUN),
                 work=WORK.get(name, WORK_BEFORE_SIGNAL),
+                after_points=AFTER_POINTS.get(name, 0),
             )
             for name, sent in CASES.items()
         }
@@ -324,8 +371,8 @@ def test_a_worker_killed_from_outside_costs_nothing_its_replication_runs_again(
 LOST = re.compile(
     r"error: worker \d+ was killed by SIGKILL (while it ran replication \d+ for the "
     r"second time|between replications, after another had) \(from outside, or out of "
-    r"memory\?\); wrote the "
-    r"(\d+) of (\d+) finished (replications|points), marked partial"
+    r"memory\?\); wrote (the )?"
+    r"(\d+) of (\d+) (finished replications|points(, 1 cut short)?), marked partial"
 )
 
 
@@ -339,11 +386,11 @@ def test_workers_killed_again_and_again_end_the_run_with_what_finished_written(
     lines = outcome.stderr.splitlines()
     assert len(lines) == 1, outcome.stderr
     said = LOST.fullmatch(lines[0])
-    assert said is not None and said.group(4) == "replications", lines[0]
+    assert said is not None and said.group(5) == "finished replications", lines[0]
     assert outcome.seconds < 60, outcome.seconds
     document = outcome.document
     assert document is not None and document["partial"] is True
-    assert 0 < int(document["replications"]) == int(said.group(2)) < REQUESTED  # type: ignore[call-overload]
+    assert 0 < int(document["replications"]) == int(said.group(3)) < REQUESTED  # type: ignore[call-overload]
     assert any("stopped early: worker " in note for note in document["notes"])  # type: ignore[attr-defined]
     assert outcome.left == [] and outcome.leftovers == []
 
@@ -373,15 +420,16 @@ def test_workers_killed_in_a_sweep_end_it_with_the_finished_points_written(
     lines = outcome.stderr.splitlines()
     assert len(lines) == 1, outcome.stderr
     said = LOST.match(lines[0])
-    assert said is not None and said.group(4) == "points", lines[0]
+    assert said is not None and said.group(5).startswith("points"), lines[0]
     assert lines[0].endswith("; --resume runs the rest"), lines[0]
     document = outcome.document
     assert document is not None and document["partial"] is True
     statuses = [point["status"] for point in document["points"]]  # type: ignore[attr-defined]
     finished = statuses.count("ok")
-    assert finished == int(said.group(2)) and "pending" in statuses
+    assert finished == int(said.group(3)) and "pending" in statuses
     checkpoint = outcome.folder / "ck.jsonl"
-    assert len(checkpoint.read_text().splitlines()) == 1 + finished
+    # a header, the points, and the replications of a point cut short, if any
+    assert len(checkpoint.read_text().splitlines()) == 1 + finished + statuses.count("partial")
     pending = [p["reason"] for p in document["points"] if p["status"] == "pending"]  # type: ignore[attr-defined]
     assert all("a worker process died" in reason for reason in pending)
     assert outcome.left == [] and outcome.leftovers == []
@@ -402,8 +450,105 @@ def test_an_interrupted_sweep_keeps_its_finished_points_in_the_checkpoint(
     finished = statuses.count("ok")
     assert 0 < finished < len(statuses) and "pending" in statuses
     checkpoint = outcome.folder / "ck.jsonl"
-    assert len(checkpoint.read_text().splitlines()) == 1 + finished  # a header, then the points
+    # a header, the points, and the replications of a point cut short, if any
+    assert len(checkpoint.read_text().splitlines()) == 1 + finished + statuses.count("partial")
     assert outcome.left == [] and outcome.leftovers == []
+
+
+@pytest.fixture(scope="module")
+def mid_sweep_whole() -> SweepResult:
+    """:data:`MID_SWEEP` uninterrupted (the same numbers for any number of workers)."""
+    return sweep(
+        load_scenario(MM1),
+        "arrivals.rate",
+        "0.5,0.6,0.7",
+        replications=12,
+        horizon=30000,
+        warmup="auto",
+        engine=ENGINE,
+        workers=2,
+    )
+
+
+def _cut_short_in_the_middle(outcome: Interrupted) -> int:
+    """The checks of a :data:`MID_SWEEP` stopped in its second point; its replications kept."""
+    assert len(outcome.workers) >= 2, "the sweep never got busy"
+    assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr
+    document = outcome.document
+    assert document is not None and document["partial"] is True
+    points: list[dict[str, Any]] = document["points"]  # type: ignore[assignment]
+    assert [point["status"] for point in points] == ["ok", "partial", "pending"], outcome.stderr
+    kept = points[1]["replications"]
+    assert isinstance(kept, int) and 0 < kept < 12
+    assert points[1]["reason"].startswith(f"partial: {kept} of 12 replications finished before")
+    rows = [row for row in document["rows"] if row["value"] == 0.6]  # type: ignore[attr-defined]
+    assert {row["status"] for row in rows} == {"partial"}
+    assert {row["n"] for row in rows if row["metric"] == "L"} == {kept}
+    lines = (outcome.folder / "ck.jsonl").read_text().splitlines()
+    assert len(lines) == 3  # a header, the first point, the second one's replications
+    assert len(json.loads(lines[2])["replications"]) == kept
+    assert outcome.left == [] and outcome.leftovers == []
+    return kept
+
+
+def _resume(outcome: Interrupted) -> tuple[dict[str, Any], str]:
+    """``--resume`` the interrupted :data:`MID_SWEEP`: its JSON document and CSV."""
+    folder = outcome.folder
+    command = [str(folder / part) if part == "ck.jsonl" else part for part in MID_SWEEP]
+    resumed = subprocess.run(
+        [
+            *(sys.executable, "-m", "eda_sim", *command, "--resume", "--workers", "2"),
+            *("--engine", ENGINE, "--json", str(folder / "resumed.json")),
+            *("--csv", str(folder / "resumed.csv")),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    document = json.loads((folder / "resumed.json").read_text())
+    return document, (folder / "resumed.csv").read_text()
+
+
+def test_a_sigint_in_the_middle_of_a_point_keeps_its_replications_for_resume(
+    outcomes: dict[str, Interrupted], mid_sweep_whole: SweepResult
+) -> None:
+    """Exit 130 with the point cut short written partial; --resume completes it exactly."""
+    outcome = outcomes["sweep-sigint-mid-point"]
+    kept = _cut_short_in_the_middle(outcome)
+    assert outcome.returncode == 130, outcome.stderr
+    assert outcome.seconds < EXIT_WITHIN, outcome.seconds
+    assert outcome.stderr.splitlines() == [
+        f"interrupted: 1 of 3 points finished, and the {kept} finished replications of point "
+        f"0.6 (written marked partial); they are kept in {outcome.folder / 'ck.jsonl'}: run "
+        "the same command with --resume to complete it"
+    ]
+    document, csv = _resume(outcome)
+    assert document == json.loads(mid_sweep_whole.to_json())  # bit for bit
+    assert csv == mid_sweep_whole.to_csv()
+
+
+def test_workers_killed_in_the_middle_of_a_point_keep_its_replications_for_resume(
+    outcomes: dict[str, Interrupted], mid_sweep_whole: SweepResult
+) -> None:
+    """Exit 1, one line; the point cut short written partial; --resume completes it exactly."""
+    outcome = outcomes["workers-killed-mid-point"]
+    _cut_short_in_the_middle(outcome)
+    assert outcome.returncode == 1, outcome.stderr
+    (line,) = outcome.stderr.splitlines()
+    said = LOST.match(line)
+    assert said is not None and said.group(3, 4, 6) == ("1", "3", ", 1 cut short"), line
+    assert line.endswith("; --resume runs the rest"), line
+    assert "a worker process died" in outcome.document["points"][1]["reason"]  # type: ignore[index]
+    document, csv = _resume(outcome)
+    assert csv == mid_sweep_whole.to_csv()  # every figure, bit for bit
+    whole = json.loads(mid_sweep_whole.to_json())
+    # the point cut short keeps the note of the worker that died first (its replication ran again)
+    added = set(document["points"][1]["notes"]) - set(whole["points"][1]["notes"])
+    assert all("was killed by SIGKILL" in note for note in added)
+    document["points"][1]["notes"] = whole["points"][1]["notes"]
+    assert document == whole
 
 
 def _catches(pid: int, number: int) -> bool:

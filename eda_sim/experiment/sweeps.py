@@ -32,14 +32,18 @@ Decisions, in the order a sweep meets them:
   an uninterrupted one.
 * **Ctrl-C** (``KeyboardInterrupt``) keeps the finished points: they are in the
   checkpoint and in the returned result, which is marked ``partial`` and has one
-  ``status = "pending"`` row for each point that did not run.
+  ``status = "pending"`` row for each point that did not run. The point that was
+  running keeps the replications that finished: they are appended to the
+  checkpoint (:mod:`~eda_sim.experiment.sweep_points`), and its rows, over them,
+  have ``status = "partial"``. Resumed, it runs only its other replications (on
+  the same random streams), so the sweep's numbers are those of one that never
+  stopped.
 * **A worker process that dies** takes its replication with it: the replication
   runs again on a fresh worker (:func:`~eda_sim.experiment.runner.run`; the same
-  numbers). When that worker dies too, the sweep stops as after a Ctrl-C, but
-  raises :class:`~eda_sim.experiment.lost_work.WorkerLostError` with the partial
-  result in ``error.partial``. The point that was running is a pending point (a
-  point is the unit of the checkpoint: resumed, it runs again whole and gives the
-  same numbers).
+  numbers). When that worker dies too, the sweep stops as after a Ctrl-C (the
+  point that was running kept as a partial point), but raises
+  :class:`~eda_sim.experiment.lost_work.WorkerLostError` with the partial result
+  in ``error.partial``.
 """
 
 from __future__ import annotations
@@ -149,7 +153,9 @@ def sweep(
     Returns
     -------
     SweepResult
-        ``partial`` when interrupted (Ctrl-C) before every point ran.
+        ``partial`` when interrupted (Ctrl-C) before every point finished; the point
+        cut short has status ``"partial"`` and its figures over the replications
+        that finished.
 
     Raises
     ------

@@ -116,6 +116,12 @@ def test_anything_but_a_replication_is_refused() -> None:
         {"t": [1], "d": {}},
         good["f"]["system"],  # a record, but not a replication
     ]
+    # well formed, but a field holds what its annotation does not allow
+    wrong_type = json.loads(json.dumps(good))
+    wrong_type["f"]["stations"]["d"]["handler"]["f"]["L"] = "1.0"
+    wrong_count = json.loads(json.dumps(good))
+    wrong_count["f"]["completed_visits"] = 2.5
+    refused.extend([wrong_type, wrong_count])
     for data in refused:
         with pytest.raises(ValueError):
             decode_replication(data)
@@ -133,13 +139,14 @@ def _resumed(target: Path, values: list[float]) -> str:
     ).to_json()
 
 
-def _partial_line(values: list[float], index: int, numbers: list[int]) -> str:
-    """The partial line the sweep of :func:`_checkpoint` writes when cut short in ``index``."""
+def _partial_line(values: list[float], index: int, numbers: list[int], seed: int = 1) -> str:
+    """The partial line the sweep of :func:`_checkpoint` writes when cut short in ``index``
+    (with another ``seed``: of replications that are not the sweep's)."""
     base = MM1.with_run(replications=2, horizon=200.0, warmup=20.0)
     variants, _ = point_variants(base, "arrivals.rate", values, False)
     plan = plan_run(
         variants[index],
-        {},
+        {"seed": seed},
         ci="replications",
         max_replications=None,
         workers=1,
@@ -207,3 +214,6 @@ def test_damaged_or_disagreeing_partial_lines_are_refused(tmp_path: Path) -> Non
     record["sha256"] = hashlib.sha256(canonical.encode()).hexdigest()  # re-signed by hand
     target.write_text(lines[0] + first + json.dumps(record) + "\n")
     assert "replication 0 of point 0 is there twice, with different results" in refused()
+    # well formed and signed, but replications of another seed
+    target.write_text(lines[0] + _partial_line(values, 0, [0], seed=9))
+    assert "partial point 0 holds replication 0, which is not one of this sweep's" in refused()

@@ -33,6 +33,7 @@ from eda_sim.engine.records import ReplicationResult
 from eda_sim.experiment import execution, sweep
 from eda_sim.experiment.executors import WorkerLostError
 from eda_sim.experiment.sweeps import SweepResult
+from eda_sim.report import render_sweep
 from eda_sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,8 @@ def test_ctrl_c_in_a_point_keeps_its_replications_and_resume_runs_only_the_other
     assert document["points"][1]["status"] == "partial"
     assert document["points"][1]["replications"] == 2
     assert len(target.read_text().splitlines()) == 3  # header, point 0, point 1's two
+    page = render_sweep(document)  # the HTML report: the point with its reason
+    assert "1 cut short" in page and reason in page
 
     ran.clear()
     monkeypatch.setattr(execution, "replicate", _counted(ran))

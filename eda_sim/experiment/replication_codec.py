@@ -16,8 +16,9 @@ bit for bit: :func:`encode_replication` writes a
   the size their shape gives), NumPy scalars their value with their dtype.
 * Tuples, dictionaries with keys other than text, and the records' dataclasses
   are tagged objects; only the dataclasses named in :data:`RECORD_TYPES` are
-  built back. Nothing is unpickled: a checkpoint is a file a user names, and
-  reading it runs no code of its own.
+  built back, and each field must hold what its annotation says (a number where
+  a float is, a tuple of whole numbers where one is, ...). Nothing is unpickled:
+  a checkpoint is a file a user names, and reading it runs no code of its own.
 
 Decoding raises ``ValueError`` for anything it does not recognise.
 """
@@ -28,7 +29,11 @@ import base64
 import binascii
 import dataclasses
 import math
+import types
+import typing
 import zlib
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -197,4 +202,45 @@ def _record(name: Any, fields: dict[str, Any]) -> Any:
     expected = {f.name for f in dataclasses.fields(cls)}
     if set(fields) != expected:
         raise ValueError(f"a {name} with other fields than its own")
-    return cls(**{key: _decode(item) for key, item in fields.items()})
+    values = {key: _decode(item) for key, item in fields.items()}
+    hints = _hints(cls)
+    for key, value in values.items():
+        if not _conforms(value, hints[key]):
+            raise ValueError(f"a {name} whose {key} is not what it holds")
+    return cls(**values)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the annotated type ``hint`` (the records' annotations)."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if hint is float:
+        return isinstance(value, float | int | np.floating | np.integer) and not isinstance(
+            value, bool
+        )
+    if hint is int:
+        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if hint is type(None):
+        return value is None
+    if hint is np.ndarray or origin is np.ndarray:
+        return isinstance(value, np.ndarray)
+    if origin in (types.UnionType, typing.Union):
+        return any(_conforms(value, argument) for argument in arguments)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return all(_conforms(item, arguments[0]) for item in value)
+        return len(value) == len(arguments) and all(map(_conforms, value, arguments))
+    if origin in (dict, Mapping):
+        key_hint, value_hint = arguments
+        return isinstance(value, dict) and all(
+            _conforms(key, key_hint) and _conforms(item, value_hint) for key, item in value.items()
+        )
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return False  # an annotation the records do not use

@@ -209,9 +209,13 @@ class _Point:
         """
         if kept is None:
             return set()
-        run = self.variant.run
+        run, stations = self.variant.run, set(self.variant.station_names)
         for number, result in kept.replications.items():
-            if number >= cap or (result.seed, result.horizon) != (run.seed, run.horizon):
+            if (
+                number >= cap
+                or (result.seed, result.horizon) != (run.seed, run.horizon)
+                or set(result.stations) != stations
+            ):
                 assert self.session.path is not None  # kept replications come from it
                 raise checkpoint_fault(
                     self.session.path,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -333,3 +335,87 @@ def test_names_cannot_drive_the_terminal(tmp_path: Path) -> None:
         assert "\\x1b[2J" in process.stdout
         if command == "theory":
             assert "[link=http://evil]s" in process.stdout  # markup shown, not read
+
+
+def _command(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eda_sim", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+QUICK = ("--replications", "2", "--horizon", "200", "--warmup", "10", "--engine", "simpy")
+
+
+def test_no_table_any_command_prints_can_drive_the_terminal(tmp_path: Path) -> None:
+    """Escapes in a station, a class and the time unit, through every table of every command.
+
+    The percentile tables of ``run`` and ``theory`` once printed the time unit (and
+    ``run`` the station name) raw: the console of standard output now makes every
+    text it prints inert, whichever table built it.
+    """
+    path = scenario_file(
+        tmp_path,
+        'time_unit: "s\\e[2J"\nstations:\n  "st\\e]8;;http://x\\e\\\\": '
+        "{service: {dist: exponential, rate: 2.0}}\n"
+        'classes:\n  "cl\\e[41m": {arrivals: {process: poisson, rate: 1.0}}\n'
+        "slo:\n  - {target: system.W_p99, max: 3.0}\n",
+    )
+    report = tmp_path / "rep\x1b[2J"
+    sweep = ("sweep", str(path), "--param", "run.horizon", "--values", "100,200", *QUICK[:2])
+    for args in (
+        ("run", str(path), *QUICK, "--report", str(report)),
+        ("theory", str(path)),
+        ("validate", str(path)),
+        (*sweep, "--warmup", "10", "--engine", "simpy"),
+    ):
+        process = _command(*args)
+        assert process.returncode == 0, process.stderr
+        for stream in (process.stdout, process.stderr):
+            assert not any(ord(c) < 32 and c != "\n" for c in stream), args[0]
+        assert "st\\x1b]8;;" in process.stdout  # shown, escaped
+
+
+def test_a_warning_is_one_escaped_line_without_source(capsys: pytest.CaptureFixture[str]) -> None:
+    from eda_sim.cli.app import _show_warning
+
+    _show_warning(UserWarning("Glyph 27 (\x1b) missing\nfrom font"), UserWarning, "/x/y.py", 3)
+    assert capsys.readouterr().err == "warning: Glyph 27 (\\x1b) missing\\nfrom font\n"
+
+
+def test_a_long_chain_whose_flow_underflows_is_solved_without_warnings() -> None:
+    """1,000 stations in a chain: the flow into the last ones underflows to 0 (QNA's v = 1)."""
+    import warnings
+
+    from eda_sim.theory.scenario import solve
+
+    n = 1000
+    stations = {f"s{i}": {"service": {"dist": "exponential", "rate": 2.0}} for i in range(n)}
+    routing = {f"s{i}": {f"s{i + 1}": 0.9, "s0": 0.05} for i in range(n - 1)}
+    scenario = scenario_from_dict(
+        {
+            "stations": stations,
+            "arrivals": {"process": "poisson", "rate": 0.05, "to": "s0"},
+            "routing": routing,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        theory = solve(scenario)
+    assert len(theory.stations) == n
+
+
+def test_a_million_servers_run_to_the_end(tmp_path: Path) -> None:
+    """The bound on servers is a promise: a run at it ends (it once failed after the run)."""
+    path = scenario_file(
+        tmp_path,
+        "stations:\n  a: {servers: 1000000, service: {dist: exponential, rate: 2.0}}\n" + ARRIVALS,
+    )
+    process = _command("run", str(path), *QUICK, "--json", str(tmp_path / "out.json"))
+    assert process.returncode == 0, process.stderr
+    assert "Traceback" not in process.stderr
+    assert (tmp_path / "out.json").exists()

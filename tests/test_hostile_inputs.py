@@ -364,6 +364,16 @@ CASES: dict[str, Case] = {
         lambda f: run_args(scenario(f, STATION.replace("1,", "9" * 5000 + ",") + ARRIVALS)),
         ("a number too long to read",),
     ),
+    "max-replications-1e12": Case(
+        lambda f: mm1(f, "--precision", "0.1", "--max-replications", "1000000000000"),
+        ("--max-replications: must be <= 1000000, got 1000000000000",),
+    ),
+    "confidence-that-rounds-to-one": Case(
+        lambda f: run_args(
+            scenario(f, STATION + ARRIVALS + "run: {confidence: 0.9999999999999999}\n")
+        ),
+        ("run.confidence: must be <= 0.999999, got 0.9999999999999999",),
+    ),
     "workers-10000": Case(
         lambda f: (
             *run_args(str(MM1), "--workers", "10000", out=False),
@@ -450,6 +460,23 @@ CASES: dict[str, Case] = {
         lambda f: (*run_args(str(MM1), out=False), "--json", "/proc/eda-sim-out.json"),
         ("--json: '/proc/eda-sim-out.json' cannot be written",),
     ),
+    "json-on-a-full-disk": Case(  # checked writable before the run; the write itself fails
+        lambda f: (*run_args(str(MM1), out=False), "--json", "/dev/full"),
+        ("error: /dev/full: No space left on device",),
+        returncode=1,
+    ),
+    "theory-json-on-a-full-disk": Case(
+        lambda f: ("theory", str(MM1), "--json", "/dev/full"),
+        ("error: /dev/full: No space left on device",),
+        returncode=1,
+        outputs=(),
+    ),
+    "csv-on-a-full-disk": Case(
+        lambda f: (*sweep_args(), "--csv", "/dev/full"),
+        ("error: /dev/full: No space left on device",),
+        returncode=1,
+        outputs=(),
+    ),
     "csv-is-a-folder": Case(
         lambda f: (*sweep_args(), "--csv", str(f)), ("--csv:", "is a folder"), outputs=()
     ),
@@ -522,7 +549,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 48
+    assert len(CASES) >= 53
 
 
 @pytest.mark.parametrize("name", list(CASES))

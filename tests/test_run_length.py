@@ -47,6 +47,28 @@ def test_mm1_deficit_and_variance_rate_are_the_closed_forms(rho: float, service:
     )
 
 
+@pytest.mark.parametrize(
+    ("arrival", "service", "servers"), [(700.0, 1.0, 1000), (1000.0, 2.0, 1500), (1.0, 1.0, 10**6)]
+)
+def test_many_servers_give_the_infinite_server_constants(
+    arrival: float, service: float, servers: int
+) -> None:
+    """With servers far above the load, M/M/c is M/M/∞: ``D = a/μ``, ``c₂ = 2a/μ``, ``c₃ = 6a/μ²``.
+
+    ``a = λ/μ``; started empty, ``E₀N(t) = a(1 - e^{-μt})``, and the time integral of
+    ``N`` is, to first order, compound Poisson with rate λ and Exp(μ) jumps, whose
+    k-th cumulant rate is ``λ k! / μ^k``. With hundreds present the stationary
+    probabilities of the states near 0 underflow (``π(0) ≈ e^{-a}``), and a million
+    servers make a million-state chain: neither may cost a finite answer.
+    """
+    a = arrival / service
+    constants = mmc_run_length_constants(arrival, service, servers)
+    assert constants.mean == pytest.approx(a, rel=1e-9)
+    assert constants.start_deficit == pytest.approx(a / service, rel=1e-8)
+    assert constants.variance_rate == pytest.approx(2 * a / service, rel=1e-8)
+    assert constants.third_cumulant_rate == pytest.approx(6 * a / service**2, rel=1e-6)
+
+
 def test_mmc_constants_agree_with_a_dense_poisson_solve_and_the_transient() -> None:
     """M/M/3 at ρ = 0.8: Poisson's equation solved densely, D from the transient mean."""
     arrival, service, servers = 2.4, 1.0, 3

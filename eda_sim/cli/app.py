@@ -19,6 +19,7 @@ import json
 import os
 import re
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -251,12 +252,12 @@ def _app_outcome() -> int:
         sys.stderr.write(shorten(f"error: {error}") + "\n")
         return 1
     except OSError as error:
-        if error.errno == errno.EPIPE:  # stdout's reader went away: quietly, 141
+        if error.errno == errno.EPIPE and error.filename is None:  # stdout's reader left: 141
             stdout_closed()
             return INTERRUPTED if interrupts_received() else READER_LEFT
-        if error.errno == errno.EIO:  # the terminal went away
+        if error.errno == errno.EIO and error.filename is None:  # the terminal went away
             return INTERRUPTED if interrupts_received() else 1
-        raise
+        return _system_refused(error)
     except Exception as error:
         # The parser's usage errors (typer's vendored click) carry a message and an
         # exit code; anything else is a bug and keeps its traceback.
@@ -267,6 +268,34 @@ def _app_outcome() -> int:
         sys.stderr.write(shorten(f"error: {text}{_given_value(text, sys.argv[1:])}") + "\n")
         return int(error.exit_code)
     return outcome if isinstance(outcome, int) else 0
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning as one ``warning:`` line, escaped and short, without source lines.
+
+    Python's own display names the library file and quotes its code on a second
+    line: nothing a user of the command can act on, and a warning's text may hold a
+    name from the scenario (control characters included).
+    """
+    sys.stderr.write(shorten(f"warning: {message}") + "\n")
+
+
+def _system_refused(error: OSError) -> int:
+    """One line for a file the system would not read or write (a full disk, an I/O error).
+
+    Outputs are checked before the run (:func:`eda_sim.cli.outputs.output_faults`);
+    this is what is left: a disk that fills up, a device that fails while writing.
+    """
+    where = f"{error.filename}: " if error.filename else ""
+    sys.stderr.write(shorten(f"error: {where}{error.strerror or error}") + "\n")
+    return 1
 
 
 def main() -> None:
@@ -284,6 +313,7 @@ def main() -> None:
 
     for variable in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")
+    warnings.showwarning = _show_warning
     try:
         code = _outcome()
     except KeyboardInterrupt:  # while saying what went wrong

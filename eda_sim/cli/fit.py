@@ -15,11 +15,16 @@ table switches to a compact layout instead of letting :mod:`rich` cut its cells
    number is whole.
 
 :func:`output_console` gives the console of standard output that does this, honours
-``COLUMNS`` on a pipe as on a terminal, and writes no trailing spaces.
+``COLUMNS`` on a pipe as on a terminal, and writes no trailing spaces. Whatever it
+prints is first made inert (:func:`inert`): every title, header, cell and caption
+has its control characters escaped and no rich markup read, whichever table built
+it, so a station name or time unit holding ``ESC [2J``, an OSC-8 link or BEL is
+shown as written and cannot drive the terminal.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import errno
 import os
@@ -31,6 +36,8 @@ from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
+
+from eda_sim.text import escape_controls
 
 __all__ = ["KEY_WIDTH", "NOTE_HEADERS", "OFFLINE_WIDTH", "fitted", "output_console"]
 
@@ -84,8 +91,55 @@ class FittingConsole(Console):
         raise BrokenPipeError(errno.EPIPE, "standard output's reader went away")
 
     def print(self, *objects: Any, **options: Any) -> None:
-        """Print like :meth:`rich.console.Console.print`, each table fitted first."""
-        super().print(*(fitted(self, item) for item in objects), **options)
+        """Print like :meth:`rich.console.Console.print`, each object inert and fitted first."""
+        super().print(*(fitted(self, inert(item)) for item in objects), **options)
+
+
+def _inert_text(text: str) -> str:
+    """``text`` with its control characters escaped, its line breaks kept."""
+    return "\n".join(escape_controls(line) for line in text.split("\n"))
+
+
+def inert(renderable: Any) -> Any:
+    """``renderable`` with every text in it escaped (:func:`~eda_sim.text.escape_controls`).
+
+    A string becomes a :class:`~rich.text.Text` (its markup is shown, not read); a
+    text holding a control character is rebuilt escaped (line breaks kept); a
+    table is copied with its title, caption, headers, footers and cells made
+    inert, a group with its parts. Anything else is returned as it is.
+    """
+    if isinstance(renderable, str):
+        return Text(_inert_text(renderable))
+    if isinstance(renderable, Text):
+        plain = renderable.plain
+        if _inert_text(plain) == plain:
+            return renderable
+        return Text(
+            _inert_text(plain),
+            style=renderable.style,
+            justify=renderable.justify,
+            overflow=renderable.overflow,
+            no_wrap=renderable.no_wrap,
+        )
+    if isinstance(renderable, Group):
+        return Group(*(inert(part) for part in renderable.renderables), fit=renderable.fit)
+    if not isinstance(renderable, Table):
+        return renderable
+    table = copy.copy(renderable)
+    table.columns = [
+        dataclasses.replace(
+            column,
+            header=inert(column.header),
+            footer=inert(column.footer),
+            _cells=[inert(cell) for cell in column.cells],
+        )
+        for column in renderable.columns
+    ]
+    if table.title is not None:
+        table.title = inert(table.title)
+    if table.caption is not None:
+        table.caption = inert(table.caption)
+    return table
 
 
 def output_console(stream: IO[str] | None = None) -> FittingConsole:

@@ -19,6 +19,7 @@ import typer
 from eda_sim.cli.common import _fail, app
 from eda_sim.cli.outputs import Input, Output, output_faults
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.text import escape_controls
 
 if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
     from eda_sim.experiment import SweepResult
@@ -60,7 +61,7 @@ def write_report_or_fail(
             index = write_report(result, report_dir)
     except ScenarioError as error:
         raise _fail("", _as_option(error, option)) from None
-    sys.stderr.write(f"report: {index}\n")
+    sys.stderr.write(f"report: {escape_controls(str(index))}\n")
 
 
 @app.command("report")
@@ -103,4 +104,4 @@ def report_command(
             str(results),
             [Fault("", f"not a complete eda-sim result ({type(error).__name__}: {error})")],
         ) from None
-    sys.stderr.write(f"report: {index}\n")
+    sys.stderr.write(f"report: {escape_controls(str(index))}\n")

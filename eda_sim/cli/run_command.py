@@ -39,6 +39,7 @@ from eda_sim.cli.run_options import (
     run_option_faults,
 )
 from eda_sim.errors import Fault, ScenarioError
+from eda_sim.scenario.budgets import MAX_REPLICATIONS
 from eda_sim.text import escape_controls, shorten
 
 if TYPE_CHECKING:
@@ -171,8 +172,9 @@ def _checked_scenario(
     option_faults += level_faults + precision_faults
     if ci not in ("replications", "batch-means"):
         option_faults.append(Fault("--ci", f"must be replications or batch-means, got {ci!r}"))
-    if max_replications is not None and max_replications < 1:
-        option_faults.append(Fault("--max-replications", f"must be >= 1, got {max_replications}"))
+    if max_replications is not None and not 1 <= max_replications <= MAX_REPLICATIONS:
+        rule = ">= 1" if max_replications < 1 else f"<= {MAX_REPLICATIONS}"
+        option_faults.append(Fault("--max-replications", f"must be {rule}, got {max_replications}"))
     if precision is not None and ci == "batch-means":
         option_faults.append(Fault("--precision", "applies to replications, not batch-means"))
     outputs = [Output("--json", json_path), Output("--report", report_dir, "folder")]

@@ -194,6 +194,8 @@ def busiest(scenario: Scenario, samples: int, confidence: float) -> LoadNeeds | 
         exact = mmc_run_length_constants(total, 1 / mean, station.servers)
         needs = LoadNeeds(station.name, float(loads[j]), tau, _scaled(exact, variability))
         length = needed_length(needs.constants, samples, confidence)
+        if not math.isfinite(length):  # an advisory note must never cost the run
+            continue
         if worst is None or length > worst[0]:
             worst = (length, needs)
     return None if worst is None else worst[1]
@@ -245,7 +247,7 @@ def run_length_note(
 
 def _round_up(value: float) -> float:
     """``value`` rounded up to two significant digits."""
-    if value <= 0:
+    if not value > 0 or not math.isfinite(value):
         return 0.0
     scale = 10 ** math.floor(math.log10(value)) / 10
     return float(math.ceil(value / scale) * scale)

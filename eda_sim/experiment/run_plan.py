@@ -22,7 +22,7 @@ from eda_sim.experiment.diagnostics import precision_start
 from eda_sim.experiment.engines import ENGINES, EngineName, choose_engine, prepare_engine
 from eda_sim.experiment.planning import check_workers, run_workers
 from eda_sim.scenario import RunSettings, Scenario
-from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS, budget_faults
+from eda_sim.scenario.budgets import DEFAULT_MAX_VISITS, MAX_REPLICATIONS, budget_faults
 from eda_sim.scenario.model import raise_if
 
 __all__ = ["DEFAULT_MAX_REPLICATIONS", "CiMethod", "RunPlan", "plan_run"]
@@ -138,6 +138,8 @@ def plan_run(
         if max_replications is not None
         else max(DEFAULT_MAX_REPLICATIONS, settings.replications)
     )
+    if cap > MAX_REPLICATIONS:
+        raise ScenarioError(Fault("max_replications", f"must be <= {MAX_REPLICATIONS}, got {cap}"))
     if cap < settings.replications:
         raise ScenarioError(
             Fault(

@@ -51,7 +51,15 @@ def write_output(path: str | os.PathLike[str], text: str) -> None:
     replaced, the link kept); a FIFO or a character device is written to as a
     stream. New files get ``0o666 & ~umask``; a replaced file keeps its mode.
     """
-    target = Path(path)
+    try:
+        _write(Path(path), text)
+    except OSError as error:  # a full disk, a failing device: say which file
+        if error.filename is not None:
+            raise
+        raise OSError(error.errno, error.strerror, os.fspath(path)) from error
+
+
+def _write(target: Path, text: str) -> None:
     if _streamed(target):
         with open(target, "w", encoding="utf-8") as stream:
             stream.write(text)

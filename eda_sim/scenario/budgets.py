@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_MAX_VISITS",
     "MAX_CAPACITY",
+    "MAX_CONFIDENCE",
     "MAX_REPLICATIONS",
     "MAX_SERVERS",
     "MEMORY_LIMIT",
@@ -59,6 +60,9 @@ MAX_SERVERS = 1_000_000
 MAX_CAPACITY = 1_000_000
 #: Most replications a run may ask for (also the most ``max_replications`` may allow).
 MAX_REPLICATIONS = 1_000_000
+#: Highest confidence level: nearer 1, ``(1 + confidence) / 2`` rounds to 1 and every
+#: interval is infinite.
+MAX_CONFIDENCE = 0.999999
 #: Default limit on the expected station visits of one replication.
 DEFAULT_MAX_VISITS = 1_000_000_000
 #: Most bytes the results kept during a run may take (measurements and sample paths).

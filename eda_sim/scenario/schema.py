@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from eda_sim.metrics import level_suffix
-from eda_sim.scenario.budgets import MAX_CAPACITY, MAX_REPLICATIONS, MAX_SERVERS
+from eda_sim.scenario.budgets import MAX_CAPACITY, MAX_CONFIDENCE, MAX_REPLICATIONS, MAX_SERVERS
 
 __all__ = [
     "ArrivalSpec",
@@ -296,7 +296,7 @@ class RunSpec(_Spec):
     warmup: Literal["auto", "none"] | NonNegativeFloat = "auto"
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
     seed: Annotated[int, Field(ge=0)] = 1
-    confidence: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    confidence: Annotated[float, Field(gt=0, le=MAX_CONFIDENCE)] = 0.95
     precision: PositiveFloat | Literal["slo"] | None = Field(
         default=None,
         description="target relative CI half-width (add replications until met), or slo "

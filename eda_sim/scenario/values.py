@@ -75,8 +75,9 @@ def describe_value(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, float):
-        return f"{value:.12g}"
+    if isinstance(value, float):  # short, unless rounding would hide why it was refused
+        short = f"{value:.12g}"
+        return short if float(short) == value else repr(value)
     if isinstance(value, int):
         return _scalar(value)
     text = ""

@@ -92,7 +92,9 @@ def arrival_variability(
         concentration = (gamma0 / safe_in) ** 2 + np.asarray(
             p_in.multiply(p_in).sum(axis=0)
         ).ravel()
-    active = lam_in > 0
+    # a station whose inflow underflows (a rate of 1e-300 after a long chain) takes
+    # the stream as it comes (v = 1) rather than dividing by a zero concentration
+    active = (lam_in > 0) & (concentration > 0)
     v = np.where(active, 1.0 / np.where(active, concentration, 1.0), 1.0)
     w = 1.0 / (1.0 + 4.0 * (1.0 - rho) ** 2 * (v - 1.0))
     x = 1.0 + (cs2 - 1.0) / np.sqrt(servers)

@@ -77,28 +77,66 @@ class RunLengthConstants:
         return float(self.third_cumulant_rate / (self.variance_rate**1.5 * math.sqrt(length)))
 
 
-def _poisson(gap: np.ndarray, birth: float, stationary: np.ndarray) -> np.ndarray:
-    """``h`` with ``A h = -gap`` and ``E_π[h] = 0`` on the birth-death chain (``E_π[gap] = 0``)."""
-    weighted = stationary * gap
-    above = np.cumsum(weighted[::-1])[::-1][1:]  # Σ_{m>n} π(m) gap(m), summed small-first
-    steps = above / (stationary[:-1] * birth)
-    h = np.concatenate([[0.0], np.cumsum(steps)])
+def _poisson(
+    gap: np.ndarray, birth: float, deaths: np.ndarray, stationary: np.ndarray
+) -> np.ndarray:
+    """``h`` with ``A h = -gap`` and ``E_π[h] = 0`` on the birth-death chain (``E_π[gap] = 0``).
+
+    Flux balance gives ``h(n+1) - h(n) = a(n) / λ`` with ``a(n) = Σ_{m>n} π(m) gap(m) / π(n)``
+    ``= -Σ_{m≤n} π(m) gap(m) / π(n)``. Both sums are run as recursions in the
+    ratios ``π(m) / π(n)``, never in ``π`` itself (whose far states underflow when
+    the mean number present is in the hundreds): upwards from state 0 below the mode,
+    where ``π(n-1) / π(n) = deaths(n) / λ < 1``, and downwards from the top above it,
+    where ``π(n+1) / π(n) = λ / deaths(n+1) <= 1``, so that rounding errors shrink.
+    """
+    states = len(gap)
+    below = deaths / birth  # π(n) / π(n+1) for n = 0 .. states-2 (deaths[n] of state n+1)
+    mode = int(np.searchsorted(deaths, birth))  # first n with deaths(n+1) >= λ
+    steps = np.empty(states - 1)
+    values = gap.tolist()
+    ratios = below.tolist()
+    running = 0.0
+    for n in range(mode):  # -Σ_{m≤n} π(m)/π(n) gap(m), upwards
+        running = (running * ratios[n - 1] if n else 0.0) + values[n]
+        steps[n] = -running
+    running = 0.0
+    for n in range(states - 2, mode - 1, -1):  # Σ_{m>n} π(m)/π(n) gap(m), downwards
+        running = (values[n + 1] + running) / ratios[n]
+        steps[n] = running
+    h = np.concatenate([[0.0], np.cumsum(steps / birth)])
     return np.asarray(h - float(np.dot(stationary, h)))
 
 
-def _solve(arrival_rate: float, service_rate: float, servers: int) -> RunLengthConstants:
+def _states(
+    arrival_rate: float, service_rate: float, servers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The death rates of states ``1 ..`` and ``log π``, up to where the mass is negligible.
+
+    The chain is cut where ``π`` has fallen below :data:`TAIL_MASS` times ``1e-3`` of
+    its mode (above the mode ``π`` falls at least geometrically), so a station with
+    a million servers and little load is solved on the few states it visits.
+    """
     rho = arrival_rate / (servers * service_rate)
     last = servers + math.ceil(math.log(TAIL_MASS) / math.log(rho)) + 10
-    n = np.arange(last + 1, dtype=float)
-    deaths = service_rate * np.minimum(n[1:], servers)
-    log_pi = np.concatenate([[0.0], np.cumsum(np.log(arrival_rate) - np.log(deaths))])
+    deaths = service_rate * np.minimum(np.arange(1, last + 1, dtype=float), servers)
+    log_pi = np.concatenate([[0.0], np.cumsum(math.log(arrival_rate) - np.log(deaths))])
+    peak = int(np.argmax(log_pi))
+    negligible = np.flatnonzero(log_pi[peak:] - log_pi[peak] < math.log(TAIL_MASS * 1e-3))
+    if negligible.size:
+        last = min(last, peak + int(negligible[0]))
+    return deaths[:last], log_pi[: last + 1]
+
+
+def _solve(arrival_rate: float, service_rate: float, servers: int) -> RunLengthConstants:
+    deaths, log_pi = _states(arrival_rate, service_rate, servers)
+    n = np.arange(len(log_pi), dtype=float)
     stationary = np.exp(log_pi - log_pi.max())
     stationary /= stationary.sum()
     mean = float(np.dot(stationary, n))
     gap = n - mean
-    h = _poisson(gap, arrival_rate, stationary)
+    h = _poisson(gap, arrival_rate, deaths, stationary)
     half_variance = float(np.dot(stationary, gap * h))
-    v = _poisson(gap * h - half_variance, arrival_rate, stationary)
+    v = _poisson(gap * h - half_variance, arrival_rate, deaths, stationary)
     return RunLengthConstants(
         mean=mean,
         start_deficit=-float(h[0]),
@@ -132,7 +170,8 @@ def mmc_run_length_constants(
     rho = arrival_rate / (servers * service_rate)
     if rho >= 1:
         raise UnstableError(f"rho = {rho:.4g} >= 1: no steady state")
-    fitting = math.exp(math.log(TAIL_MASS) / (MAX_STATES - servers - 10))
+    # many servers: the tail beyond them still gets MAX_STATES - 10 states' worth
+    fitting = math.exp(math.log(TAIL_MASS) / max(MAX_STATES - servers - 10, MAX_STATES // 2))
     if rho <= fitting:
         return _solve(arrival_rate, service_rate, servers)
     near = _solve(fitting * servers * service_rate, service_rate, servers)

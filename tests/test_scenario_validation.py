@@ -426,7 +426,7 @@ CASES: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
         "confidence 1.5",
         doc(run={"confidence": 1.5}),
         "run.confidence",
-        ("must be < 1", "got 1.5"),
+        ("must be <= 0.999999", "got 1.5"),
     ),
     ("negative horizon", doc(run={"horizon": -1}), "run.horizon", ("must be > 0", "got -1")),
     ("negative seed", doc(run={"seed": -1}), "run.seed", ("must be >= 0", "got -1")),
@@ -655,7 +655,7 @@ def test_several_schema_faults_reported_together() -> None:
     assert_fault(err, "stations.enrich.service.mean", "> 0", "got -1")
     assert_fault(err, "stations.store.capacity", "whole number", "got 1.5")
     assert_fault(err, "arrivals.rate", "finite", "nan")
-    assert_fault(err, "run.confidence", "< 1", "got 2")
+    assert_fault(err, "run.confidence", "<= 0.999999", "got 2")
     assert_fault(err, "run.replications", ">= 1", "got 0")
     assert len(str(err).splitlines()) == 6  # one line per fault
 
@@ -863,7 +863,9 @@ def test_with_run_changes_settings_and_keeps_the_original() -> None:
         ),
         pytest.param({"replications": 0}, "run.replications", (">= 1", "got 0"), id="reps"),
         pytest.param({"horizon": -5.0}, "run.horizon", ("> 0", "got -5"), id="horizon"),
-        pytest.param({"confidence": 1.5}, "run.confidence", ("< 1", "got 1.5"), id="confidence"),
+        pytest.param(
+            {"confidence": 1.5}, "run.confidence", ("<= 0.999999", "got 1.5"), id="confidence"
+        ),
         pytest.param({"horizn": 5.0}, "run.horizn", ("unknown field",), id="unknown"),
     ],
 )

@@ -39,7 +39,6 @@ from eda_sim.cli.run_options import (
     run_option_faults,
 )
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.scenario.budgets import MAX_REPLICATIONS
 from eda_sim.text import escape_controls, shorten
 
 if TYPE_CHECKING:
@@ -172,6 +171,8 @@ def _checked_scenario(
     option_faults += level_faults + precision_faults
     if ci not in ("replications", "batch-means"):
         option_faults.append(Fault("--ci", f"must be replications or batch-means, got {ci!r}"))
+    from eda_sim.scenario.budgets import MAX_REPLICATIONS
+
     if max_replications is not None and not 1 <= max_replications <= MAX_REPLICATIONS:
         rule = ">= 1" if max_replications < 1 else f"<= {MAX_REPLICATIONS}"
         option_faults.append(Fault("--max-replications", f"must be {rule}, got {max_replications}"))

@@ -10,10 +10,17 @@ the replications it wrote (marked partial) are recorded. The revisions alternate
 within each round, so both see the same machine; medians and ranges are printed
 with the load average.
 
+With ``--sweep`` the command is a sweep instead (``SWEEP``: 3 points of 40
+replications of about 0.2 s, a checkpoint), and the signal comes ``--work``
+CPU seconds after the checkpoint holds the first point, in the middle of the
+second; "written" is then the replications of that point kept (0 where a
+revision keeps whole points only).
+
 Usage::
 
     python benchmarks/bench_interrupt.py --against 7f07dd8 --repeats 5
     python benchmarks/bench_interrupt.py --engines simpy --repeats 3
+    python benchmarks/bench_interrupt.py --sweep --engines simpy --against 7b923bc --work 1
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND = ("--horizon", "300", "--warmup", "30", "--replications", "100000", "--workers", "2")
+#: The sweep of ``--sweep`` (the scenario goes after ``sweep``).
+SWEEP = (
+    *("--param", "arrivals.rate", "--values", "0.5,0.6,0.7", "--replications", "40"),
+    *("--horizon", "30000", "--warmup", "auto", "--workers", "2"),
+)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -89,30 +101,58 @@ def _check_imports(tree: Path) -> None:
         raise SystemExit(f"a run for {tree} imports {found}")
 
 
-def interrupt_once(tree: Path, engine: str, work: float) -> tuple[float, int | None]:
+def _lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except OSError:
+        return 0
+
+
+def _written(out: Path, sweep: bool) -> int | None:
+    """Replications written: of the run, or of the sweep's point cut short."""
+    if not out.exists():
+        return None
+    document = json.loads(out.read_text())
+    if not sweep:
+        return int(document["replications"])
+    return sum(p.get("replications") or 0 for p in document["points"] if p["status"] == "partial")
+
+
+def interrupt_once(
+    tree: Path, engine: str, work: float, sweep: bool = False
+) -> tuple[float, int | None]:
     """One run on ``tree``'s package: (seconds from SIGINT to exit, replications written)."""
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "out.json"
+        out, checkpoint = Path(scratch) / "out.json", Path(scratch) / "ck.jsonl"
         scenario = str(ROOT / "scenarios" / "mm1.yaml")
         options = ("--engine", engine, "--json", str(out))
+        command = (
+            ("sweep", scenario, *SWEEP, "--checkpoint", str(checkpoint))
+            if sweep
+            else ("run", scenario, *COMMAND)
+        )
         process = subprocess.Popen(
-            [sys.executable, "-m", "eda_sim", "run", scenario, *COMMAND, *options],
+            [sys.executable, "-m", "eda_sim", *command, *options],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=_environment(tree),
             cwd=tree,  # python -m puts the folder it runs in first on the path
         )
         deadline = time.monotonic() + 300
+        since = 0.0 if not sweep else None  # the workers' CPU time when counting starts
         while time.monotonic() < deadline and process.poll() is None:
             workers = _children(process.pid)
-            if len(workers) >= 2 and sum(map(_cpu_seconds, workers)) >= work:
+            busy = sum(map(_cpu_seconds, workers))
+            if since is None and _lines(checkpoint) >= 2:  # the header and the first point
+                since = busy
+            if len(workers) >= 2 and since is not None and busy - since >= work:
                 break
             time.sleep(0.05)
         sent = time.monotonic()
         process.send_signal(signal.SIGINT)
         process.wait(timeout=120)
         seconds = time.monotonic() - sent
-        written = json.loads(out.read_text())["replications"] if out.exists() else None
+        written = _written(out, sweep)
     return seconds, written
 
 
@@ -123,6 +163,7 @@ def main() -> None:
     parser.add_argument("--engines", default="simpy,fast", help="engines, comma-separated")
     parser.add_argument("--repeats", type=int, default=5, help="runs per engine and revision")
     parser.add_argument("--work", type=float, default=3.0, help="workers' CPU seconds first")
+    parser.add_argument("--sweep", action="store_true", help="interrupt a sweep mid-point")
     options = parser.parse_args()
     revisions = [options.new] + ([options.against] if options.against else [])
     with tempfile.TemporaryDirectory() as scratch:
@@ -133,7 +174,7 @@ def main() -> None:
         for _ in range(options.repeats):
             for engine in options.engines.split(","):
                 for revision, tree in trees.items():
-                    outcome = interrupt_once(tree, engine, options.work)
+                    outcome = interrupt_once(tree, engine, options.work, options.sweep)
                     found.setdefault((engine, revision), []).append(outcome)
                     print(
                         f"{engine:6} {revision:10} {outcome[0]:.2f} s, {outcome[1]} written, "
@@ -146,7 +187,8 @@ def main() -> None:
         print(
             f"{engine:6} {revision:10} median {statistics.median(seconds):.2f} s "
             f"({min(seconds):.2f}-{max(seconds):.2f}), {statistics.median(written):g} "
-            f"replications written (median of {len(outcomes)})"
+            f"replications written{' of the point cut short' if options.sweep else ''} "
+            f"(median of {len(outcomes)})"
         )
 
 

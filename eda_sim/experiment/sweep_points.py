@@ -183,7 +183,7 @@ class _Point:
             notify=None,
         )
         finished = new_finished(plan)
-        before = self._start_from(kept, finished, plan.cap)
+        before = self._start_from(kept, finished, plan.cap, plan.first_round)
         try:
             result = run_planned(plan, finished, executor=pool)
         except WorkerLostError as error:
@@ -196,11 +196,15 @@ class _Point:
         outcome.interrupted = True
         return None
 
-    def _start_from(self, kept: PartialPoint | None, finished: Finished, cap: int) -> set[int]:
+    def _start_from(
+        self, kept: PartialPoint | None, finished: Finished, cap: int, first_round: int
+    ) -> set[int]:
         """Reserve the replications the checkpoint kept of this point in ``finished``.
 
         Each is taken when its round comes (:meth:`Finished.take_reserved`), so a
         point with a target precision decides its rounds as if it had not stopped.
+
+        Those of the first round (``first_round``) are kept at once.
 
         Raises
         ------
@@ -223,6 +227,7 @@ class _Point:
                     "of this sweep's; delete the file to start the sweep again",
                 )
             finished.reserved[number] = result
+        finished.take_reserved(first_round)  # kept from the start: a Ctrl-C keeps them
         finished.notes.extend(kept.notes)
         return set(kept.replications)
 

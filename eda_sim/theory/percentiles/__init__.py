@@ -7,13 +7,18 @@
 * :mod:`.ctmc_station` — stations the CTMC solver makes exact (M/PH/c,
   M/PH/c/K, priorities with or without a capacity): a tagged event's first
   passage (:mod:`.tagged`, states in :mod:`.lattice`), evaluated by
-  uniformisation (:mod:`.passage`, with its error bound).
+  uniformisation (:mod:`.passage`, with its error bound);
+* :mod:`.network_laws` — stations inside a network solved as one CTMC
+  (blocking senders and their targets, stations behind a loss) and end-to-end
+  times over several such stations: a tagged event in the network's chain
+  (:mod:`.network_chain`, :mod:`.network_moves`), started from the Palm law of
+  its arrival, and its first passage (:mod:`.network_passage`).
 
 Each law gives ``P(X > t)`` and its quantiles with an error bound; a quantile is
 labelled exact only when that bound is below ``1e-7`` of it. Laws that no
 method here determines (lognormal or deterministic service where no formula
-applies, non-Poisson input, blocking, stations inside a network solved as one
-CTMC) get no value, with the reason.
+applies, non-Poisson input from a non-Markovian network, state spaces above
+the limits) get no value, with the reason.
 """
 
 from eda_sim.theory.percentiles.inversion import Inverted, invert_ccdf

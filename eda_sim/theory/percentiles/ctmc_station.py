@@ -28,7 +28,7 @@ __all__ = ["CtmcLaws", "arrivals_of", "ctmc_station_laws", "method_of"]
 
 def method_of(states: int) -> str:
     """The label of a law from a first-passage chain of ``states`` transient states."""
-    return f"CTMC first passage ({states:,} states)"
+    return f"CTMC first passage ({states:,} state{'' if states == 1 else 's'})"
 
 
 def arrivals_of(found: StationChain) -> Arrivals:

@@ -56,6 +56,10 @@ class Passage:
         ``T``, the generator among the transient states (rows may sum to < 0).
     leak : array, optional
         The rate from each transient state into an overflow outside the chain.
+    reward : array, optional
+        ``h`` with ``0 <= h <= 1`` and ``T h <= 0`` (e.g. the probability of being
+        absorbed in one chosen way): the series is then ``u_n = β P^n h``, so
+        ``P(X > t)`` becomes ``β e^{Tt} h`` (still non-increasing in ``n``).
 
     Raises
     ------
@@ -65,7 +69,11 @@ class Passage:
     """
 
     def __init__(
-        self, start: FloatArray, generator: object, leak: FloatArray | None = None
+        self,
+        start: FloatArray,
+        generator: object,
+        leak: FloatArray | None = None,
+        reward: FloatArray | None = None,
     ) -> None:
         from scipy.sparse import csr_matrix
 
@@ -79,7 +87,12 @@ class Passage:
         # when its threads compete for the cores)
         leaking = np.zeros(0, np.int64) if leak is None else np.flatnonzero(np.asarray(leak) > 0)
         leaks = None if leak is None else np.asarray(leak, dtype=np.float64)[leaking] / self.rate
-        terms, leaked, spilled = [float(vector.sum())], [0.0], 0.0
+        weight = None if reward is None else np.asarray(reward, np.float64)
+
+        def term(v: FloatArray) -> float:
+            return float(v.sum()) if weight is None else float(np.dot(v, weight))
+
+        terms, leaked, spilled = [term(vector)], [0.0], 0.0
         budget = MAX_WORK // max(step.nnz + self.states, 1)
         while terms[-1] > SERIES_FLOOR:
             if len(terms) > budget:
@@ -91,7 +104,7 @@ class Passage:
                 spilled += float((vector[leaking] * leaks).sum())
             vector = vector + step @ vector
             vector[vector < _NEGLIGIBLE] = 0.0  # no subnormals (slow); error <= states × this
-            terms.append(float(vector.sum()))
+            terms.append(term(vector))
             leaked.append(spilled)
         self.terms = np.array(terms)
         self.leaked = np.array(leaked)

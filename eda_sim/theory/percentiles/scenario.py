@@ -3,12 +3,14 @@
 :func:`latency_theory` gathers each station's facts (:class:`~.stations.StationFacts`)
 from the scenario and its traffic (offered rates per class, carried downstream
 after losses: :attr:`eda_sim.scenario.Scenario.traffic`), finds the exact laws
-(:func:`~.stations.station_laws`, :func:`~.stations.route_law`) and keeps
-them with the reason wherever there is none. The system's end-to-end time is
-the mixture of the classes' by the rates of their journeys that end (the
-engines time no lost event: a class with a capacity on its way has a law only
-when it visits one station, and counts with that station's admitted share),
-when every class has one.
+(:func:`~.stations.station_laws`, :func:`~.stations.route_law`); the
+stations and classes still without one get the network CTMC's first passages
+where their group of stations is Markovian
+(:func:`~.network_laws.network_findings`); the reason is kept wherever there
+is none. The system's end-to-end time is the mixture of the classes' by the
+rates of their journeys that end (the engines time no lost event: each class
+counts with the share of its events that end, given by the first passage or,
+for a one-station class, that station's admitted share), when every class has one.
 
 Poisson input and product form are decided by the theory's own structural
 analysis (:func:`eda_sim.theory.scenario.inputs.scenario_inputs`: product form,
@@ -28,6 +30,7 @@ from eda_sim.scenario import Scenario
 from eda_sim.theory.families import phase_type
 from eda_sim.theory.percentiles.ctmc_station import ctmc_station_laws
 from eda_sim.theory.percentiles.laws import TimeLaw, mixture
+from eda_sim.theory.percentiles.network_laws import network_findings
 from eda_sim.theory.percentiles.stations import (
     StationFacts,
     StationLaws,
@@ -182,6 +185,28 @@ def _station(inputs: ScenarioInputs, j: int, facts: StationFacts) -> StationLaws
     return StationLaws(laws.wait, laws.visit, classes=laws.classes, admitted=laws.admitted)
 
 
+def _routes(
+    scenario: Scenario, laws: list[StationLaws], facts: list[StationFacts]
+) -> dict[int, TimeLaw | str]:
+    """Each class's end-to-end law by the closed forms (:func:`~.stations.route_law`), or why."""
+    feeders = _feeders(scenario)
+    out: dict[int, TimeLaw | str] = {}
+    for k, c in enumerate(scenario.classes):
+        if any(c.routing.fanout):
+            out[k] = "fan-out: an event ends with its last copy, a maximum over parallel branches"
+            continue
+        out[k] = route_law(
+            np.asarray(c.routing.entry),
+            c.routing.transitions,
+            np.asarray(c.routing.exit_probabilities),
+            laws,
+            facts,
+            feeders,
+            k,
+        )
+    return out
+
+
 def latency_theory(scenario: Scenario) -> LatencyTheory:
     """The exact laws of every station's W and Wq, each class's and the system's end-to-end W.
 
@@ -205,41 +230,37 @@ def _latency_theory(scenario: Scenario) -> LatencyTheory:
     inputs = scenario_inputs(scenario)
     facts = _facts(scenario, inputs)
     laws: list[StationLaws] = [_station(inputs, j, f) for j, f in enumerate(facts)]
+    routes = _routes(scenario, laws, facts)
+    network = network_findings(inputs, laws, {k for k, r in routes.items() if isinstance(r, str)})
+    for j, why in network.station_reasons.items():
+        laws[j] = StationLaws(None, None, f"{laws[j].reason}; {why}")
+    laws = [network.stations.get(j, found) for j, found in enumerate(laws)]
     for known, found in zip(facts, laws, strict=True):
         if found.visit is None or found.wait is None:
             theory.reasons[("station", known.name)] = found.reason
             continue
         theory.laws[("station", known.name, "W")] = found.visit
         theory.laws[("station", known.name, "Wq")] = found.wait
-    feeders = _feeders(scenario)
     classes: list[tuple[TimeLaw, float]] = []
     why_not = ""
     for k, c in enumerate(scenario.classes):
-        if any(c.routing.fanout):
-            found_law: TimeLaw | str = (
-                "fan-out: an event ends with its last copy, a maximum over parallel branches"
-            )
+        route = routes[k]
+        if k in network.journeys:
+            found_law, share = network.journeys[k]
+        elif isinstance(route, str):
+            reason = route + (f"; {network.class_reasons[k]}" if k in network.class_reasons else "")
+            why_not = why_not or f"{c.name}: {reason}"
+            if not scenario.single_class:
+                theory.reasons[("class", c.name)] = reason
+            continue
         else:
-            found_law = route_law(
+            found_law = route
+            share = completed_share(
                 np.asarray(c.routing.entry),
                 c.routing.transitions,
                 np.asarray(c.routing.exit_probabilities),
                 laws,
-                facts,
-                feeders,
-                k,
             )
-        if isinstance(found_law, str):
-            why_not = why_not or f"{c.name}: {found_law}"
-            if not scenario.single_class:
-                theory.reasons[("class", c.name)] = found_law
-            continue
-        share = completed_share(
-            np.asarray(c.routing.entry),
-            c.routing.transitions,
-            np.asarray(c.routing.exit_probabilities),
-            laws,
-        )
         classes.append((found_law, c.arrivals.rate * share))  # the journeys that end
         if not scenario.single_class:
             theory.laws[("class", c.name, "W")] = found_law

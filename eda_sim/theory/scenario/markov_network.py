@@ -10,6 +10,7 @@ losses anywhere, feedback. Unlimited buffers are truncated and deepened as in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,10 +21,23 @@ from eda_sim.theory.ctmc_metrics import ChainFigures
 from eda_sim.theory.families import phase_type
 from eda_sim.theory.results import StationTheory
 from eda_sim.theory.scenario.inputs import ScenarioInputs, routing_rows
-from eda_sim.theory.scenario.markov import _first_depth, _loss, _note, _solve_truncated
+from eda_sim.theory.scenario.markov import (
+    SolvedChain,
+    _first_depth,
+    _loss,
+    _note,
+    _solve_truncated,
+)
 from eda_sim.theory.scenario.stations import StationSolution
 
-__all__ = ["NetworkSolution", "components", "markovian_reason", "network_ctmc"]
+__all__ = [
+    "NetworkSolution",
+    "component_model",
+    "components",
+    "markovian_reason",
+    "network_ctmc",
+    "solve_component",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,10 +103,13 @@ def _classes(inputs: ScenarioInputs, members: list[int]) -> tuple[MarkovClass, .
     return tuple(classes)
 
 
-def network_ctmc(
+def component_model(
     inputs: ScenarioInputs, arrival_scv: FloatArray | None, members: list[int]
-) -> NetworkSolution | str:
-    """The stations ``members`` (a component of the network) as one CTMC, or why not."""
+) -> tuple[Callable[[dict[int, int]], MarkovNetwork], dict[int, int]] | str:
+    """The stations ``members`` as a model: a builder by truncation depths, and first depths.
+
+    Or the reason the CTMC does not take them (not Markovian, too many stations).
+    """
     reason = markovian_reason(inputs, members)
     if reason is not None:
         return reason
@@ -120,9 +137,30 @@ def network_ctmc(
     unlimited = {
         i: depth(j) for i, j in enumerate(members) if scenario.stations[j].capacity is None
     }
+    return build, unlimited
+
+
+def solve_component(
+    inputs: ScenarioInputs, arrival_scv: FloatArray | None, members: list[int]
+) -> tuple[SolvedChain, Callable[[dict[int, int]], MarkovNetwork]] | str:
+    """The stations ``members`` solved as one CTMC (truncations deepened), with its builder."""
+    model = component_model(inputs, arrival_scv, members)
+    if isinstance(model, str):
+        return model
+    build, unlimited = model
     solved = _solve_truncated(build, unlimited)
-    if isinstance(solved, str):
-        return solved
+    return solved if isinstance(solved, str) else (solved, build)
+
+
+def network_ctmc(
+    inputs: ScenarioInputs, arrival_scv: FloatArray | None, members: list[int]
+) -> NetworkSolution | str:
+    """The stations ``members`` (a component of the network) as one CTMC, or why not."""
+    found = solve_component(inputs, arrival_scv, members)
+    if isinstance(found, str):
+        return found
+    solved = found[0]
+    scenario = inputs.scenario
     figures, depths, tail = solved.figures, solved.depths, solved.tail
     names = [scenario.station_names[j] for j in members]
     limits = {i: scenario.stations[members[i]].servers + d for i, d in depths.items()}

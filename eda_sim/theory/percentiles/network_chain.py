@@ -1,0 +1,208 @@
+"""A network CTMC that can follow one tagged event: the chains of network first passages (layer 3).
+
+The whole network (a group of stations that exchange events, solved as one
+CTMC by :func:`eda_sim.theory.scenario.markov_network.solve_component`) is
+given one *tag class* per event class: the same routing, fan-out, service and
+priority level, but no arrivals of its own. An event of a tag class is the
+tagged event (or one of its fan-out copies); since the tag classes have no
+arrivals, at most the one tagged event and its copies are ever of them, and the
+chain's own transitions (:mod:`eda_sim.theory.ctmc_moves`, the engines' order
+of events at one instant: FIFO lines per level, blocked senders let in oldest
+first) move it through the network exactly as any other event of its class.
+Its FIFO place is part of the state: the waiting lines encode each waiting
+event's class in arrival order, and the tag classes are classes.
+
+:func:`tagged_network` builds that network at the truncation depths the
+stationary solve chose and solves its stationary law again in the tagged
+layout (the tag columns are 0 there); :func:`explore` enumerates the states
+reachable from a set of start states, breadth first, stopping at the states a
+classifier calls absorbing (the tag has left; a truncated buffer at its top,
+where the truncated chain starts to differ from the true one: a *leak*).
+:class:`TagView` counts the tagged events at a station (waiting, in service or
+blocked).
+
+Sources: the network chain, :mod:`eda_sim.theory.ctmc` (W. J. Stewart,
+*Introduction to the Numerical Solution of Markov Chains*, 1994; H. G. Perros,
+*Queueing Networks with Blocking*, 1994, for blocking after service);
+first-passage times of a CTMC as absorption times, V. G. Kulkarni, *Modeling
+and Analysis of Stochastic Systems* (3rd ed., CRC 2016), ch. 6 (first-passage
+times), and M. F. Neuts, *Matrix-Geometric Solutions in Stochastic Models*
+(1981), ch. 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from eda_sim.theory.ctmc import Chain, MarkovNetwork, stationary
+from eda_sim.theory.ctmc_model import build_layout
+from eda_sim.theory.ctmc_moves import Batch, Moves, events
+from eda_sim.theory.percentiles.network_moves import (
+    PassageMoves,
+    TaggedNetwork,
+    TagView,
+    tag_layout,
+)
+from eda_sim.theory.scenario.inputs import ScenarioInputs
+from eda_sim.theory.scenario.markov_network import solve_component
+
+__all__ = [
+    "ABSORBED",
+    "LEAKED",
+    "LOST",
+    "TRANSIENT",
+    "Explored",
+    "PassageMoves",
+    "TagView",
+    "TaggedNetwork",
+    "explore",
+    "tagged_network",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: Classifier codes of a state: still running, absorbed (the tag left), lost, leaked.
+TRANSIENT, ABSORBED, LOST, LEAKED = 0, 1, 2, 3
+
+
+def _keys(rows: IntArray) -> npt.NDArray[np.void]:
+    contiguous = np.ascontiguousarray(rows)
+    return contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+def tagged_network(inputs: ScenarioInputs, members: list[int]) -> TaggedNetwork | str:
+    """The stations ``members`` as one CTMC with tag classes, solved; or why not."""
+    found = solve_component(inputs, None, members)
+    if isinstance(found, str):
+        return found
+    solved, build = found
+    base = build(solved.depths)
+    tags = tuple(
+        replace(c, name=f"tagged {c.name}", arrivals=np.zeros_like(c.arrivals))
+        for c in base.classes
+    )
+    network = MarkovNetwork(base.stations, base.classes + tags)
+    # the layout: each tag class reaches what its class reaches
+    reach = tuple(replace(t, arrivals=c.arrivals) for t, c in zip(tags, base.classes, strict=True))
+    layout = build_layout(MarkovNetwork(base.stations, base.classes + reach))
+    layout, places, lost = tag_layout(layout, len(base.classes))
+    truncated = [(i, s.limit) for i, s in enumerate(network.stations) if s.truncated]
+    shell = TaggedNetwork(
+        network,
+        layout,
+        len(base.classes),
+        places,
+        lost,
+        np.zeros((0, 0), np.int64),
+        np.zeros(0),
+        solved.tail,
+        truncated,
+    )
+    empty = np.zeros((1, layout.columns), np.int64)
+    chain = explore(PassageMoves(shell), empty, None, solved.chain.size + 1)
+    assert not isinstance(chain, str)
+    pi = stationary(Chain(network, chain.states, chain.generator, layout))
+    return replace(shell, states=chain.states, pi=pi)
+
+
+@dataclass(frozen=True, eq=False)
+class Explored:
+    """Reachable transient states, the generator among them and the rates out by kind."""
+
+    states: IntArray
+    generator: object  # scipy.sparse.csr_matrix: T (diagonal = minus every rate out)
+    absorbed: FloatArray  # rate into "the tag left" per state
+    lost: FloatArray  # rate into "the tag was lost"
+    leak: FloatArray  # rate into a truncated buffer's top
+    index: dict[bytes, int]
+
+    @property
+    def size(self) -> int:
+        """Number of transient states."""
+        return int(self.states.shape[0])
+
+    def find(self, rows: IntArray) -> IntArray:
+        """Positions of ``rows`` among the transient states (-1 where not one)."""
+        return np.array([self.index.get(k.tobytes(), -1) for k in _keys(rows)], np.int64)
+
+
+def explore(
+    moves: Moves,
+    start: IntArray,
+    kind: Callable[[IntArray], IntArray] | None,
+    limit: int,
+) -> Explored | str:
+    """The states reachable from the (transient) ``start`` rows until absorption.
+
+    ``kind`` classifies rows (:data:`TRANSIENT`, :data:`ABSORBED`, :data:`LOST`,
+    :data:`LEAKED`); absorbing rows are not expanded. More than ``limit``
+    transient states: the reason, nothing more is built.
+    """
+    columns = moves.layout.columns
+    start = start[np.sort(np.unique(_keys(start), return_index=True)[1])]
+    index = {key.tobytes(): i for i, key in enumerate(_keys(start))}
+    found = [start]
+    frontier = start
+    frontier_index = np.arange(len(frontier), dtype=np.int64)
+    sources, targets, rates = [], [], []
+    outs: dict[int, list[tuple[IntArray, FloatArray]]] = {ABSORBED: [], LOST: [], LEAKED: []}
+    while len(frontier):
+        batch = Batch.join(events(moves, frontier, frontier_index), columns)
+        codes = np.zeros(len(batch.origin), np.int64) if kind is None else kind(batch.rows)
+        for code, parts in outs.items():
+            hit = codes == code
+            parts.append((batch.origin[hit], batch.weight[hit]))
+        stay = codes == TRANSIENT
+        rows, origin, weight = batch.rows[stay], batch.origin[stay], batch.weight[stay]
+        unique, first, inverse = np.unique(_keys(rows), return_index=True, return_inverse=True)
+        ids = np.empty(len(unique), np.int64)
+        fresh = []
+        for position, key in enumerate(unique):
+            raw = key.tobytes()
+            known = index.get(raw)
+            if known is None:
+                known = len(index)
+                index[raw] = known
+                fresh.append(position)
+            ids[position] = known
+        if len(index) > limit:
+            return f"the first-passage chain has more than {limit:,} states"
+        sources.append(origin)
+        targets.append(ids[inverse.ravel()])
+        rates.append(weight)
+        frontier = rows[first[fresh]] if fresh else np.zeros((0, columns), np.int64)
+        frontier_index = ids[fresh] if fresh else np.zeros(0, np.int64)
+        found.append(frontier)
+    return _assemble(np.concatenate(found), sources, targets, rates, outs, index)
+
+
+def _assemble(
+    states: IntArray,
+    sources: list[IntArray],
+    targets: list[IntArray],
+    rates: list[FloatArray],
+    outs: dict[int, list[tuple[IntArray, FloatArray]]],
+    index: dict[bytes, int],
+) -> Explored:
+    from scipy.sparse import coo_matrix, diags
+
+    size = len(states)
+    src = np.concatenate(sources) if sources else np.zeros(0, np.int64)
+    dst = np.concatenate(targets) if targets else np.zeros(0, np.int64)
+    rate = np.concatenate(rates) if rates else np.zeros(0)
+    keep = src != dst
+    matrix = coo_matrix((rate[keep], (src[keep], dst[keep])), shape=(size, size)).tocsr()
+    by_kind = {}
+    for code, parts in outs.items():
+        total = np.zeros(size)
+        for origin, weight in parts:
+            np.add.at(total, origin, weight)
+        by_kind[code] = total
+    out = np.asarray(matrix.sum(axis=1)).ravel() + sum(by_kind.values())
+    generator = (matrix - diags(out)).tocsr()
+    return Explored(states, generator, by_kind[ABSORBED], by_kind[LOST], by_kind[LEAKED], index)

@@ -9,12 +9,11 @@ arrivals, at most the one tagged event and its copies are ever of them, and the
 chain's own transitions (:mod:`eda_sim.theory.ctmc_moves`, the engines' order
 of events at one instant: FIFO lines per level, blocked senders let in oldest
 first) move it through the network exactly as any other event of its class.
-Its FIFO place is part of the state: the waiting lines encode each waiting
-event's class in arrival order, and the tag classes are classes.
+Its FIFO place is part of the state (:mod:`.network_moves`: a column per line).
 
 :func:`tagged_network` builds that network at the truncation depths the
-stationary solve chose and solves its stationary law again in the tagged
-layout (the tag columns are 0 there); :func:`explore` enumerates the states
+stationary solve chose and writes the solved stationary states in the tagged
+layout (the tag columns are 0 there; the law is the same); :func:`explore` enumerates the states
 reachable from a set of start states, breadth first, stopping at the states a
 classifier calls absorbing (the tag has left; a truncated buffer at its top,
 where the truncated chain starts to differ from the true one: a *leak*).
@@ -32,14 +31,15 @@ times), and M. F. Neuts, *Matrix-Geometric Solutions in Stochastic Models*
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from eda_sim.theory.ctmc import Chain, MarkovNetwork, stationary
-from eda_sim.theory.ctmc_model import build_layout
+from eda_sim.theory.ctmc import Chain, MarkovNetwork
+from eda_sim.theory.ctmc_model import Layout, build_layout
 from eda_sim.theory.ctmc_moves import Batch, Moves, events
 from eda_sim.theory.percentiles.network_moves import (
     PassageMoves,
@@ -91,23 +91,57 @@ def tagged_network(inputs: ScenarioInputs, members: list[int]) -> TaggedNetwork 
     reach = tuple(replace(t, arrivals=c.arrivals) for t, c in zip(tags, base.classes, strict=True))
     layout = build_layout(MarkovNetwork(base.stations, base.classes + reach))
     layout, places, lost = tag_layout(layout, len(base.classes))
+    states = _embed(solved.chain, layout)
+    if isinstance(states, str):
+        return states
     truncated = [(i, s.limit) for i, s in enumerate(network.stations) if s.truncated]
-    shell = TaggedNetwork(
+    return TaggedNetwork(
         network,
         layout,
         len(base.classes),
         places,
         lost,
-        np.zeros((0, 0), np.int64),
-        np.zeros(0),
+        states,
+        solved.pi,
         solved.tail,
         truncated,
     )
-    empty = np.zeros((1, layout.columns), np.int64)
-    chain = explore(PassageMoves(shell), empty, None, solved.chain.size + 1)
-    assert not isinstance(chain, str)
-    pi = stationary(Chain(network, chain.states, chain.generator, layout))
-    return replace(shell, states=chain.states, pi=pi)
+
+
+def _embed(chain: Chain, layout: Layout) -> IntArray | str:
+    """The stationary chain's states written in the tagged layout (no tag present).
+
+    Lines, service phases and blocked servers keep their values (the lines'
+    codes do not hold tag classes); a blocking station's order of blocked
+    senders is re-encoded, since the tagged senders add digits to its base.
+    """
+    old = chain.layout
+    rows = np.zeros((chain.size, layout.columns), np.int64)
+    pairs: list[tuple[int, int]] = []
+    for j in range(len(old.queue)):
+        for (length, code, _, _), (new_length, new_code, _, _) in zip(
+            old.queue[j], layout.queue[j], strict=True
+        ):
+            pairs += [(length, new_length), (code, new_code)]
+        pairs += [(c, layout.serve[j][key]) for key, c in old.serve[j].items()]
+        pairs += [(c, layout.blocked[j][key]) for key, c in old.blocked[j].items()]
+    source, target = (np.array(side, np.int64) for side in zip(*pairs, strict=True))
+    rows[:, target] = chain.states[:, source]
+    for t, (length, code, senders) in old.fifo.items():
+        new_length, new_code, new_senders = layout.fifo[t]
+        lengths, codes = chain.states[:, length], chain.states[:, code].copy()
+        longest = int(lengths.max(initial=0))
+        if longest * math.log2(len(new_senders)) > 62:
+            return f"too many senders blocked on {chain.network.stations[t].name} to encode"
+        digit_map = np.array([new_senders.index(pair) for pair in senders], np.int64)
+        recoded = np.zeros(chain.size, np.int64)
+        for position in range(longest):
+            digit = digit_map[codes % len(senders)]
+            codes //= len(senders)
+            inside = position < lengths
+            recoded += np.where(inside, digit * len(new_senders) ** position, 0)
+        rows[:, new_length], rows[:, new_code] = lengths, recoded
+    return rows
 
 
 @dataclass(frozen=True, eq=False)

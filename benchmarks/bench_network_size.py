@@ -18,7 +18,9 @@ station ``i`` has 1–3 servers and sends its events to 1–3 random stations wi
 probabilities summing to 0.5–0.8 (the rest leave); Poisson external events
 (rate ``N / 10``) enter at every station alike; every service is exponential with
 its mean set from the traffic equations so that every ρ is 0.5. FIFO lines,
-unlimited capacity, no warm-up.
+unlimited capacity, no warm-up: each engine runs a replication as ``eda-sim run`` does
+with ``warmup: none``, its percentile sketches cut only at the end (``--mser-cuts``:
+also at MSER-5's 50 candidate warm-ups, as a run with ``warmup: auto``).
 
 Time per visit is *marginal*: every implementation runs a short and a long
 horizon (long = 5 × short, ``--repeats`` times each, interleaved, median kept),
@@ -132,23 +134,29 @@ def visit_rate(scenario: Scenario) -> float:
 # ----------------------------------------------------------------------- runners
 
 
-def fast_runner(scenario: Scenario) -> Runner:
+def fast_runner(scenario: Scenario, later_starts: bool = False) -> Runner:
+    """The fast engine, as a run with no warm-up (``later_starts``: as one with ``auto``)."""
     from eda_sim.engine.fast import simulate_replication_fast
 
     def run(horizon: float) -> tuple[int, float]:
         start = cpu_seconds()
-        result = simulate_replication_fast(scenario, horizon=horizon, warmup=0.0)
+        result = simulate_replication_fast(
+            scenario, horizon=horizon, warmup=0.0, later_starts=later_starts
+        )
         return result.completed_visits, cpu_seconds() - start
 
     return run
 
 
-def simpy_runner(scenario: Scenario) -> Runner:
+def simpy_runner(scenario: Scenario, later_starts: bool = False) -> Runner:
+    """The SimPy engine, as a run with no warm-up (``later_starts``: as one with ``auto``)."""
     from eda_sim.engine.simpy import simulate_replication
 
     def run(horizon: float) -> tuple[int, float]:
         start = cpu_seconds()
-        result = simulate_replication(scenario, horizon=horizon, warmup=0.0)
+        result = simulate_replication(
+            scenario, horizon=horizon, warmup=0.0, later_starts=later_starts
+        )
         return result.completed_visits, cpu_seconds() - start
 
     return run
@@ -269,9 +277,9 @@ def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         scenario = scenario_from_dict(network(size), name=f"random-{size}")
         rate = visit_rate(scenario)
         runners: dict[str, Runner | None] = {
-            "fast": fast_runner(scenario),
+            "fast": fast_runner(scenario, args.mser_cuts),
             "C": c_runner(binary, scenario, folder) if binary else None,
-            "SimPy engine": simpy_runner(scenario),
+            "SimPy engine": simpy_runner(scenario, args.mser_cuts),
             "Ciw": None if args.no_ciw else ciw_runner(scenario),
         }
         runners["fast"](horizon_for(20_000, rate))  # compile (or load) the loop first
@@ -313,7 +321,8 @@ def fixed_cost(size: int) -> dict[str, float]:
     kernel = driver.load_kernel()
     gc.collect()  # the SimPy and Ciw runs before leave garbage that a collection would time
     gc.freeze()  # (and objects that each full collection would walk again)
-    driver.simulate_replication_fast(scenario, horizon=horizon, warmup=0.0)  # warm caches
+    run = {"horizon": horizon, "warmup": 0.0, "later_starts": False}  # as warmup: none
+    driver.simulate_replication_fast(scenario, **run)  # warm caches
     stages: dict[str, list[float]] = {}
 
     def timed(stage: str, action: Callable[[], Any]) -> Any:
@@ -322,7 +331,7 @@ def fixed_cost(size: int) -> dict[str, float]:
         stages.setdefault(stage, []).append(cpu_seconds() - start)
         return value
 
-    settings = ReplicationSettings.resolve(scenario, 0, horizon, 0.0, None)
+    settings = ReplicationSettings.resolve(scenario, 0, horizon, 0.0, None, later_starts=False)
     for _ in range(5):
         timed("streams alone", lambda: streams.open_streams(scenario, settings.seed, 0))
         state = timed(
@@ -340,7 +349,7 @@ def fixed_cost(size: int) -> dict[str, float]:
         timed("result", state.result)
         timed(
             "whole replication",
-            lambda: driver.simulate_replication_fast(scenario, horizon=horizon, warmup=0.0),
+            lambda: driver.simulate_replication_fast(scenario, **run),
         )
     return {stage: statistics.median(values) for stage, values in stages.items()}
 
@@ -437,6 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ciw", action="store_true", help="skip Ciw")
     parser.add_argument("--no-compile", action="store_true", help="skip the compile timing")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--mser-cuts",
+        action="store_true",
+        help="cut the percentile sketches at MSER-5's 50 points, as a run with warmup auto does",
+    )
     parser.add_argument("--compile-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compile_child:

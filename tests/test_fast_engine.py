@@ -865,6 +865,18 @@ def test_sketches_are_identical_when_cut_at_every_grid_point() -> None:
         assert slow.latency is not None and len(slow.latency.chunks.labels) > 499
 
 
+def test_sketches_are_identical_when_cut_only_at_a_fixed_warmup() -> None:
+    """A run with a fixed warm-up cuts no grid chunks (``later_starts=False``), in both engines."""
+    scenario = SUPPORTED["feedback"]()
+    for warmup in (0.0, 300.0):
+        kwargs: dict[str, Any] = {"horizon": 3000.0, "warmup": warmup, "later_starts": False}
+        slow = simulate_replication(scenario, **kwargs)
+        fast = simulate_replication_fast(scenario, **kwargs)
+        assert_identical(slow, fast)
+        assert slow.latency is not None and slow.latency.chunks is not None
+        assert len(slow.latency.chunks.labels) == (2 if warmup else 1)
+
+
 def test_times_outside_the_loops_octaves_are_sketched_in_python() -> None:
     """A horizon of 1e20 and times near 1: they lie below the loop's 64 octaves (rare path).
 

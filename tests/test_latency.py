@@ -146,6 +146,26 @@ def test_the_fixed_warmup_cut_and_a_grid_cut_at_the_same_time_stay_apart() -> No
     assert_sketches_hold(result, None, 300.0)
 
 
+@pytest.mark.parametrize("warmup", [0.0, 200.0])
+def test_a_fixed_warmup_run_cuts_only_there_and_measures_the_same(warmup: float) -> None:
+    """``later_starts=False`` (a run whose warm-up is fixed): one chunk per side of the warm-up.
+
+    The measured window holds exactly its visits, and every record (percentiles
+    included) equals that of the same replication cut at every MSER-5 point.
+    """
+    scenario = network()
+    result = simulate_replication(scenario, warmup=warmup, trace=True, later_starts=False)
+    assert result.latency is not None and result.latency.chunks is not None
+    assert result.latency.chunks.labels == ((-1,) if warmup else ()) + (PATH_INTERVALS,)
+    assert_sketches_hold(result, None, warmup)
+    cut_everywhere = simulate_replication(scenario, warmup=warmup, trace=True)
+    assert result.stations == cut_everywhere.stations
+    assert result.system == cut_everywhere.system
+    assert result.classes == cut_everywhere.classes
+    with pytest.raises(ValueError, match="cut at"):
+        result.truncated(5)
+
+
 def test_compacted_replications_keep_every_suffix() -> None:
     result = simulate_replication(network())
     assert result.latency is not None

@@ -30,18 +30,23 @@ MAX_GAP_SAMPLE = 2000
 PATH_INTERVALS = 500
 
 
-def sketch_cuts(batch_means: bool = False) -> tuple[int, ...]:
+def sketch_cuts(batch_means: bool = False, later_starts: bool = True) -> tuple[int, ...]:
     """The grid points at which a replication cuts its percentile sketches into chunks.
 
-    Replication/deletion needs the windows from every warm-up MSER-5 can choose to
-    the end: MSER-5 cuts at a multiple of :data:`~eda_sim.stats.MSER_BATCH` grid
-    intervals within the first half of the run (:func:`eda_sim.stats.mser`), so
-    the chunks end there (50 cuts, whatever the horizon). Batch means may cut the
-    part after any warm-up into batches at any grid point: every one is a cut.
-    A fixed warm-up adds its own cut (:data:`~eda_sim.stats.chunks.WARMUP_LABEL`).
+    Replication/deletion with a warm-up chosen after the run (``later_starts``)
+    needs the windows from every warm-up MSER-5 can choose to the end: MSER-5
+    cuts at a multiple of :data:`~eda_sim.stats.MSER_BATCH` grid intervals within
+    the first half of the run (:func:`eda_sim.stats.mser`), so the chunks end
+    there (50 cuts, whatever the horizon). Batch means may cut the part after any
+    warm-up into batches at any grid point: every one is a cut. A run whose
+    warm-up is fixed measures one window only: no grid cuts (each cut costs a
+    pass over the chunk's counters, and the result a merge of every chunk). A
+    fixed warm-up adds its own cut (:data:`~eda_sim.stats.chunks.WARMUP_LABEL`).
     """
     if batch_means:
         return tuple(range(1, PATH_INTERVALS))
+    if not later_starts:
+        return ()
     return tuple(range(MSER_BATCH, PATH_INTERVALS // 2 + 1, MSER_BATCH))
 
 
@@ -71,10 +76,13 @@ class ReplicationSettings:
         warmup: float | None,
         seed: int | None,
         batch_means: bool = False,
+        later_starts: bool = True,
     ) -> ReplicationSettings:
         """The given values, or the scenario's run settings where one is None.
 
-        ``batch_means`` cuts the sketches at every grid point (:func:`sketch_cuts`).
+        ``batch_means`` cuts the sketches at every grid point, ``later_starts``
+        (a warm-up that may still be chosen after the run) at MSER-5's
+        (:func:`sketch_cuts`).
 
         Raises
         ------
@@ -87,7 +95,7 @@ class ReplicationSettings:
             warmup=scenario.run.warmup_time if warmup is None else float(warmup),
             seed=scenario.run.seed if seed is None else int(seed),
             automatic=warmup is None and scenario.run.warmup == "auto",
-            cuts=sketch_cuts(batch_means),
+            cuts=sketch_cuts(batch_means, later_starts),
         )
         if not 0 <= settings.warmup < settings.horizon:
             raise ValueError(

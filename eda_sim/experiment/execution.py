@@ -58,6 +58,7 @@ def replicate(
     trace: bool = False,
     batch_means: bool = False,
     keep_path: bool = True,
+    later_starts: bool = True,
 ) -> ReplicationResult:
     """Run one replication (top-level so that worker processes can unpickle it).
 
@@ -66,7 +67,9 @@ def replicate(
     batch means need it), so that memory does not grow with it. With ``trace``
     replication 0 also keeps its every arrival, start and departure; the trace is
     the SimPy engine's (the two engines give identical results, so the replication
-    is the same). ``batch_means`` cuts the percentile sketches at every grid point.
+    is the same). ``batch_means`` cuts the percentile sketches at every grid point;
+    ``later_starts`` (the warm-up is chosen after the run, MSER-5) at every point
+    MSER-5 may cut, otherwise only at the fixed warm-up's end.
     """
     if trace and replication == 0:
         return simulate_replication(
@@ -78,6 +81,7 @@ def replicate(
             keep_waits=WAIT_SAMPLE,
             trace=True,
             batch_means=batch_means,
+            later_starts=later_starts,
         )
     simulate = simulate_replication_fast if engine == "fast" else simulate_replication
     result = simulate(
@@ -88,6 +92,7 @@ def replicate(
         seed=seed,
         keep_waits=WAIT_SAMPLE if replication == 0 else 0,
         batch_means=batch_means,
+        later_starts=later_starts,
     )
     return result if keep_path or replication == 0 else result.without_path()
 
@@ -182,6 +187,7 @@ def execute(
         plan.trace,
         plan.batch_means,
         plan.keep_paths,
+        settings.warmup == "auto",  # later_starts: MSER-5 may cut after the run
     )
     if pool is None:
         if meanwhile is not None:

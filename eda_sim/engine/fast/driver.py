@@ -348,10 +348,11 @@ def simulate_replication_fast(
     seed: int | None = None,
     keep_waits: int = 0,
     batch_means: bool = False,
+    later_starts: bool = True,
 ) -> ReplicationResult:
     """Simulate one replication of ``scenario`` in the compiled loop.
 
-    Same parameters and result as
+    Same parameters (``later_starts`` included) and result as
     :func:`eda_sim.engine.simpy.simulate_replication` (without ``trace``),
     and, for a supported scenario, the same numbers.
 
@@ -364,7 +365,7 @@ def simulate_replication_fast(
     check_supported(scenario)
     kernel = load_kernel()
     settings = ReplicationSettings.resolve(
-        scenario, replication, horizon, warmup, seed, batch_means
+        scenario, replication, horizon, warmup, seed, batch_means, later_starts
     )
     state = _Replication(scenario, settings, keep_waits)
     path = state.path

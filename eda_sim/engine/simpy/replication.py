@@ -44,6 +44,7 @@ def simulate_replication(
     trace: bool = False,
     keep_waits: int = 0,
     batch_means: bool = False,
+    later_starts: bool = True,
 ) -> ReplicationResult:
     """Simulate one replication of ``scenario`` and return its measurements.
 
@@ -67,13 +68,18 @@ def simulate_replication(
     batch_means : bool
         Cut the percentile sketches at every grid point, so that batches can be
         cut anywhere after the warm-up (:func:`~eda_sim.engine.settings.sketch_cuts`).
+    later_starts : bool
+        Cut the sketches where MSER-5 may start a window after the run, so that
+        :meth:`~eda_sim.engine.records.ReplicationResult.truncated` can measure
+        from there; False (a run with a fixed warm-up) cuts them only at the
+        warm-up's end, the one window the run measures.
 
     Returns
     -------
     ReplicationResult
     """
     settings = ReplicationSettings.resolve(
-        scenario, replication, horizon, warmup, seed, batch_means
+        scenario, replication, horizon, warmup, seed, batch_means, later_starts
     )
     env = simpy.Environment()
     measurement = Measurement(scenario, settings, trace, keep_waits)

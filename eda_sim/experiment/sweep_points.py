@@ -132,6 +132,7 @@ def run_points(
             kept = {} if resumed is None else resumed.partial
             if resumed is not None:
                 outcome.finished.update(resumed.finished)
+                _check_kept(resumed.partial, variants, session.path)
             # the note goes with the first point
             compiled_in = prepare_engine(session.choice, session.notify)
             with open_executor(*where, isolate=isolate) as pool:
@@ -156,6 +157,30 @@ def run_points(
     except WorkerLostError as error:
         outcome.interrupted, outcome.lost = True, error
     return outcome
+
+
+def _check_kept(
+    kept: dict[int, PartialPoint], variants: dict[int, Scenario], path: Path | None
+) -> None:
+    """Refuse, before anything runs, kept replications that are not their point's.
+
+    Raises
+    ------
+    ScenarioError
+        When one has another seed, horizon or set of stations than its point.
+    """
+    for index, partial in kept.items():
+        run, stations = variants[index].run, set(variants[index].station_names)
+        for number, result in partial.replications.items():
+            if (result.seed, result.horizon) != (run.seed, run.horizon) or set(
+                result.stations
+            ) != stations:
+                assert path is not None  # kept replications come from the checkpoint
+                raise checkpoint_fault(
+                    path,
+                    f"partial point {index} holds replication {number}, which is not one "
+                    "of this sweep's; delete the file to start the sweep again",
+                )
 
 
 @dataclass(frozen=True)
@@ -183,7 +208,7 @@ class _Point:
             notify=None,
         )
         finished = new_finished(plan)
-        before = self._start_from(kept, finished, plan.cap, plan.first_round)
+        before = self._start_from(kept, finished, plan.first_round)
         try:
             result = run_planned(plan, finished, executor=pool)
         except WorkerLostError as error:
@@ -197,36 +222,17 @@ class _Point:
         return None
 
     def _start_from(
-        self, kept: PartialPoint | None, finished: Finished, cap: int, first_round: int
+        self, kept: PartialPoint | None, finished: Finished, first_round: int
     ) -> set[int]:
         """Reserve the replications the checkpoint kept of this point in ``finished``.
 
         Each is taken when its round comes (:meth:`Finished.take_reserved`), so a
-        point with a target precision decides its rounds as if it had not stopped.
-
-        Those of the first round (``first_round``) are kept at once.
-
-        Raises
-        ------
-        ScenarioError
-            When a kept replication is not one this point can run (``cap``: the most).
+        point with a target precision decides its rounds as if it had not stopped;
+        those of the first round (``first_round``) are kept at once.
         """
         if kept is None:
             return set()
-        run, stations = self.variant.run, set(self.variant.station_names)
-        for number, result in kept.replications.items():
-            if (
-                number >= cap
-                or (result.seed, result.horizon) != (run.seed, run.horizon)
-                or set(result.stations) != stations
-            ):
-                assert self.session.path is not None  # kept replications come from it
-                raise checkpoint_fault(
-                    self.session.path,
-                    f"partial point {self.index} holds replication {number}, which is not one "
-                    "of this sweep's; delete the file to start the sweep again",
-                )
-            finished.reserved[number] = result
+        finished.reserved.update(kept.replications)
         finished.take_reserved(first_round)  # kept from the start: a Ctrl-C keeps them
         finished.notes.extend(kept.notes)
         return set(kept.replications)

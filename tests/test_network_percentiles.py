@@ -9,6 +9,8 @@ Every exact value is checked against one computed independently here:
 * a blocking tandem (an M/M/1/K sender and a one-place blocking receiver),
   whose stationary chain and tagged-event chain are written out by hand below
   and evaluated with ``scipy.linalg.expm``;
+* a fan-out journey (it ends with its last copy) against a closed form by one
+  integral, derived in the test;
 * a lossy feedback network (two M/M/1/2 stations, an event returning to the
   first with probability q): its stationary chain, the Palm law of the first
   station's arrivals (external and fed back) and the end-to-end chain with the
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy.integrate import quad
 from scipy.linalg import expm, null_space
 from scipy.optimize import brentq
 from scipy.special import gammaincc
@@ -330,6 +333,91 @@ def test_a_lossy_feedback_network_against_hand_built_chains() -> None:
     assert not isinstance(journeys, str)
     admitted = sum(p for (na, _), p in feedback_stationary().items() if na < CAP)
     assert journeys[0][1] == pytest.approx(admitted * ended, rel=1e-9)
+
+
+# ------------------------------------------ fan-out: a journey ends with its last copy
+
+MU_F, MU_L, MU_R, LAM_O = 2.0, 1.0, 1.5, 0.7
+
+
+def fanout_document() -> dict[str, Any]:
+    one = {"capacity": 1}
+    return {
+        "stations": {
+            "a": {"service": exponential(MU_F), **one},
+            "b": {"service": exponential(MU_L), **one},
+            "c": {"service": exponential(MU_R), **one},
+        },
+        "arrivals": {"process": "poisson", "rate": LAM_O, "to": "a"},
+        "routing": {"a": {"fanout": ["b", "c"]}},
+    }
+
+
+def fanout_journey() -> tuple[Callable[[float], float], float, float]:
+    """End to end given no lost copy, by one integral over the time A at a.
+
+    Everyone is alone where they are (capacity 1). Admitted at a (PASTA: a
+    empty, b and c as found), the tagged event stays A ~ Exp(μ_a); meanwhile
+    nothing reaches b or c (a holds it), so each empties at its own rate, and
+    both copies are admitted iff both are empty at A; then the copies take
+    max(Exp(μ_b), Exp(μ_c)), independent of the past. Returns the CCDF given
+    done, P(done | admitted) and P(admitted).
+    """
+    states = list(itertools.product((0, 1), repeat=3))
+    where = {x: i for i, x in enumerate(states)}
+    q = np.zeros((8, 8))
+    for na, nb, nc in states:
+        i = where[(na, nb, nc)]
+        if na == 0:
+            q[i, where[(1, nb, nc)]] += LAM_O
+        else:  # a completes: its copies go to b and c (each lost if full)
+            q[i, where[(0, 1, 1)]] += MU_F
+        if nb:
+            q[i, where[(na, 0, nc)]] += MU_L
+        if nc:
+            q[i, where[(na, nb, 0)]] += MU_R
+    np.fill_diagonal(q, 0.0)
+    np.fill_diagonal(q, -q.sum(axis=1))
+    pi = null_space(q.T)[:, 0]
+    pi = pi / pi.sum()
+    found = {(nb, nc): float(pi[where[(0, nb, nc)]]) for nb in (0, 1) for nc in (0, 1)}
+    admitted = sum(found.values())
+
+    def empty(s: float, nb: int, nc: int) -> float:
+        return (1 - math.exp(-MU_L * s) if nb else 1.0) * (1 - math.exp(-MU_R * s) if nc else 1.0)
+
+    def longest(u: float) -> float:  # P(max(Exp(μ_b), Exp(μ_c)) > u)
+        return math.exp(-MU_L * u) + math.exp(-MU_R * u) - math.exp(-(MU_L + MU_R) * u)
+
+    def joint(t: float) -> float:  # P(T > t, done | admitted)
+        total = 0.0
+        for (nb, nc), p in found.items():
+
+            def before(s: float, nb: int = nb, nc: int = nc) -> float:
+                return MU_F * math.exp(-MU_F * s) * empty(s, nb, nc) * longest(t - s)
+
+            def after(s: float, nb: int = nb, nc: int = nc) -> float:
+                return MU_F * math.exp(-MU_F * s) * empty(s, nb, nc)
+
+            parts = quad(before, 0, t, epsabs=1e-15, epsrel=1e-13)[0]
+            parts += quad(after, t, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
+            total += p / admitted * parts
+        return total
+
+    done = joint(0.0)
+    return (lambda t: joint(t) / done), done, admitted
+
+
+def test_a_fan_out_journey_ends_with_its_last_copy() -> None:
+    scenario = scenario_from_dict(fanout_document())
+    ccdf, done, admitted = fanout_journey()
+    theory = latency_theory(scenario)
+    assert_law(theory.laws[("system", "system", "W")], ccdf)
+    tagged = tagged_network(scenario_inputs(scenario), [0, 1, 2])
+    assert not isinstance(tagged, str)
+    journeys = journey_laws(tagged, [0])
+    assert not isinstance(journeys, str)
+    assert journeys[0][1] == pytest.approx(admitted * done, rel=1e-9)
 
 
 # ------------------------------------------------------------- wiring and refusals

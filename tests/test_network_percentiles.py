@@ -420,6 +420,53 @@ def test_a_fan_out_journey_ends_with_its_last_copy() -> None:
     assert journeys[0][1] == pytest.approx(admitted * done, rel=1e-9)
 
 
+# ------------------------------ one station: the network chain against the station chain
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {  # two priority levels, class-dependent service, a capacity
+            "stations": {"a": {"service": exponential(1.0), "capacity": 5}},
+            "classes": {
+                "urgent": {"arrivals": {"process": "poisson", "rate": 0.3, "to": "a"},
+                           "priority": 0, "service": {"a": exponential(1.6)}, "routing": {}},
+                "bulk": {"arrivals": {"process": "poisson", "rate": 0.5, "to": "a"},
+                         "priority": 1, "service": {"a": exponential(0.9)}, "routing": {}},
+            },
+        },
+        {  # M/E2/2/6
+            "stations": {"a": {"servers": 2, "capacity": 6,
+                               "service": {"dist": "erlang", "k": 2, "mean": 1.0}}},
+            "arrivals": {"process": "poisson", "rate": 1.5},
+        },
+    ],
+    ids=["priorities with a capacity", "M/E2/2/6"],
+)  # fmt: skip
+def test_one_station_by_the_network_chain_and_by_its_own_chain(document: dict[str, Any]) -> None:
+    """Two independent constructions of one station's laws (the station chain's tagged
+    waits are checked against hand-built chains in tests/test_ctmc_percentiles.py)."""
+    from eda_sim.theory.percentiles.ctmc_station import CtmcLaws, ctmc_station_laws
+
+    inputs = scenario_inputs(scenario_from_dict(document))
+    own = ctmc_station_laws(inputs, 0)
+    assert isinstance(own, CtmcLaws), own
+    tagged = tagged_network(inputs, [0])
+    assert not isinstance(tagged, str), tagged
+    found = station_passage(tagged, 0)
+    assert not isinstance(found, str), found
+    wait, visit, _ = found
+    immediate = 1.0 - own.wait.ccdf(0.0)
+    assert_law(wait, own.wait.ccdf, atom=immediate)
+    assert_law(visit, own.visit.ccdf)
+    classes = list(range(len(inputs.scenario.classes)))
+    journeys = journey_laws(tagged, classes)
+    assert not isinstance(journeys, str), journeys
+    for k in classes:
+        assert_law(journeys[k][0], own.classes[k].ccdf)
+        assert journeys[k][1] == pytest.approx(own.admitted, rel=1e-9)
+
+
 # ------------------------------------------------------------- wiring and refusals
 
 

@@ -270,6 +270,10 @@ COMMANDS = {
 }
 #: CPU seconds of work before the signal, when not :data:`WORK_BEFORE_SIGNAL`.
 WORK = {
+    # 2 s of CPU is about one LONG_RUN replication per worker: killed as the first ones
+    # end, the run sometimes had nothing kept (2 of 3 module runs under load; probably a
+    # result sent but not yet read when the pool broke); with 4 s several are kept.
+    "workers-killed": 4.0,
     "workers-killed-in-a-sweep": 5.0,
     # about a third of a point of MID_SWEEP (2.6 s), once the first is in the checkpoint
     "sweep-sigint-mid-point": 1.0,

@@ -503,6 +503,7 @@ def test_what_the_network_chain_cannot_take_keeps_its_reason(
     assert "more than 3 states" in theory.reasons[("station", "a")]
     value, method, exact = theory.quantile("station", "a", "W", 0.99)
     assert math.isnan(value) and not exact and method.startswith("unavailable")
+    monkeypatch.setattr(tagged, "PASSAGE_LIMIT", 200_000)
     document = blocking_document()
     document["routing"] = {"a": {"b": 0.5, "a": 0.2}}
     theory = latency_theory(scenario_from_dict(document))

@@ -41,6 +41,7 @@ import numpy.typing as npt
 from eda_sim.theory.ctmc import Chain, MarkovNetwork
 from eda_sim.theory.ctmc_model import Layout, build_layout
 from eda_sim.theory.ctmc_moves import Batch, Moves, events
+from eda_sim.theory.percentiles import tagged as tagged_chains
 from eda_sim.theory.percentiles.network_moves import (
     PassageMoves,
     TaggedNetwork,
@@ -81,6 +82,9 @@ def tagged_network(inputs: ScenarioInputs, members: list[int]) -> TaggedNetwork 
     if isinstance(found, str):
         return found
     solved, build = found
+    limit = tagged_chains.PASSAGE_LIMIT
+    if solved.chain.size > limit:  # every stationary state is a start of the Palm law
+        return f"the network chain has more than {limit:,} states ({solved.chain.size:,})"
     base = build(solved.depths)
     tags = tuple(
         replace(c, name=f"tagged {c.name}", arrivals=np.zeros_like(c.arrivals))

@@ -22,6 +22,7 @@
  *
  * Build:  cc -O2 -o network network.c -lm
  * Run:    network INPUT HORIZON SEED     (INPUT as written by bench_network_size.py)
+ *         PAD_EVENTS=1000 network ...  (an experiment: a heap 1,000 events deeper)
  * Output: one line "visits SECONDS checksum", SECONDS the event loop's own CPU time.
  *
  * Input (whitespace-separated numbers):
@@ -205,6 +206,11 @@ int main(int argc, char **argv) {
     double gap = exponential(1.0 / rate);
     push(gap, ARRIVAL);
     push(horizon / PATH_INTERVALS, (1 << 2) + TICK);
+    /* An experiment, off by default: PAD_EVENTS=k adds k events after the horizon
+     * (never popped), so that a small network's heap is as deep as a large one's. */
+    const char *pad = getenv("PAD_EVENTS");
+    for (int64_t i = 0, k = pad ? atoll(pad) : 0; i < k; i++)
+        push(2.0 * horizon + (double)i, (1 << 2) + TICK);
     while (heap_size > 0 && heap[0].time < horizon) {
         Entry e = pop();
         double now = e.time;

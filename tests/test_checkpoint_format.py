@@ -111,6 +111,8 @@ def test_anything_but_a_replication_is_refused() -> None:
         # a short text that would unpack to 16 MiB: read no further than the shape says
         {"a": "<f8", "s": [1], "z": base64.b64encode(zlib.compress(b"\0" * 2**24)).decode()},
         {"a": "<f8", "s": [1], "z": "not base64!"},
+        {"a": "<f8", "s": [3], "b": base64.b64encode(b"\0" * 16).decode()},  # 2 for 3
+        {"tf": base64.b64encode(b"\0" * 12).decode()},  # not whole doubles
         {"x": "1e400"},
         {"np": "<f8", "v": "text"},
         {"t": [1], "d": {}},

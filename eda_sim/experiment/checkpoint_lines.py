@@ -144,15 +144,11 @@ def encode_partial(
     index: int, value: float, replications: Sequence[ReplicationResult], notes: Sequence[str]
 ) -> str:
     """A partial point as a checkpoint line (without the newline)."""
-    encoded = [encode_replication(result) for result in replications]
-    record = {
-        "index": index,
-        "value": value,
-        "notes": list(notes),
-        "replications": encoded,
-        "sha256": hashlib.sha256(_canonical(encoded).encode("utf-8")).hexdigest(),
-    }
-    return json.dumps(record, allow_nan=False, ensure_ascii=False)
+    encoded = _canonical([encode_replication(result) for result in replications])
+    digest = hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    head = json.dumps({"index": index, "value": value, "notes": list(notes)}, ensure_ascii=False)
+    # the replications' text is written once, as it was digested (no second encoding)
+    return f'{head[:-1]}, "replications": {encoded}, "sha256": "{digest}"}}'
 
 
 def is_partial_line(record: Any) -> bool:

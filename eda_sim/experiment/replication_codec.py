@@ -11,9 +11,11 @@ bit for bit: :func:`encode_replication` writes a
 
 * Floats are JSON numbers (Python writes them with ``repr``, which reads back to the
   same double); NaN and infinities, which strict JSON has not, are ``{"x": "nan"}``.
-* NumPy arrays are their raw bytes, compressed (zlib) and in base64, with their
-  dtype and shape (numbers, whole numbers and booleans only; read back only up to
-  the size their shape gives), NumPy scalars their value with their dtype.
+* NumPy arrays are their raw bytes in base64 (compressed with zlib from
+  :data:`_COMPRESS_FROM` bytes on), with their dtype and shape (numbers, whole
+  numbers and booleans only; read back only up to the size their shape gives);
+  NumPy scalars their value with their dtype; a tuple of floats (the gaps kept for
+  the checks) the bytes of its doubles.
 * Tuples, dictionaries with keys other than text, and the records' dataclasses
   are tagged objects; only the dataclasses named in :data:`RECORD_TYPES` are
   built back, and each field must hold what its annotation says (a number where
@@ -75,6 +77,8 @@ _MAX_DIMENSIONS = 4
 #: zlib's level for arrays: the fastest (a partial point is written as a Ctrl-C stops
 #: the sweep), still about a third of the raw bytes for sample paths.
 _ZLIB_LEVEL = 1
+#: Arrays smaller than this are not compressed (zlib's own cost would dominate).
+_COMPRESS_FROM = 4096
 
 
 def encode_replication(result: ReplicationResult) -> Any:
@@ -102,6 +106,9 @@ def _encode(value: Any) -> Any:
     if isinstance(value, np.generic):
         return {"np": value.dtype.str, "v": _encode(value.item())}
     if isinstance(value, tuple):
+        if len(value) > 1 and all(type(item) is float for item in value):
+            packed = np.array(value, dtype="<f8").tobytes()
+            return {"tf": base64.b64encode(packed).decode()}
         return {"t": [_encode(item) for item in value]}
     if isinstance(value, list):
         return [_encode(item) for item in value]
@@ -119,7 +126,10 @@ def _encode(value: Any) -> Any:
 def _encode_array(array: np.ndarray) -> dict[str, Any]:
     if array.dtype.kind not in _ARRAY_KINDS:
         raise TypeError(f"cannot keep an array of {array.dtype} in a checkpoint")
-    data = zlib.compress(np.ascontiguousarray(array).tobytes(), _ZLIB_LEVEL)
+    data = np.ascontiguousarray(array).tobytes()
+    if len(data) < _COMPRESS_FROM:
+        return {"a": array.dtype.str, "s": list(array.shape), "b": base64.b64encode(data).decode()}
+    data = zlib.compress(data, _ZLIB_LEVEL)
     return {"a": array.dtype.str, "s": list(array.shape), "z": base64.b64encode(data).decode()}
 
 
@@ -135,11 +145,13 @@ def _decode(data: Any) -> Any:
         return float(data["x"])
     if keys == {"t"} and isinstance(data["t"], list):
         return tuple(_decode(item) for item in data["t"])
+    if keys == {"tf"} and isinstance(data["tf"], str):
+        return tuple(_raw(data["tf"], "<f8", -1).tolist())
     if keys == {"d"} and isinstance(data["d"], dict):
         return {key: _decode(item) for key, item in data["d"].items()}
     if keys == {"m"} and isinstance(data["m"], list):
         return dict(_pair(item) for item in data["m"])
-    if keys == {"a", "s", "z"}:
+    if keys in ({"a", "s", "z"}, {"a", "s", "b"}):
         return _decode_array(data)
     if keys == {"np", "v"}:
         dtype = _dtype(data["np"])
@@ -176,23 +188,44 @@ def _dtype(text: Any) -> np.dtype[Any]:
 def _decode_array(data: dict[str, Any]) -> np.ndarray:
     dtype = _dtype(data["a"])
     shape = data["s"]
+    text = data.get("z", data.get("b"))
     if (
         not isinstance(shape, list)
         or len(shape) > _MAX_DIMENSIONS
         or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
-        or not isinstance(data["z"], str)
+        or not isinstance(text, str)
     ):
         raise ValueError("an array without a shape or data")
-    size = math.prod(shape) * dtype.itemsize
+    size = math.prod(shape)
+    if "z" in data:
+        return _unpacked(text, dtype, size).reshape(shape)
+    return _raw(text, dtype, size).reshape(shape)
+
+
+def _raw(text: str, dtype: Any, size: int) -> np.ndarray:
+    """The array of ``size`` values (-1: any number) whose bytes ``text`` holds in base64."""
+    kind = np.dtype(dtype)
     try:
-        packed = base64.b64decode(data["z"], validate=True)
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("an array whose data is not base64") from None
+    if (size >= 0 and len(raw) != size * kind.itemsize) or len(raw) % kind.itemsize:
+        raise ValueError("an array whose data does not fit its shape")
+    return np.frombuffer(raw, dtype=kind).copy()
+
+
+def _unpacked(text: str, dtype: np.dtype[Any], size: int) -> np.ndarray:
+    """The array of ``size`` values whose zlib-compressed bytes ``text`` holds in base64."""
+    expected = size * dtype.itemsize
+    try:
+        packed = base64.b64decode(text, validate=True)
         unpacking = zlib.decompressobj()
-        raw = unpacking.decompress(packed, size + 1)  # never more than the shape holds
+        raw = unpacking.decompress(packed, expected + 1)  # never more than the shape holds
     except (binascii.Error, ValueError, zlib.error):
         raise ValueError("an array whose data is not compressed base64") from None
-    if len(raw) != size or not unpacking.eof or unpacking.unconsumed_tail:
+    if len(raw) != expected or not unpacking.eof or unpacking.unconsumed_tail:
         raise ValueError("an array whose data does not fit its shape")
-    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(raw, dtype=dtype).copy()
 
 
 def _record(name: Any, fields: dict[str, Any]) -> Any:

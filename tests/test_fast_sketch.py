@@ -32,8 +32,9 @@ def _record(state, sketch, values, pool_n, rare_n):  # type: ignore[no-untyped-d
     return pool_n, rare_n
 
 
-def sketched(values: np.ndarray, horizon: float) -> Histogram:
-    layout = LatencyLayout(("a",), ("k",), ("W", "Wq"), (0.5,))
+def sketched(values: np.ndarray, horizon: float, levels: tuple[float, ...] = ()) -> Histogram:
+    """The loop's histogram of ``values`` in sketch 1 (no levels: nothing folded at the cut)."""
+    layout = LatencyLayout(("a",), ("k",), ("W", "Wq"), levels)
     chunks = SketchChunks(layout, horizon, (), 3)
     control = np.zeros(1, dtype=CONTROL)
     pool_n = rare_n = 0
@@ -81,6 +82,24 @@ def test_the_loops_buckets_are_the_bits_buckets(horizon: float) -> None:
     assert sketched(values, horizon) == Histogram.of(values)
 
 
+@pytest.mark.parametrize(("levels", "zeros"), [((0.5, 0.99), 50), ((0.001,), 0)])
+def test_the_loop_folds_a_chunk_as_the_simpy_bank_does(
+    levels: tuple[float, ...], zeros: int
+) -> None:
+    """With the run's levels, the cut folds the same low buckets as SketchBank's cut."""
+    from eda_sim.stats.chunks import SketchBank
+
+    rng = np.random.default_rng(11)
+    values = np.concatenate([np.zeros(zeros), rng.exponential(1.0, 20_000), EDGES[1:4]])
+    bank = SketchBank(3, levels)
+    for value in values.tolist():
+        bank.add(1, value)
+    expected = bank.finish(2).window(0, 1)[1]
+    assert expected.floor > 0  # the case folds something
+    assert sketched(values, 10.0, levels) == expected
+    assert expected == Histogram.of(values).folded(expected.floor)
+
+
 def test_the_loop_uses_the_sketches_key_layout() -> None:
     from eda_sim.engine.fast import latency
     from eda_sim.stats import sketch
@@ -98,7 +117,7 @@ def test_a_full_counter_carries_and_loses_no_count() -> None:
 
 def test_each_cut_holds_exactly_the_times_since_the_last() -> None:
     """Counters touched in one chunk are cleared at its cut; the next chunk starts empty."""
-    layout = LatencyLayout(("a", "b"), (), ("W", "Wq"), (0.5,))
+    layout = LatencyLayout(("a", "b"), (), ("W", "Wq"), ())  # no levels: nothing folded
     chunks = SketchChunks(layout, 100.0, (), 3)
     control = np.zeros(1, dtype=CONTROL)
     rng = np.random.default_rng(5)

@@ -84,7 +84,8 @@ def assert_sketches_hold(result: ReplicationResult, start_label: int | None, sta
     histograms = result.latency.histograms(start_label)
     expected = traced_values(result, start)
     for key, histogram in histograms.items():
-        assert histogram == Histogram.of(expected.get(key, [])), key
+        # exact above the floor its chunks folded their lowest buckets into (if any)
+        assert histogram == Histogram.of(expected.get(key, [])).folded(histogram.floor), key
 
 
 def test_the_sketches_hold_exactly_the_visits_of_the_window() -> None:

@@ -213,11 +213,11 @@ def test_an_empty_replication_compacts() -> None:
 
 
 def test_large_merges_go_a_batch_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    from eda_sim.stats import sketch as sketch_module
+    from eda_sim.stats import merging as merging_module
 
     parts = [random_chunks(seed) for seed in range(4)]
     expected = [ChunkedSketches.pooled(parts).window_counts(0, 12)]
-    monkeypatch.setattr(sketch_module, "MERGE_BATCH", 7)
+    monkeypatch.setattr(merging_module, "MERGE_BATCH", 7)
     got = ChunkedSketches.pooled(parts).window_counts(0, 12)
     assert all(np.array_equal(a, b) for a, b in zip(expected[0], got, strict=True))
     assert np.array_equal(

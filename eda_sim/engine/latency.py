@@ -21,7 +21,10 @@ and the quantiles of the measured window.
 **Exact and approximate.** Which visits and events count in a window is exact:
 the same ones as the window's mean ``W`` (visits that end in it). The
 quantiles themselves are within the sketch's relative accuracy (``1/257``) of
-the exact order statistics of those values.
+the exact order statistics of those values, except a quantile that falls into
+the buckets a chunk collapsed (:mod:`eda_sim.stats.collapse`): that one is
+:data:`COLLAPSED` in the tables, NaN among the metrics, and named by
+:meth:`ReplicationLatency.collapsed`.
 """
 
 from __future__ import annotations
@@ -44,7 +47,10 @@ from eda_sim.scenario.slo import (
 from eda_sim.stats.chunks import WARMUP_LABEL, ChunkedSketches
 from eda_sim.stats.sketch import Histogram
 
-__all__ = ["DEFER_FACTOR", "LatencyLayout", "ReplicationLatency", "SketchKey"]
+__all__ = ["COLLAPSED", "DEFER_FACTOR", "LatencyLayout", "ReplicationLatency", "SketchKey"]
+
+#: A quantile in a window's collapsed buckets, in :attr:`ReplicationLatency.quantiles`.
+COLLAPSED = -math.inf
 
 #: A compacted replication keeps its chunks (windows computed when asked) while they
 #: take at most this many times the bytes of the quantile table of every window.
@@ -128,7 +134,8 @@ class ReplicationLatency:
     """One replication's sketches and the quantiles of its measured window.
 
     ``quantiles[s, i]`` is sketch ``s``'s quantile at ``layout.levels[i]`` over
-    the window the replication's records measure (NaN with no value there).
+    the window the replication's records measure (NaN with no value there,
+    :data:`COLLAPSED` where it fell into collapsed buckets).
     ``chunks`` is kept while a later window may still be asked for; once the
     warm-up is known it may be replaced by ``suffix``: the quantiles of every
     window from a cut to the end, keyed by the cut's grid point
@@ -154,7 +161,7 @@ class ReplicationLatency:
         end = len(chunks.labels)
         return cls(
             layout,
-            chunks.window_quantiles(start, end, layout.levels),
+            chunks.window_quantiles(start, end, layout.levels, COLLAPSED),
             chunks,
             None,
             chunks.labels[-1],
@@ -164,7 +171,7 @@ class ReplicationLatency:
         """``{(scope, name): {"W_p99": value, ...}}``: the window's percentiles by metric name.
 
         The names are the table of metrics' (:mod:`eda_sim.metrics`); a sketch with
-        no value in the window gives NaN.
+        no value in the window gives NaN, and so does a collapsed quantile.
         """
         out: dict[tuple[str, str], dict[str, float]] = {}
         suffixes = [quantile_name(level) for level in self.layout.levels]
@@ -173,8 +180,17 @@ class ReplicationLatency:
             for column, suffix in enumerate(suffixes):
                 value = float(self.quantiles[sketch, column])
                 # math.nan itself: records compare equal (==) when both have no value
-                entry[f"{base}_{suffix}"] = value if value == value else math.nan
+                entry[f"{base}_{suffix}"] = value if value >= 0.0 else math.nan
         return out
+
+    def collapsed(self) -> list[tuple[str, str, str]]:
+        """``(scope, name, metric)`` of each quantile that fell into collapsed buckets."""
+        suffixes = [quantile_name(level) for level in self.layout.levels]
+        keys = self.layout.keys()
+        return [
+            (keys[sketch][0], keys[sketch][1], f"{keys[sketch][2]}_{suffixes[column]}")
+            for sketch, column in zip(*np.nonzero(self.quantiles == COLLAPSED), strict=True)
+        ]
 
     def between(self, start: int, end: int) -> ReplicationLatency:
         """The same sketches over grid points ``[start, end]`` (both must be cuts).
@@ -187,14 +203,14 @@ class ReplicationLatency:
         """
         if self.chunks is not None:
             first, stop = self.chunks.position(start), self.chunks.position(end)
-            window = self.chunks.window_quantiles(first, stop, self.layout.levels)
+            window = self.chunks.window_quantiles(first, stop, self.layout.levels, COLLAPSED)
             return replace(self, quantiles=window)
         if self.suffix is not None and end == self.last and start in self.suffix:
             return replace(self, quantiles=self.suffix[start])
         deferred = self.deferred
         if deferred is not None and end == self.last and start in grid_cuts(deferred):
             first, stop = deferred.position(start), len(deferred.labels)
-            window = deferred.window_quantiles(first, stop, self.layout.levels)
+            window = deferred.window_quantiles(first, stop, self.layout.levels, COLLAPSED)
             return replace(self, quantiles=window)
         raise ValueError(f"no sketches kept for the window [{start}, {end}]")
 
@@ -217,7 +233,7 @@ class ReplicationLatency:
         if starts and self.chunks.nbytes <= DEFER_FACTOR * table_bytes:
             return replace(self, chunks=None, deferred=self.chunks)
         tables = self.chunks.suffix_quantiles(
-            list(starts.values()), len(labels), self.layout.levels
+            list(starts.values()), len(labels), self.layout.levels, COLLAPSED
         )
         suffix = {label: tables[position] for label, position in starts.items()}
         return replace(self, chunks=None, suffix=suffix)

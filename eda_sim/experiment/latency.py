@@ -31,6 +31,7 @@ __all__ = [
     "POOL_PENDING_BYTES",
     "LatencyPool",
     "batch_histograms",
+    "collapsed_notes",
     "measured_start",
     "measured_window",
     "slo_verdicts",
@@ -116,8 +117,29 @@ class LatencyPool:
 def measured_window(chunks: ChunkedSketches) -> ChunkedSketches:
     """The chunks after the fixed warm-up's cut (or all) as one chunk, labelled by the last."""
     start = chunks.position(WARMUP_LABEL) if WARMUP_LABEL in chunks.labels else 0
-    keys, counts = chunks.window_counts(start, len(chunks.labels))
-    return ChunkedSketches(chunks.size, (chunks.labels[-1],), (keys,), (counts,))
+    end = len(chunks.labels)
+    keys, counts = chunks.window_counts(start, end)
+    floors = (chunks.floor_of(start, end),) if chunks.floors else ()
+    return ChunkedSketches(chunks.size, (chunks.labels[-1],), (keys,), (counts,), floors)
+
+
+def collapsed_notes(samples: Sequence[ReplicationResult]) -> list[str]:
+    """A note per percentile that fell into a sketch's collapsed buckets in some sample.
+
+    Such a value is not reported (NaN in that sample): it lies below the floor
+    under which the sketches fold their lowest buckets (:mod:`eda_sim.stats.collapse`).
+    """
+    seen: dict[tuple[str, str, str], int] = {}
+    for sample in samples:
+        if sample.latency is not None:
+            for place in sample.latency.collapsed():
+                seen[place] = seen.get(place, 0) + 1
+    return [
+        f"{scope}.{name}.{metric}: below the percentile sketch's collapsed low buckets "
+        f"in {count} of {len(samples)} samples, not reported there (see the tail-latency "
+        "docs, 'Memory'); a lower level in run.quantiles lowers the sketches' floor"
+        for (scope, name, metric), count in seen.items()
+    ]
 
 
 def measured_start(result: ReplicationResult, warmup_method: str) -> int | None:

@@ -27,7 +27,12 @@ from eda_sim.errors import Fault, ScenarioError
 from eda_sim.experiment.diagnostics import run_notes
 from eda_sim.experiment.engines import compiled_note
 from eda_sim.experiment.execution import Finished
-from eda_sim.experiment.latency import batch_histograms, measured_start, slo_verdicts
+from eda_sim.experiment.latency import (
+    batch_histograms,
+    collapsed_notes,
+    measured_start,
+    slo_verdicts,
+)
 from eda_sim.experiment.precision import PRECISION_STATION_METRICS, PRECISION_SYSTEM_METRICS
 from eda_sim.experiment.run_plan import RunPlan
 from eda_sim.results import (
@@ -233,6 +238,7 @@ def finish(
             f"(cap {plan.cap}); worst relative half-width {worst:.3g} ({worst_name})"
         )
     notes.extend(run_notes(scenario, replace(result, ci_method=plan.ci), plan.target))
+    notes.extend(collapsed_notes(summary.samples))
     notes.extend(finished.notes)
     kept = [r if r.replication == 0 else r.without_path() for r in measured]
     if plan.batch_means:

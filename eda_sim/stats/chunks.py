@@ -7,25 +7,31 @@ after a warm-up chosen after the run, a batch of batch means) is measured
 exactly: :class:`ChunkedSketches`. Every chunk is one sparse array of keys
 ``sketch << BUCKET_BITS | bucket`` and their counts; the buckets, their
 accuracy guarantee and the exact merging are those of :mod:`eda_sim.stats.sketch`.
+Given the run's quantile levels, a bank folds each chunk's lowest buckets below
+a floor per sketch (:mod:`eda_sim.stats.collapse`), which keeps memory flat in
+the horizon; a window's floor is the highest of its chunks', and a quantile in
+its floor's bucket or below is reported as collapsed (NaN), never as accurate.
 """
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from eda_sim.stats.collapse import collapsed_chunk
+from eda_sim.stats.quantile_tables import segment_quantiles, stacked_quantiles
 from eda_sim.stats.sketch import (
     BUCKET_BITS,
     FloatArray,
     Histogram,
     IntArray,
     bucket_of,
-    bucket_value,
     combine_sorted,
-    quantile_ranks,
+    fold_below,
 )
 
 __all__ = [
@@ -46,57 +52,6 @@ FLUSH_AT_LEAST = 8192
 STACK_ENTRIES = 1 << 22
 
 
-def segment_quantiles(
-    keys: IntArray, counts: IntArray, size: int, levels: Sequence[float]
-) -> FloatArray:
-    """Quantiles of each sketch's segment of the sorted combined ``keys``: (size, levels).
-
-    A key may have a zero count (it is then never the quantile's bucket).
-    """
-    table: FloatArray = stacked_quantiles(keys, [np.cumsum(counts)], size, levels)[0]
-    return table
-
-
-def stacked_quantiles(
-    keys: IntArray, cumulative: Sequence[IntArray], size: int, levels: Sequence[float]
-) -> FloatArray:
-    """:func:`segment_quantiles` of several windows over the same sorted keys, at once.
-
-    ``cumulative[w]`` is window ``w``'s running count over ``keys`` (``np.cumsum``
-    of its counts, zeros allowed); the result has shape (windows, size, levels).
-    The windows' running counts are laid end to end, each shifted above the last,
-    so one :func:`numpy.searchsorted` finds every window's quantile bucket.
-    """
-    windows = len(cumulative)
-    out = np.full((windows, size, len(levels)), np.nan)
-    if not windows or not keys.size:
-        return out
-    bounds = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
-    table = np.zeros((windows, keys.size + 1), np.int64)
-    table[:, 1:] = cumulative
-    before = table[:, bounds[:-1]]
-    totals = table[:, bounds[1:]] - before
-    shift = (int(table[:, -1].max()) + 1) * np.arange(windows, dtype=np.int64)[:, None]
-    flat = (table[:, 1:] + shift).ravel()  # strictly above the window before
-    present = totals > 0
-    row, sketch = np.nonzero(present)
-    start = (before + shift)[row, sketch]
-    counted = totals[row, sketch]
-    # per level, the first key whose running count reaches the rank (cumulative[i] >= target)
-    where = (
-        np.stack(
-            [
-                np.searchsorted(flat, start + quantile_ranks(level, counted), side="left")
-                for level in levels
-            ],
-            axis=1,
-        )
-        - (row * keys.size)[:, None]
-    )
-    out[row, sketch] = bucket_value(keys[where] & ((1 << BUCKET_BITS) - 1))
-    return out
-
-
 #: The label of the chunk boundary at the end of a fixed warm-up (grid points are >= 0).
 WARMUP_LABEL = -1
 
@@ -109,13 +64,23 @@ class ChunkedSketches:
     the run for ``c = 0``) and boundary ``c``, labelled ``labels[c]``: a grid point
     of the run's sample path (>= 1), or :data:`WARMUP_LABEL` for the end of a fixed
     warm-up. Every chunk's counts are one sparse array of keys
-    ``sketch << BUCKET_BITS | bucket``, sorted.
+    ``sketch << BUCKET_BITS | bucket``, sorted; ``floors[c]`` (empty: none) is
+    chunk ``c``'s floor per sketch (:mod:`eda_sim.stats.collapse`), 0 where nothing
+    was folded.
     """
 
     size: int
     labels: tuple[int, ...]
     keys: tuple[IntArray, ...]
     counts: tuple[IntArray, ...]
+    floors: tuple[IntArray, ...] = ()
+
+    def floor_of(self, start: int, end: int) -> IntArray:
+        """The floor per sketch of the chunks ``[start, end)``: the highest of theirs."""
+        if not self.floors or start >= end:
+            return np.zeros(self.size, np.int64)
+        floor: IntArray = np.max(np.stack(self.floors[start:end]), axis=0)
+        return floor
 
     def position(self, label: int) -> int:
         """The boundary with this label: 0 is the run's start, ``c + 1`` the end of chunk ``c``.
@@ -136,26 +101,35 @@ class ChunkedSketches:
 
     def window(self, start: int, end: int) -> list[Histogram]:
         """Every sketch's histogram over the chunks between boundary positions ``start < end``."""
-        keys, counts = combine_sorted(self.keys[start:end], self.counts[start:end])
+        keys, counts = self.window_counts(start, end)
         sketch = keys >> BUCKET_BITS
         bounds = np.searchsorted(sketch, np.arange(self.size + 1), side="left")
         mask = (1 << BUCKET_BITS) - 1
+        floors = self.floor_of(start, end).tolist()
         return [
-            Histogram(keys[a:b] & mask, counts[a:b])
-            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+            Histogram(keys[a:b] & mask, counts[a:b], floor)
+            for a, b, floor in zip(bounds[:-1].tolist(), bounds[1:].tolist(), floors, strict=True)
         ]
 
-    def window_quantiles(self, start: int, end: int, levels: Sequence[float]) -> FloatArray:
+    def window_quantiles(
+        self, start: int, end: int, levels: Sequence[float], collapsed: float = math.nan
+    ) -> FloatArray:
         """Every sketch's quantiles over the chunks ``[start, end)``: shape (size, levels).
 
         The same values as :meth:`Histogram.quantile` of :meth:`window`'s
-        histograms (NaN for an empty one), computed for all sketches at once.
+        histograms (NaN for an empty one), computed for all sketches at once; a
+        quantile in the window's collapsed buckets is ``collapsed`` (NaN there too).
         """
         keys, counts = combine_sorted(self.keys[start:end], self.counts[start:end])
-        return segment_quantiles(keys, counts, self.size, levels)
+        floors = self.floor_of(start, end)
+        return segment_quantiles(keys, counts, self.size, levels, floors, collapsed)
 
     def suffix_quantiles(
-        self, starts: Sequence[int], end: int, levels: Sequence[float]
+        self,
+        starts: Sequence[int],
+        end: int,
+        levels: Sequence[float],
+        collapsed: float = math.nan,
     ) -> dict[int, FloatArray]:
         """:meth:`window_quantiles` of ``[start, end)`` for each position in ``starts``.
 
@@ -172,29 +146,41 @@ class ChunkedSketches:
         union, _ = combine_sorted(parts, parts)  # (the union of the keys; sums unused)
         batch, chosen = max(1, STACK_ENTRIES // max(1, union.size)), set(wanted)
         totals = np.zeros(union.size, np.int64)
+        floor = np.zeros(self.size, np.int64)
         out: dict[int, FloatArray] = {}
         positions: list[int] = []
         running: list[IntArray] = []
+        floors: list[IntArray] = []
         for position in range(end - 1, first - 1, -1):
             totals[np.searchsorted(union, self.keys[position])] += self.counts[position]
+            floor = np.maximum(floor, self.floor_of(position, position + 1))
             if position not in chosen:
                 continue
             positions.append(position)
             running.append(np.cumsum(totals))
+            floors.append(floor)
             if len(running) == batch or position == first:
-                tables = stacked_quantiles(union, running, self.size, levels)
+                tables = stacked_quantiles(union, running, self.size, levels, floors, collapsed)
                 out.update(zip(positions, tables, strict=True))
-                positions, running = [], []
+                positions, running, floors = [], [], []
         return out
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the chunks' keys and counts."""
-        return sum(k.nbytes + c.nbytes for k, c in zip(self.keys, self.counts, strict=True))
+        """Bytes of the chunks' keys, counts and floors."""
+        floors = sum(f.nbytes for f in self.floors)
+        return floors + sum(
+            k.nbytes + c.nbytes for k, c in zip(self.keys, self.counts, strict=True)
+        )
 
     def window_counts(self, start: int, end: int) -> tuple[IntArray, IntArray]:
-        """The sorted keys and counts of the chunks ``[start, end)`` added up."""
-        return combine_sorted(self.keys[start:end], self.counts[start:end])
+        """The sorted keys and counts of the chunks ``[start, end)`` added up, folded.
+
+        Folded to the window's floor (:meth:`floor_of`), so every bucket above a
+        floor and the floor's bucket itself (everything at or below it) are exact.
+        """
+        keys, counts = combine_sorted(self.keys[start:end], self.counts[start:end])
+        return fold_below(keys, counts, self.floor_of(start, end))
 
     @classmethod
     def pooled(cls, parts: Sequence[ChunkedSketches]) -> ChunkedSketches:
@@ -207,36 +193,34 @@ class ChunkedSketches:
             raise ValueError("only sketches cut at the same points can be pooled")
         if len(parts) == 1:
             return first
-        merged = [
-            combine_sorted([p.keys[c] for p in parts], [p.counts[c] for p in parts])
-            for c in range(len(first.labels))
-        ]
-        return cls(
-            first.size, first.labels, tuple(k for k, _ in merged), tuple(c for _, c in merged)
-        )
+        keys, counts, floors = [], [], []
+        for c in range(len(first.labels)):
+            floor = np.max(np.stack([p.floor_of(c, c + 1) for p in parts]), axis=0)
+            merged = combine_sorted([p.keys[c] for p in parts], [p.counts[c] for p in parts])
+            key, count = fold_below(*merged, floor)
+            keys.append(key)
+            counts.append(count)
+            floors.append(floor)
+        kept = tuple(floors) if any(p.floors for p in parts) else ()
+        return cls(first.size, first.labels, tuple(keys), tuple(counts), kept)
 
     def pooled_with(self, other: ChunkedSketches) -> ChunkedSketches:
         """Chunk by chunk, the values of both (same sketches and cuts), exactly."""
         if (self.size, self.labels) != (other.size, other.labels):
             raise ValueError("only sketches cut at the same points can be pooled")
-        merged = [
-            combine_sorted((a, b), (ca, cb))
-            for a, b, ca, cb in zip(self.keys, other.keys, self.counts, other.counts, strict=True)
-        ]
-        return ChunkedSketches(
-            self.size,
-            self.labels,
-            tuple(k for k, _ in merged),
-            tuple(c for _, c in merged),
-        )
+        return ChunkedSketches.pooled([self, other])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ChunkedSketches):
             return NotImplemented
+        chunks = range(len(self.labels))
         return (
             (self.size, self.labels) == (other.size, other.labels)
             and all(np.array_equal(a, b) for a, b in zip(self.keys, other.keys, strict=True))
             and all(np.array_equal(a, b) for a, b in zip(self.counts, other.counts, strict=True))
+            and all(
+                np.array_equal(self.floor_of(c, c + 1), other.floor_of(c, c + 1)) for c in chunks
+            )
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -249,7 +233,10 @@ class SketchBank:
     it holds ``limit`` values: :data:`FLUSH_AT_LEAST`, or as many as the current
     chunk has keys if that is more (so the work per value stays logarithmic
     however large the chunk), and at every :meth:`cut`. Memory: the buffer, and
-    one count per non-empty (sketch, bucket) of each chunk.
+    one count per non-empty (sketch, bucket) of each chunk. Given the run's
+    quantile ``levels``, each chunk is folded at its cut
+    (:func:`~eda_sim.stats.collapse.collapsed_chunk`), so the chunks kept stay
+    flat in the horizon; without levels nothing is folded.
 
     An engine's innermost loop may append to the buffers ``values`` and ``ids``
     itself (they are emptied in place, never replaced) and call :meth:`flush`
@@ -273,15 +260,18 @@ class SketchBank:
         "_keys",
         "_labels",
         "chunk_counts",
+        "chunk_floors",
         "chunk_keys",
         "ids",
+        "levels",
         "limit",
         "size",
         "values",
     )
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, levels: Sequence[float] = ()) -> None:
         self.size = size
+        self.levels = tuple(levels)
         self.values = array("d")
         self.ids = array("q")
         self._keys: IntArray = np.zeros(0, np.int64)
@@ -290,6 +280,7 @@ class SketchBank:
         self._labels: list[int] = []
         self.chunk_keys: list[IntArray] = []
         self.chunk_counts: list[IntArray] = []
+        self.chunk_floors: list[IntArray] = []
 
     def add(self, sketch: int, value: float) -> None:
         """Record ``value`` (finite, >= 0) in sketch number ``sketch``."""
@@ -318,8 +309,14 @@ class SketchBank:
         """End the current chunk here; ``label`` names the point (a grid index, or -1)."""
         self.flush()
         self._labels.append(label)
-        self.chunk_keys.append(self._keys)
-        self.chunk_counts.append(self._counts)
+        if self.levels:
+            keys, counts, floors = collapsed_chunk(self._keys, self._counts, self.size, self.levels)
+            self.chunk_keys.append(keys)
+            self.chunk_counts.append(counts)
+            self.chunk_floors.append(floors)
+        else:
+            self.chunk_keys.append(self._keys)
+            self.chunk_counts.append(self._counts)
         self._keys = np.zeros(0, np.int64)
         self._counts = np.zeros(0, np.int64)
         self.limit = FLUSH_AT_LEAST
@@ -328,5 +325,9 @@ class SketchBank:
         """Cut the last chunk at ``label`` and return every chunk."""
         self.cut(label)
         return ChunkedSketches(
-            self.size, tuple(self._labels), tuple(self.chunk_keys), tuple(self.chunk_counts)
+            self.size,
+            tuple(self._labels),
+            tuple(self.chunk_keys),
+            tuple(self.chunk_counts),
+            tuple(self.chunk_floors),
         )

@@ -25,9 +25,23 @@ found exactly from the counts, and the value reported is the bucket's point
 ``2·lo·hi/(lo + hi)``, whose relative distance to any point of ``[lo, hi)`` is
 at most ``(hi − lo)/(hi + lo) ≤ (1/128)/(2 + 1/128) = 1/257``.
 
+**Collapsed low buckets.** A histogram may carry a *floor* (a bucket index,
+0 for none): the positive values below it were folded into the floor's bucket,
+DDSketch's "collapsing lowest" store (Masson, Rim & Lee 2019, section 2.2),
+which keeps memory bounded however far down the smallest values reach
+(:mod:`eda_sim.stats.collapse` says where the engines put it). The counts of
+every bucket above the floor stay exact, and the number of values in the floor's
+bucket or below is exact, so for a rank ``r``: if ``x_(r) = 0`` the quantile is
+0; if ``x_(r)`` lies above the floor's bucket the guarantee above holds
+unchanged; otherwise (``x_(r)`` in the floor's bucket or below, which the counts
+tell exactly) :meth:`Histogram.quantile` returns NaN and
+:meth:`Histogram.collapsed` says so: such a quantile is never reported as
+accurate.
+
 **Memory.** A histogram keeps one count per non-empty bucket: at most 128 per
 octave spanned by its values (about 2,000 for values over 15 decades), however
-many values it holds. Histograms merge by adding counts, exactly, so the
+many values it holds, and no more than the octaves from its floor up. Histograms
+merge by adding counts, exactly (floors: the highest of the parts'), so the
 histogram of a union (replications pooled, chunks of a run joined) is the
 histogram of the merged values, and its quantiles carry the same guarantee.
 
@@ -48,6 +62,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from eda_sim.stats.merging import MERGE_BATCH, combine_counts, combine_sorted
+
 __all__ = [
     "BUCKET_BITS",
     "MERGE_BATCH",
@@ -59,6 +75,7 @@ __all__ = [
     "bucket_value",
     "combine_counts",
     "combine_sorted",
+    "fold_below",
     "quantile_rank",
     "quantile_ranks",
 ]
@@ -73,6 +90,7 @@ _SHIFT = 52 - SUB_BUCKET_BITS
 BUCKET_BITS = 19
 #: The relative accuracy of every reported quantile (see the module docstring).
 RELATIVE_ACCURACY = 1.0 / (2 ** (SUB_BUCKET_BITS + 1) + 1)
+_BUCKET_MASK = (1 << BUCKET_BITS) - 1
 _LARGEST = float(np.finfo(np.float64).max)
 
 
@@ -153,58 +171,32 @@ def quantile_ranks(level: float, counts: IntArray) -> IntArray:
     )
 
 
-def combine_counts(
-    keys: Sequence[IntArray], counts: Sequence[IntArray]
-) -> tuple[IntArray, IntArray]:
-    """Sparse counts added up (keys in any order, repeated or not): sorted unique keys, sums."""
-    return combine_sorted(keys, counts, presorted=False)
+def fold_below(keys: IntArray, counts: IntArray, floors: IntArray) -> tuple[IntArray, IntArray]:
+    """Each sketch's positive buckets below its floor folded into the floor's bucket.
 
-
-#: Entries :func:`combine_sorted` joins in one sort, at most (more are merged a batch at a time).
-MERGE_BATCH = 1 << 17
-
-
-def combine_sorted(
-    keys: Sequence[IntArray], counts: Sequence[IntArray], presorted: bool = True
-) -> tuple[IntArray, IntArray]:
-    """Sparse counts added up: sorted unique keys and the sum of their counts.
-
-    With ``presorted`` each part's keys are sorted and unique already, so a lone
-    part is returned as it is. Parts holding more than :data:`MERGE_BATCH`
-    entries together are merged a batch at a time into the running sum, so the
-    memory this takes beyond the parts is about the result's, not the parts'.
+    ``keys`` (``sketch << BUCKET_BITS | bucket``) sorted and unique; ``floors[sketch]``
+    a bucket index (0: nothing folded). The result is sorted and unique: the keys
+    below a floor become the floor's key, which sorts right after them.
     """
-    parts = [(k, c) for k, c in zip(keys, counts, strict=True) if k.size]
-    if not parts:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if len(parts) == 1 and presorted:
-        return parts[0]
-    if sum(k.size for k, _ in parts) <= MERGE_BATCH:
-        return _merge(parts)
-    total, batch, size = parts[0], [], 0
-    for part in parts[1:]:
-        batch.append(part)
-        size += part[0].size
-        if size >= MERGE_BATCH or part is parts[-1]:
-            total, batch, size = _merge([total, *batch]), [], 0
-    return total
-
-
-def _merge(parts: Sequence[tuple[IntArray, IntArray]]) -> tuple[IntArray, IntArray]:
-    """Sorted unique keys and summed counts of the (key, count) parts, in one sort."""
-    key = np.concatenate([k for k, _ in parts])
-    count = np.concatenate([c for _, c in parts])
-    order = np.argsort(key, kind="stable")
-    key, count = key[order], count[order]
-    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
-    return key[starts], np.add.reduceat(count, starts)
+    if not keys.size or not floors.any():
+        return keys, counts
+    sketch, bucket = keys >> BUCKET_BITS, keys & _BUCKET_MASK
+    floor = floors[sketch]
+    low = (bucket > 0) & (bucket < floor)
+    if not low.any():
+        return keys, counts
+    folded = np.where(low, (sketch << BUCKET_BITS) | floor, keys)
+    starts = np.flatnonzero(np.concatenate(([True], folded[1:] != folded[:-1])))
+    return folded[starts], np.add.reduceat(counts, starts)
 
 
 @dataclass(frozen=True, eq=False)
 class Histogram:
     """Counts of values per bucket (see the module docstring for the buckets and the guarantee).
 
-    ``buckets`` are sorted and unique, ``counts`` positive and of the same length.
+    ``buckets`` are sorted and unique, ``counts`` positive and of the same length;
+    ``floor`` is the bucket the lowest positive values were folded into (0: none;
+    no bucket lies strictly between 0 and the floor).
 
     Examples
     --------
@@ -215,10 +207,14 @@ class Histogram:
     0.0
     >>> abs(h.quantile(0.5) - 2.0) <= RELATIVE_ACCURACY * 2.0   # x_(4) = 2
     True
+    >>> low = h.folded(int(bucket_of([2.5])[0]))      # 1.0 and 2.0 folded in with 2.5's bucket
+    >>> low.quantile(0.5), low.collapsed(0.5), low.collapsed(0.9)   # x_(4) = 2 is below
+    (nan, True, False)
     """
 
     buckets: IntArray
     counts: IntArray
+    floor: int = 0
 
     @classmethod
     def of(cls, values: npt.ArrayLike) -> Histogram:
@@ -236,10 +232,19 @@ class Histogram:
 
     @classmethod
     def merged(cls, histograms: Iterable[Histogram]) -> Histogram:
-        """The histogram of all the values of ``histograms`` together (exact)."""
+        """The histogram of all the values of ``histograms`` together (floor: the highest)."""
         parts = list(histograms)
         buckets, counts = combine_sorted([h.buckets for h in parts], [h.counts for h in parts])
-        return cls(buckets, counts)
+        floor = max((h.floor for h in parts), default=0)
+        return cls(buckets, counts).folded(floor) if floor else cls(buckets, counts)
+
+    def folded(self, floor: int) -> Histogram:
+        """The positive values below bucket ``floor`` folded into it (a floor never falls)."""
+        floor = max(int(floor), self.floor)
+        if floor <= 0:
+            return self
+        buckets, counts = fold_below(self.buckets, self.counts, np.array([floor], np.int64))
+        return Histogram(buckets, counts, floor)
 
     def __add__(self, other: Histogram) -> Histogram:
         return Histogram.merged((self, other))
@@ -247,8 +252,10 @@ class Histogram:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Histogram):
             return NotImplemented
-        return np.array_equal(self.buckets, other.buckets) and np.array_equal(
-            self.counts, other.counts
+        return (
+            self.floor == other.floor
+            and np.array_equal(self.buckets, other.buckets)
+            and np.array_equal(self.counts, other.counts)
         )
 
     __hash__ = None  # type: ignore[assignment]  # mutable arrays inside
@@ -264,31 +271,50 @@ class Histogram:
         return int(self.counts[0]) if self.buckets.size and self.buckets[0] == 0 else 0
 
     def quantile(self, level: float) -> float:
-        """The ``level`` quantile within the stated relative accuracy; NaN when empty."""
+        """The ``level`` quantile within the stated relative accuracy.
+
+        NaN when empty, and when the quantile lies in the collapsed buckets
+        (:meth:`collapsed`): there it is not known to that accuracy.
+        """
+        bucket = self._quantile_bucket(level)
+        if bucket < 0 or 0 < bucket <= self.floor:
+            return math.nan
+        return float(bucket_value(np.array([bucket]))[0])
+
+    def collapsed(self, level: float) -> bool:
+        """Whether the ``level`` quantile lies in the floor's bucket or below (folded)."""
+        return 0 < self._quantile_bucket(level) <= self.floor
+
+    def _quantile_bucket(self, level: float) -> int:
+        """The bucket holding the ``level`` quantile's rank (-1 when empty)."""
         total = self.total
         if total == 0:
-            return math.nan
+            return -1
         rank = quantile_rank(level, total)
         position = int(np.searchsorted(np.cumsum(self.counts), rank, side="left"))
-        return float(bucket_value(self.buckets[position : position + 1])[0])
+        return int(self.buckets[position])
 
     def quantiles(self, levels: Sequence[float]) -> tuple[float, ...]:
         """:meth:`quantile` at each of ``levels``."""
         return tuple(self.quantile(level) for level in levels)
 
     def mean_bounds(self) -> tuple[float, float]:
-        """Bounds on the mean of the values from their buckets (NaN when empty)."""
+        """Bounds on the mean of the values from their buckets (NaN when empty).
+
+        A folded value may lie anywhere above 0 and below the floor bucket's end.
+        """
         total = self.total
         if total == 0:
             return math.nan, math.nan
         low, high = bucket_bounds(self.buckets)
+        low = np.where(self.buckets == self.floor, 0.0, low) if self.floor else low
         return float(low @ self.counts) / total, float(high @ self.counts) / total
 
     def ccdf(self) -> tuple[FloatArray, FloatArray]:
         """``(x, P(X > x))`` at the upper edge of every non-empty bucket (for plots).
 
         At a bucket's upper edge the share of values above it is exact (no value
-        of that bucket or below exceeds it).
+        of that bucket or below exceeds it; folded values lie below the floor's).
         """
         total = self.total
         if total == 0:
@@ -297,9 +323,12 @@ class Histogram:
         above = (total - np.cumsum(self.counts)) / total
         return high, above
 
-    def to_dict(self) -> dict[str, list[int]]:
-        """JSON-ready: the bucket indices and their counts."""
-        return {"buckets": self.buckets.tolist(), "counts": self.counts.tolist()}
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the bucket indices and their counts (and the floor, if any)."""
+        data: dict[str, Any] = {"buckets": self.buckets.tolist(), "counts": self.counts.tolist()}
+        if self.floor:
+            data["floor"] = self.floor
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Histogram:
@@ -308,10 +337,14 @@ class Histogram:
         Raises
         ------
         ValueError
-            Unless the buckets are sorted, unique, within range and the counts positive.
+            Unless the buckets are sorted, unique, within range, the counts positive
+            and no bucket lies between 0 and the floor.
         """
         buckets = np.asarray(data.get("buckets", []), dtype=np.int64)
         counts = np.asarray(data.get("counts", []), dtype=np.int64)
+        floor = data.get("floor", 0)
+        if not isinstance(floor, int) or isinstance(floor, bool) or not 0 <= floor < 1 << 18:
+            raise ValueError(f"a histogram's floor must be a bucket index, got {floor!r}")
         if (
             buckets.ndim != 1
             or buckets.shape != counts.shape
@@ -319,6 +352,7 @@ class Histogram:
             or np.any(counts <= 0)
             or np.any(buckets < 0)
             or np.any(buckets >= 1 << BUCKET_BITS)
+            or np.any((buckets > 0) & (buckets < floor))
         ):
             raise ValueError("a histogram needs sorted unique buckets and positive counts")
-        return cls(buckets, counts)
+        return cls(buckets, counts, floor)

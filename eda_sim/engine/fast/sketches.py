@@ -8,7 +8,8 @@ end) turns the counts into the chunk that ends there (reading, clearing and
 freeing only the blocks the chunk used), in the representation of
 :class:`~eda_sim.stats.chunks.ChunkedSketches`: sorted keys
 ``sketch << BUCKET_BITS | bucket`` with their counts, the same arrays the SimPy
-engine's :class:`~eda_sim.stats.chunks.SketchBank` makes.
+engine's :class:`~eda_sim.stats.chunks.SketchBank` makes, folded below each
+sketch's floor by the same function (:func:`~eda_sim.stats.collapse.collapsed_chunk`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from eda_sim.engine.fast.state import (
 )
 from eda_sim.engine.latency import LatencyLayout
 from eda_sim.stats.chunks import ChunkedSketches
+from eda_sim.stats.collapse import collapsed_chunk
 from eda_sim.stats.sketch import combine_counts
 
 __all__ = ["SketchChunks"]
@@ -57,6 +59,8 @@ class SketchChunks:
             is_cut=is_cut,
         )
         self.size = sketches
+        self.levels = layout.levels
+        self.floors: list[np.ndarray] = []
         self.labels: list[int] = []
         self.keys: list[np.ndarray] = []
         self.counts: list[np.ndarray] = []
@@ -119,12 +123,16 @@ class SketchChunks:
                     parts_keys.append(unique.astype(np.int64))
                     parts_counts.append(seen.astype(np.int64) * (CARRY_COUNT - 1))
             keys, total = combine_counts(parts_keys, parts_counts)
+        keys, total, floors = collapsed_chunk(keys, total, self.size, self.levels)
         self.labels.append(label)
         self.keys.append(keys)
         self.counts.append(total)
+        self.floors.append(floors)
         self._rare = []
 
     def finish(self, control: np.ndarray, label: int) -> ChunkedSketches:
         """Cut the last chunk at ``label`` (the run's last grid point) and return every chunk."""
         self._cut(control, label)
-        return ChunkedSketches(self.size, tuple(self.labels), tuple(self.keys), tuple(self.counts))
+        return ChunkedSketches(
+            self.size, tuple(self.labels), tuple(self.keys), tuple(self.counts), tuple(self.floors)
+        )

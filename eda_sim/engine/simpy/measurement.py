@@ -215,7 +215,7 @@ class Measurement:
         )
         self.log = TraceLog(scenario) if trace else None
         self.layout = LatencyLayout.of(scenario)
-        self.sketches = SketchBank(self.layout.size)
+        self.sketches = SketchBank(self.layout.size, self.layout.levels)
         self._cuts = frozenset(settings.cuts)
         self.grid = np.linspace(0.0, settings.horizon, PATH_INTERVALS + 1)
         self.touched: set[int] = set()

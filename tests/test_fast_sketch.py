@@ -21,7 +21,7 @@ from eda_sim.engine.fast.latency import sketch_time, sketch_window
 from eda_sim.engine.fast.sketches import SketchChunks
 from eda_sim.engine.fast.state import CONTROL
 from eda_sim.engine.latency import LatencyLayout
-from eda_sim.stats.sketch import Histogram
+from eda_sim.stats.sketch import Histogram, bucket_of
 
 
 @njit
@@ -145,3 +145,39 @@ def test_each_cut_holds_exactly_the_times_since_the_last() -> None:
             values = parts.get(sketch, np.zeros(0))
             assert window[sketch] == Histogram.of(values), (position, sketch)
     assert all(h.total == 0 for h in done.window(4, 5))
+
+
+def test_counting_ahead_counts_what_count_keys_counts() -> None:
+    """The prefetching pass leaves the same counters, blocks and kept keys (carries too)."""
+    from eda_sim.engine.fast.counting import count_keys_ahead
+    from eda_sim.engine.fast.latency import count_keys
+
+    rng = np.random.default_rng(21)
+    sketches, base = 50, 1022 + 14 - 62  # octaves up to 2^14, as for a horizon of 10,000
+    values = np.concatenate([np.zeros(300), rng.exponential(2.0, 90_000), np.full(70_000, 0.5)])
+    rng.shuffle(values)
+    ids = rng.integers(0, sketches, values.size)
+    ids[values == 0.5] = 7  # one counter past 65,535: a carry
+    keys = (ids << 19) | bucket_of(values)
+    outcomes = []
+    for function in (count_keys, count_keys_ahead):
+        slots = np.full((sketches, 63), -1, np.int32)
+        counts = np.zeros((4096, 128), np.uint16)
+        buffer = keys.copy()
+        reached, pool_n, kept = function(buffer, 0, buffer.size, 0, slots, counts, base, 0)
+        outcomes.append((reached, pool_n, kept, slots, counts, buffer[:kept]))
+    (r1, p1, k1, s1, c1, b1), (r2, p2, k2, s2, c2, b2) = outcomes
+    assert (r1, p1, k1) == (r2, p2, k2) and k1 > 0
+    assert np.array_equal(s1, s2) and np.array_equal(c1, c2) and np.array_equal(b1, b2)
+
+
+def test_the_driver_counting_ahead_gives_the_same_histogram(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from eda_sim.engine.fast import counting
+
+    monkeypatch.setattr(counting, "PREFETCH_FROM_BLOCKS", 0)  # always fetch ahead
+    rng = np.random.default_rng(3)
+    values = np.concatenate([np.zeros(140_000), np.full(200_000, 1.5), rng.exponential(1.0, 5000)])
+    rng.shuffle(values)
+    assert sketched(values, 10.0) == Histogram.of(values)

@@ -77,13 +77,17 @@ class SketchChunks:
 
     def _count(self, control: np.ndarray) -> None:
         """Count the loop's buffered keys into the pool (grown as needed); empty the buffer."""
-        from eda_sim.engine.fast.latency import count_keys  # compiled: numba on first use
+        from eda_sim.engine.fast import counting  # compiled: numba on first use
+        from eda_sim.engine.fast.latency import count_keys
 
         stop = int(control["rare_n"][0])
         reached = kept = 0
         while reached < stop:
             state = self.state
-            reached, self._pool_n, kept = count_keys(
+            # the same counts either way; fetching ahead pays once the counters outgrow the caches
+            large = state.counts.shape[0] >= counting.PREFETCH_FROM_BLOCKS
+            count = counting.count_keys_ahead if large else count_keys
+            reached, self._pool_n, kept = count(
                 state.rare_keys, reached, stop, kept, state.slots, state.counts,
                 int(state.base[0]), self._pool_n,
             )  # fmt: skip

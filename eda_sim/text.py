@@ -21,8 +21,17 @@ This module imports only the standard library.
 from __future__ import annotations
 
 import re
+import textwrap
 
-__all__ = ["MAX_LINE", "MAX_PATH_WORD", "MAX_WORD", "elide", "escape_controls", "shorten"]
+__all__ = [
+    "MAX_LINE",
+    "MAX_PATH_WORD",
+    "MAX_WORD",
+    "elide",
+    "escape_controls",
+    "shorten",
+    "wrap_message",
+]
 
 #: Most characters of one message line.
 MAX_LINE = 200
@@ -90,14 +99,40 @@ def shorten(line: str, limit: int = MAX_LINE, word: int = MAX_WORD) -> str:
     >>> len(shorten("word " * 100)) <= MAX_LINE
     True
     """
-    text = escape_controls(line)
+    text = _elide_words(escape_controls(line), word)
+    if len(text) > limit:  # the start says where and which rule: keep it
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _elide_words(text: str, word: int) -> str:
+    """``text`` with every word longer than ``word`` (a path: :data:`MAX_PATH_WORD`) elided."""
+    if len(text) <= word:
+        return text
 
     def cut(match: re.Match[str]) -> str:
         found = match.group()
         return elide(found, max(word, MAX_PATH_WORD) if "/" in found else word)
 
-    if len(text) > word:
-        text = _WORDS.sub(cut, text)
-    if len(text) > limit:  # the start says where and which rule: keep it
-        text = text[: limit - 1] + "…"
-    return text
+    return _WORDS.sub(cut, text)
+
+
+def wrap_message(line: str, limit: int = MAX_LINE, word: int = MAX_WORD) -> list[str]:
+    """``line`` escaped, long words elided, folded at spaces into lines of at most ``limit``.
+
+    For a message that must be said whole (a note with the horizon to use):
+    nothing is cut, the lines after the first are indented by two spaces.
+
+    Examples
+    --------
+    >>> wrap_message("note: " + "word " * 30, limit=40)[1]
+    '  word word word word word word word'
+    >>> wrap_message("note: station " + "b" * 5000 + " is busy", limit=100)[1]
+    '  characters) is busy'
+    """
+    text = _elide_words(escape_controls(line), word)
+    if len(text) <= limit:
+        return [text]
+    return textwrap.wrap(
+        text, width=limit, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+    )

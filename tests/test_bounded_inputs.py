@@ -419,3 +419,22 @@ def test_a_million_servers_run_to_the_end(tmp_path: Path) -> None:
     assert process.returncode == 0, process.stderr
     assert "Traceback" not in process.stderr
     assert (tmp_path / "out.json").exists()
+
+
+def test_a_note_about_a_long_name_is_said_whole_in_short_lines(tmp_path: Path) -> None:
+    """The run-length note named a 20,000-character station in full: one 20,450-character line."""
+    path = scenario_file(
+        tmp_path,
+        "stations:\n  ? "
+        + "b" * 20_000
+        + "\n  : {service: {dist: exponential, rate: 2.0}}\n"
+        + ARRIVALS,
+    )
+    process = _command("run", str(path), *QUICK)
+    assert process.returncode == 0, process.stderr
+    lines = process.stderr.splitlines()
+    assert lines[0].startswith("note: run too short for its load: bbbb"), process.stderr
+    assert "(20,000 characters)" in process.stderr
+    assert "use a horizon of at least" in " ".join(line.strip() for line in lines)
+    assert all(len(line) <= MAX_LINE for line in lines), [len(line) for line in lines]
+    assert all(line.startswith(("note: ", "  ")) for line in lines), process.stderr

@@ -327,6 +327,26 @@ CASES: dict[str, Case] = {
         ),
         ("arrivals: mean gap 1e-300 is below 1024 clock steps",),
     ),
+    "validate-rate-1e300": Case(  # validate refuses what no run of the file could do
+        lambda f: (
+            "validate",
+            scenario(
+                f,
+                "stations:\n  a: {service: {dist: exponential, rate: 1e301}}\n"
+                "arrivals: {process: poisson, rate: 1e300}\n",
+            ),
+        ),
+        ("arrivals: mean gap 1e-300 is below 1024 clock steps", "time could not advance"),
+        outputs=(),
+    ),
+    "validate-horizon-denormal": Case(
+        lambda f: (
+            "validate",
+            scenario(f, STATION + ARRIVALS + "run: {horizon: 5e-324, warmup: none}\n"),
+        ),
+        ("run.horizon: 4.94e-324 is too small for the clock",),
+        outputs=(),
+    ),
     "deterministic-gaps-1e-20": Case(
         lambda f: run_args(
             scenario(
@@ -549,7 +569,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 53
+    assert len(CASES) >= 55
 
 
 @pytest.mark.parametrize("name", list(CASES))

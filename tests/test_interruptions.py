@@ -359,7 +359,8 @@ def test_a_worker_killed_from_outside_costs_nothing_its_replication_runs_again(
     assert len(outcome.workers) >= 2, "the run never got busy"
     assert outcome.returncode == 0, outcome.stderr
     assert "Traceback" not in outcome.stderr and "Exception ignored" not in outcome.stderr
-    said = [line for line in outcome.stderr.splitlines() if "SIGKILL" in line]
+    notes = outcome.stderr.replace("\n  ", " ")  # a long note goes on over indented lines
+    said = [line for line in notes.splitlines() if "SIGKILL" in line]
     assert len(said) == 1 and said[0].startswith(
         f"note: worker {outcome.workers[0]} was killed by SIGKILL "
     ), outcome.stderr

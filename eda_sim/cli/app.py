@@ -112,6 +112,12 @@ def validate_command(
     """Check a scenario file and print each station's arrival rate, visit ratio and load ρ."""
     scenario = _load(scenario_path, allow_unstable)
     from eda_sim.cli import theory_tables
+    from eda_sim.scenario.budgets import clock_faults
+
+    # what no run of the file could do (its clock would stand still) is refused here too
+    faults = clock_faults(scenario)
+    if faults:
+        raise _fail(str(scenario_path), faults)
 
     with to_stdout():
         _console().print(theory_tables.validate_table(scenario))

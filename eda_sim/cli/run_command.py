@@ -39,7 +39,7 @@ from eda_sim.cli.run_options import (
     run_option_faults,
 )
 from eda_sim.errors import Fault, ScenarioError
-from eda_sim.text import escape_controls, shorten
+from eda_sim.text import shorten, wrap_message
 
 if TYPE_CHECKING:
     from eda_sim.experiment.engines import EngineChoice
@@ -310,8 +310,8 @@ def _write_run(
         with to_stdout():
             run_output.print_run(stdout, result, time_unit, engine)
     if failure is None:  # else the one line above (the notes are in the JSON)
-        for note in result.notes:
-            sys.stderr.write(f"note: {escape_controls(note)}\n")
+        for note in result.notes:  # said whole, in lines of at most MAX_LINE characters
+            sys.stderr.write("\n".join(wrap_message(f"note: {note}")) + "\n")
     if report_dir is not None:
         from eda_sim.cli.report_command import write_report_or_fail
 

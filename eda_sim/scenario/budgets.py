@@ -207,7 +207,8 @@ def budget_faults(
         faults.append(
             Fault(
                 "run.replications",
-                f"{replications:,} replications of {len(scenario.stations):,} stations would "
+                f"{replications:,} replications of {len(scenario.stations):,} "
+                f"station{'' if len(scenario.stations) == 1 else 's'} would "
                 f"keep about {_short(memory / 1e9)} GB of measurements{paths}, over the "
                 f"limit of {MEMORY_LIMIT / 1e9:g} GB; use fewer replications"
                 + (" or a fixed warm-up" if keep_paths else ""),

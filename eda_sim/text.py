@@ -99,20 +99,27 @@ def shorten(line: str, limit: int = MAX_LINE, word: int = MAX_WORD) -> str:
     >>> len(shorten("word " * 100)) <= MAX_LINE
     True
     """
-    text = _elide_words(escape_controls(line), word)
+    escaped = escape_controls(line)
+    text = _elide_words(escaped, word)
+    # still too long (two long paths): elide every long word harder, so that the
+    # rule at the end is not what gets cut
+    for shorter in (word, word // 2):
+        if len(text) <= limit:
+            break
+        text = _elide_words(escaped, shorter, paths=shorter)
     if len(text) > limit:  # the start says where and which rule: keep it
         text = text[: limit - 1] + "…"
     return text
 
 
-def _elide_words(text: str, word: int) -> str:
-    """``text`` with every word longer than ``word`` (a path: :data:`MAX_PATH_WORD`) elided."""
+def _elide_words(text: str, word: int, paths: int = MAX_PATH_WORD) -> str:
+    """``text`` with every word longer than ``word`` (one holding a ``/``: ``paths``) elided."""
     if len(text) <= word:
         return text
 
     def cut(match: re.Match[str]) -> str:
         found = match.group()
-        return elide(found, max(word, MAX_PATH_WORD) if "/" in found else word)
+        return elide(found, max(word, paths) if "/" in found else word)
 
     return _WORDS.sub(cut, text)
 

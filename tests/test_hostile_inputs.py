@@ -521,6 +521,309 @@ CASES: dict[str, Case] = {
 }
 
 
+def sweep_of(path: str, param: str = "arrivals.rate", values: str = "0.5") -> tuple[str, ...]:
+    """A quick sweep of ``path`` over ``param``."""
+    return ("sweep", path, "--param", param, "--values", values, *QUICK)
+
+
+def data_file(folder: Path, name: str = "v.csv") -> str:
+    return str(write(folder, name, "0.1\n0.2\n0.3\n"))
+
+
+def trace_file(folder: Path) -> str:
+    return str(write(folder, "t.csv", "time\n" + "".join(f"{i}\n" for i in range(100))))
+
+
+ESC = "\x1b[2J"
+
+# The same faults through the other commands and fields (the audit of issue 16 tried
+# each; they held, and these cases keep them held).
+CASES.update(
+    {
+        # ---- devices, FIFOs, folders and secrets through every command and field
+        "theory-scenario-dev-zero": Case(
+            lambda f: ("theory", "/dev/zero"), ("/dev/zero: is a character device",), outputs=()
+        ),
+        "sweep-scenario-fifo": Case(
+            lambda f: sweep_of(str(fifo(f, "s.yaml"))), ("is a FIFO (named pipe)",), outputs=()
+        ),
+        "scenario-link-to-a-device": Case(
+            lambda f: ("validate", str(symlink(f, "s.yaml", "/dev/zero"))),
+            ("s.yaml: is a character device",),
+            outputs=(),
+        ),
+        "trace-is-a-folder": Case(
+            lambda f: trace_scenario(f, str(f)), ("arrivals.file:", "is a folder")
+        ),
+        "empirical-fifo": Case(
+            lambda f: empirical_scenario(f, str(fifo(f, "v.csv"))), ("service.file:", "is a FIFO")
+        ),
+        "empirical-gaps-from-a-fifo": Case(
+            lambda f: run_args(
+                scenario(
+                    f,
+                    STATION + "arrivals: {process: renewal, interarrival: {dist: empirical, "
+                    f"file: {str(fifo(f, 'v.csv'))!r}}}}}\n",
+                )
+            ),
+            ("arrivals.interarrival.file:", "is a FIFO"),
+        ),
+        "class-service-dev-zero": Case(
+            lambda f: run_args(
+                scenario(
+                    f,
+                    STATION + "classes:\n  c:\n    arrivals: {process: poisson, rate: 1}\n"
+                    "    service: {a: {dist: empirical, file: /dev/zero}}\n",
+                )
+            ),
+            ("classes.c.service.a.file: /dev/zero: is a character device",),
+        ),
+        "report-of-dev-zero": Case(
+            lambda f: ("report", "/dev/zero", "--out", str(f / "rep")),
+            ("/dev/zero: is a character device",),
+            outputs=("rep",),
+        ),
+        "report-of-a-fifo": Case(
+            lambda f: ("report", str(fifo(f, "r.json")), "--out", str(f / "rep")),
+            ("is a FIFO (named pipe)",),
+            outputs=("rep",),
+        ),
+        "report-of-a-huge-file": Case(
+            lambda f: ("report", str(sparse(f, "r.json", 600_000_000)), "--out", str(f / "rep")),
+            ("is 600 MB; a result file may be at most 500 MB",),
+            outputs=("rep",),
+        ),
+        "report-of-deep-json": Case(
+            lambda f: (
+                "report",
+                str(write(f, "r.json", "[" * 200_000 + "]" * 200_000)),
+                "--out",
+                str(f / "rep"),
+            ),
+            ("the JSON is nested too deeply",),
+            outputs=("rep",),
+        ),
+        "report-of-a-secret": Case(
+            lambda f: ("report", str(secret(f)), "--out", str(f / "rep")),
+            ("not JSON",),
+            forbidden=("$6$", "hunter2", "root:"),
+            outputs=("rep",),
+        ),
+        "checkpoint-is-a-secret": Case(
+            lambda f: (*sweep_args(), "--checkpoint", str(secret(f)), "--resume"),
+            ("is not an eda-sim sweep checkpoint",),
+            forbidden=("$6$", "hunter2", "root:"),
+            outputs=(),
+        ),
+        "trace-is-proc-self-environ": Case(
+            lambda f: trace_scenario(f, "/proc/self/environ"),
+            ("arrivals.file: /proc/self/environ",),
+            forbidden=("PATH=", "HOME="),
+        ),
+        "scenario-nested-too-deep": Case(
+            lambda f: run_args(scenario(f, "stations: " + "[" * 100_000 + "]" * 100_000 + "\n")),
+            ("exceeded maximum nesting depth",),
+        ),
+        # ---- absurd numbers through sweeps and other fields
+        "sweep-servers-1e9": Case(
+            lambda f: sweep_of(str(MM1), "stations.handler.servers", "1e9"),
+            ("stations.handler.servers: must be <= 1000000", "sweep point 1 of 1"),
+            outputs=(),
+        ),
+        "sweep-horizon-denormal": Case(
+            lambda f: (
+                *("sweep", str(MM1), "--param", "run.horizon", "--values", "5e-324"),
+                *("--replications", "2", "--warmup", "none", "--engine", "simpy"),
+            ),
+            ("4.94e-324 is too small for the clock",),
+            outputs=(),
+        ),
+        "sweep-rate-1e300": Case(
+            lambda f: (*sweep_of(str(MM1), "arrivals.rate", "1e300"), "--allow-unstable"),
+            ("time could not advance",),
+            outputs=(),
+        ),
+        "uniform-gaps-near-zero": Case(
+            lambda f: run_args(
+                scenario(
+                    f,
+                    "stations:\n  a: {service: {dist: exponential, rate: 1e22}}\n"
+                    "arrivals: {process: renewal, interarrival: "
+                    "{dist: uniform, low: 0, high: 1e-20}}\n",
+                )
+            ),
+            ("time could not advance",),
+        ),
+        "replications-300-digits": Case(
+            lambda f: mm1(f, "--replications", "9" * 300),
+            ("--replications: must be <= 1000000, got a whole number of about 301 digits",),
+        ),
+        "workers-300-digits": Case(
+            lambda f: mm1(f, "--workers", "9" * 300), ("--workers: must be <= ", "characters)")
+        ),
+        "sweep-workers-10000": Case(
+            lambda f: (*sweep_args(), "--workers", "10000"), ("--workers: must be <= ",), outputs=()
+        ),
+        "replications-with-a-point": Case(
+            lambda f: run_args(scenario(f, STATION + ARRIVALS + "run: {replications: 2.0}\n")),
+            ("run.replications: must be a whole number written without a decimal point",),
+        ),
+        "class-without-a-name": Case(
+            lambda f: run_args(
+                scenario(f, STATION + "classes:\n  '': {arrivals: {process: poisson, rate: 1}}\n")
+            ),
+            ("an event class needs a name",),
+        ),
+        # ---- outputs that name inputs, each other, or nowhere
+        "json-missing-folder": Case(
+            lambda f: mm1(f, out="no/such/out.json"), ("does not exist",), outputs=("no",)
+        ),
+        "json-dangling-link": Case(
+            lambda f: mm1(f, out=symlink(f, "o.json", str(f / "nowhere" / "r.json")).name),
+            ("does not exist",),
+            outputs=("nowhere",),
+        ),
+        "json-is-the-scenario-through-a-hard-link": Case(
+            lambda f: (
+                *run_args((s := scenario(f, STATION + ARRIVALS)), out=False),
+                "--json",
+                str(hard_link(f, s, "h.json")),
+            ),
+            ("--json: is the scenario file",),
+        ),
+        "theory-json-is-the-scenario": Case(
+            lambda f: ("theory", s := scenario(f, STATION + ARRIVALS), "--json", s),
+            ("--json: is the scenario file",),
+        ),
+        "json-is-the-trace": Case(
+            lambda f: (
+                *trace_scenario(f, trace_file(f))[:2],
+                *QUICK,
+                "--json",
+                str(f / "t.csv"),
+            ),
+            ("--json: is the trace file",),
+        ),
+        "csv-is-the-file-of-values": Case(
+            lambda f: (
+                *sweep_of(empirical_scenario(f, data_file(f))[1]),
+                "--csv",
+                str(f / "v.csv"),
+            ),
+            ("--csv: is the file of values",),
+        ),
+        "checkpoint-is-the-scenario": Case(
+            lambda f: (*sweep_of(s := scenario(f, STATION + ARRIVALS)), "--checkpoint", s),
+            ("--checkpoint: is the scenario file",),
+        ),
+        "json-and-csv-same": Case(
+            lambda f: (*sweep_args(), "--json", str(f / "o"), "--csv", str(f / "o")),
+            ("--csv: names the same file as --json",),
+            outputs=("o",),
+        ),
+        "csv-and-report-same": Case(
+            lambda f: (*sweep_args(), "--csv", str(f / "o"), "--report", str(f / "o")),
+            ("--report: names the same file as --csv",),
+            outputs=("o",),
+        ),
+        "report-is-a-file": Case(
+            lambda f: (*run_args(str(MM1), out=False), "--report", str(write(f, "x", "keep"))),
+            ("exists and is not a folder",),
+        ),
+        "report-folder-holds-the-scenario": Case(
+            lambda f: (
+                *run_args(str(write(f, "index.html", STATION + ARRIVALS)), out=False),
+                "--report",
+                str(f),
+            ),
+            ("--report: holds the scenario file",),
+            outputs=(),
+        ),
+        "report-where-nothing-can-be-written": Case(
+            lambda f: (*run_args(str(MM1), out=False), "--report", "/proc/eda-sim-report"),
+            ("--report: '/proc/eda-sim-report' cannot be written",),
+        ),
+        # ---- what a message may show, through other fields and commands
+        "escape-in-sweep-param": Case(
+            lambda f: sweep_of(str(MM1), f"stations.h{ESC}.servers", "1"),
+            ("'stations.h\\x1b[2J.servers' is not a field",),
+            outputs=(),
+        ),
+        "escape-in-sweep-values": Case(
+            lambda f: sweep_of(str(MM1), "arrivals.rate", f"0.5,{ESC}"),
+            ("--values: each value must be a number, got '\\x1b[2J'",),
+            outputs=(),
+        ),
+        "escape-in-options": Case(
+            lambda f: mm1(f, "--warmup", "\x1b]8;;http://x\x07", "--quantiles", ESC),
+            ("--warmup: must be auto, none or a time, got '\\x1b]8;;http://x\\x07'", "\\x1b[2J"),
+        ),
+        "escape-in-a-path": Case(
+            lambda f: ("validate", str(f / f"s{ESC}\x07.yaml")),
+            ("s\\x1b[2J\\x07.yaml: no such file",),
+            outputs=(),
+        ),
+        "escape-in-an-output-path": Case(
+            lambda f: mm1(f, out=f"no{ESC}/x.json"), ("no\\x1b[2J",), outputs=()
+        ),
+        "escape-in-an-slo-target": Case(
+            lambda f: run_args(
+                scenario(f, STATION + ARRIVALS + 'slo:\n  - {target: "a\\e[2J", max: 3}\n')
+            ),
+            ("slo[0].target:", "\\x1b[2J"),
+        ),
+        "escape-in-a-dist-and-a-key": Case(
+            lambda f: run_args(
+                scenario(
+                    f,
+                    'stations:\n  a: {service: {dist: "e\\e[2J", rate: 2}}\n'
+                    + ARRIVALS
+                    + '"k\\e]8;;x\\a": 1\n',
+                )
+            ),
+            ("unknown dist 'e\\x1b[2J'", "k\\x1b]8;;x\\x07: unknown field"),
+        ),
+        "long-sweep-param": Case(
+            lambda f: sweep_of(str(MM1), "stations." + "h" * 20_000 + ".servers", "1"),
+            ("is not a field", "(20,017 characters)"),
+            outputs=(),
+        ),
+        "long-sweep-values": Case(
+            lambda f: sweep_of(str(MM1), "arrivals.rate", "x" * 20_000),
+            ("--values: each value must be a number", "(20,000 characters)"),
+            outputs=(),
+        ),
+        "long-class-name": Case(
+            lambda f: run_args(
+                scenario(
+                    f,
+                    STATION + "classes:\n  ? " + "c" * 20_000 + "\n"
+                    "  : {arrivals: {process: poisson, rate: 1.0, to: zz}}\n",
+                )
+            ),
+            ("unknown station", "(20,021 characters)"),
+        ),
+        "long-output-path": Case(
+            lambda f: mm1(f, out="/nonexistent/" + "p/" * 5000 + "o.json"),
+            ("--json:", "cannot be written", "characters)"),
+            outputs=(),
+        ),
+    }
+)
+
+
+def symlink(folder: Path, name: str, target: str) -> Path:
+    path = folder / name
+    path.symlink_to(target)
+    return path
+
+
+def hard_link(folder: Path, target: str, name: str) -> Path:
+    path = folder / name
+    os.link(target, path)
+    return path
+
+
 def write_bytes(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)
@@ -569,7 +872,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 55
+    assert len(CASES) >= 100
 
 
 @pytest.mark.parametrize("name", list(CASES))

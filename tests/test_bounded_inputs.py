@@ -438,3 +438,18 @@ def test_a_note_about_a_long_name_is_said_whole_in_short_lines(tmp_path: Path) -
     assert "use a horizon of at least" in " ".join(line.strip() for line in lines)
     assert all(len(line) <= MAX_LINE for line in lines), [len(line) for line in lines]
     assert all(line.startswith(("note: ", "  ")) for line in lines), process.stderr
+
+
+@pytest.mark.parametrize("level", [1e-20, 1.5e-19, 1.2345678901234567e-10, 0.5, 1 - 1e-12])
+def test_a_rank_is_exact_whatever_the_level_s_denominator(level: float) -> None:
+    """``⌈q n⌉`` in exact integers; a level such as 1e-20 is a fraction over 10^20, past
+    int64 (``--quantiles 1e-300`` was an OverflowError after the whole run)."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    from eda_sim.stats.sketch import quantile_ranks
+
+    counts = np.array([0, 1, 7, 10**6], dtype=np.int64)
+    exact = [-((-Fraction(repr(level)) * int(n)).__floor__()) for n in counts.tolist()]
+    assert quantile_ranks(level, counts).tolist() == exact

@@ -803,6 +803,25 @@ CASES.update(
             ),
             ("unknown station", "(20,021 characters)"),
         ),
+        "max-visits-nan": Case(
+            lambda f: mm1(f, "--max-visits", "nan"),
+            ("--max-visits: must be a number > 0, got nan",),
+        ),
+        "sweep-max-visits-0": Case(
+            lambda f: (*sweep_args(), "--max-visits", "0"),
+            ("--max-visits:", "must be a number > 0, got 0"),
+            outputs=(),
+        ),
+        "quantile-level-1e-300": Case(  # once an OverflowError after the whole run
+            lambda f: mm1(f, "--quantiles", "1e-300"),
+            ("--quantiles: must be >= 1e-12 and <= 1 - 1e-12", "got 1e-300"),
+        ),
+        "quantile-level-that-would-be-named-p100": Case(
+            lambda f: run_args(
+                scenario(f, STATION + ARRIVALS + "run: {quantiles: [0.5, 0.9999999999999]}\n")
+            ),
+            ("run.quantiles: must be >= 1e-12 and <= 1 - 1e-12",),
+        ),
         "long-output-path": Case(
             lambda f: mm1(f, out="/nonexistent/" + "p/" * 5000 + "o.json"),
             ("--json:", "cannot be written", "characters)"),

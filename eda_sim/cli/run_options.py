@@ -134,12 +134,18 @@ def parse_precision(text: str | None) -> tuple[float | str | None, list[Fault]]:
         return None, [Fault("--precision", f"must be a relative half-width or slo, got {text!r}")]
 
 
+#: Faults of settings that only an option gives (no field of the file), by option.
+_OPTION_ONLY = {"max_visits": "--max-visits", "max_replications": "--max-replications"}
+
+
 def _cli_fault_paths(error: ScenarioError, given: dict[str, object]) -> ScenarioError:
     """Name the option, not the file field, for faults in values given on the command line."""
     faults = []
     for fault in error.faults:
         field = fault.path.removeprefix("run.").split("[", 1)[0]
-        if given.get(field) is not None:
+        if fault.path in _OPTION_ONLY:
+            faults.append(Fault(_OPTION_ONLY[fault.path], fault.message))
+        elif given.get(field) is not None:
             faults.append(Fault(f"--{field.replace('_', '-')}", fault.message))
         else:
             faults.append(fault)

@@ -187,6 +187,8 @@ def budget_faults(
     list of Fault
         Empty when the run fits.
     """
+    if not max_visits > 0:  # NaN, 0 or below: no run fits, whatever its horizon
+        return [Fault("max_visits", f"must be a number > 0, got {max_visits:g}")]
     faults = clock_faults(scenario, horizon)
     if faults:  # the work estimate would only repeat it
         return faults

@@ -286,6 +286,8 @@ class ClassSpec(_Spec):
 
 #: The most percentile levels a run may ask for (``run.quantiles``).
 MAX_QUANTILES = 20
+#: The nearest a percentile level may come to 0 or 1.
+MIN_QUANTILE = 1e-12
 QuantileLevel = Annotated[float, Field(gt=0, lt=1)]
 
 
@@ -318,6 +320,11 @@ class RunSpec(_Spec):
             raise ValueError(f"at most {MAX_QUANTILES} levels, got {len(levels)}")
         seen: set[str] = set()
         for level in levels:
+            if 0 < level < 1 and not MIN_QUANTILE <= level <= 1 - MIN_QUANTILE:
+                raise ValueError(  # else W_p0 or W_p100 would name it falsely
+                    f"must be >= 1e-12 and <= 1 - 1e-12 (a percentile is named by its level "
+                    f"in percent to 10 decimals), got {level!r}"
+                )
             name = level_suffix(level) if 0 < level < 1 else repr(level)
             if name in seen:  # the same metric name (W_p99) twice
                 raise ValueError(f"each level once, got {level:g} twice")

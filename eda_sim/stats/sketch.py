@@ -164,7 +164,7 @@ def quantile_ranks(level: float, counts: IntArray) -> IntArray:
     """:func:`quantile_rank` for many counts at once (0 where a count is 0), exactly."""
     numerator, denominator = _level_ratio(float(level))
     largest = int(counts.max()) if counts.size else 0
-    if numerator * largest < 2**62:  # ⌈a·n/b⌉ = −((−a·n) // b) in int64 without overflow
+    if numerator * largest < 2**62 and denominator < 2**62:  # ⌈a·n/b⌉ in int64, no overflow
         return np.asarray(-((-numerator * counts) // denominator), dtype=np.int64)
     return np.array(
         [-((-numerator * int(n)) // denominator) for n in counts.tolist()], dtype=np.int64

@@ -453,3 +453,19 @@ def test_a_rank_is_exact_whatever_the_level_s_denominator(level: float) -> None:
     counts = np.array([0, 1, 7, 10**6], dtype=np.int64)
     exact = [-((-Fraction(repr(level)) * int(n)).__floor__()) for n in counts.tolist()]
     assert quantile_ranks(level, counts).tolist() == exact
+
+
+def test_an_slo_verdict_names_its_station_escaped(tmp_path: Path) -> None:
+    """An SLO target holds the station's name; the verdict line on stderr once printed it raw."""
+    path = scenario_file(
+        tmp_path,
+        'stations:\n  "a\\e[2J": {service: {dist: exponential, rate: 2.0}}\n'
+        + ARRIVALS
+        + 'slo:\n  - {target: "stations.a\\e[2J.W_p99", max: 0.001}\n',
+    )
+    quick = ("--replications", "5", "--horizon", "400", "--warmup", "10", "--engine", "simpy")
+    process = _command("run", str(path), *quick, "--check-slo")
+    assert process.returncode == 3, process.stderr
+    said = [line for line in process.stderr.splitlines() if line.startswith("slo ")]
+    assert said and said[0].startswith("slo violated: stations.a\\x1b[2J.W_p99 <= 0.001"), said
+    assert "\x1b" not in process.stderr

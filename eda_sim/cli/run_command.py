@@ -327,9 +327,12 @@ def _check_slo(verdicts: tuple[SloVerdict, ...]) -> None:
             continue
         interval = verdict.interval
         side = "<=" if verdict.slo.kind == "max" else ">="
-        sys.stderr.write(
-            f"slo {verdict.verdict}: {verdict.slo.target} {side} {verdict.slo.limit:g}; "
-            f"simulated {tables.format_estimate(interval)}\n"
+        sys.stderr.write(  # the target holds a station or class name: escaped, elided
+            shorten(
+                f"slo {verdict.verdict}: {verdict.slo.target} {side} {verdict.slo.limit:g}; "
+                f"simulated {tables.format_estimate(interval)}"
+            )
+            + "\n"
         )
     if any(verdict.verdict == "violated" for verdict in verdicts):
         raise typer.Exit(SLO_VIOLATED)

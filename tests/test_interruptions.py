@@ -700,5 +700,5 @@ def test_a_data_file_edited_before_resume_makes_the_checkpoint_foreign(tmp_path:
             **TINY,
         )
     message = str(error.value)
-    assert "was written for another sweep" in message
-    assert f"the content of {str(data)!r} has changed" in message
+    assert f"was written before the content of {str(data)!r} changed" in message
+    assert message.endswith("; use another checkpoint file or delete it"), message

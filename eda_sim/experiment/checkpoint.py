@@ -110,7 +110,7 @@ def _changed_inputs(found: dict[str, Any], header: dict[str, Any]) -> str:
     changed = [path for path in now if path in before and before[path] != now[path]]
     if not changed:
         return ""
-    return f"; the content of {changed[0]!r} has changed since it was written" + (
+    return f"was written before the content of {changed[0]!r} changed" + (
         f" (and {len(changed) - 1} more data files)" if len(changed) > 1 else ""
     )
 
@@ -149,12 +149,12 @@ def parse_checkpoint(
             f"scenario {found.get('scenario')!r}, {found.get('param')!r} over "
             f"{len(found.get('values') or [])} values, eda-sim {found.get('eda_sim')}"
         )
-        raise checkpoint_fault(
-            path,
-            f"was written for another sweep ({described}){_changed_inputs(found, header)}: "
-            "the scenario, its data files, the parameter, the values or the run settings "
-            "differ; use another checkpoint file or delete it",
+        # A changed data file is the whole reason: the line stays short enough for its advice.
+        reason = _changed_inputs(found, header) or (
+            f"was written for another sweep ({described}): the scenario, its data files, "
+            "the parameter, the values or the run settings differ"
         )
+        raise checkpoint_fault(path, f"{reason}; use another checkpoint file or delete it")
     resumed = Resumed({}, first + "\n", not unterminated)
     for number, line, terminated in numbered[1:]:
         try:

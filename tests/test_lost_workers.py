@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,21 @@ def test_a_replication_whose_worker_dies_twice_ends_the_run_with_what_finished(
 
 def _kill_own_worker() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _complain() -> int:
+    print("Process ForkProcess-4:", file=sys.stderr, flush=True)
+    return 1
+
+
+def test_a_worker_writes_nothing_to_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
+    """The parent's one line is all a user sees: a worker's stderr goes nowhere."""
+    pool = WorkerPool(2)
+    try:
+        assert [pool.submit(_complain).result(timeout=30) for _ in range(4)] == [1] * 4
+    finally:
+        pool.stop()
+    assert "ForkProcess" not in capfd.readouterr().err
 
 
 def test_a_dead_worker_is_named_with_its_task() -> None:

@@ -72,6 +72,11 @@ def _worker_start(parent: int, table: Any, rows: Any) -> None:
     for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:
             signal.signal(number, signal.SIG_IGN)
+    # The parent says what happened, in one line: a worker writes nothing to the terminal.
+    # (A task's error comes back with its future; what a worker could print is the noise of
+    # a pool torn down around it, e.g. multiprocessing's "Process ForkProcess-4:" header,
+    # written as the executor closes a broken pool's queues just before the worker is killed.)
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the worker's lifetime
     watched = False
     if sys.platform.startswith("linux") and os.getppid() == parent:
         with contextlib.suppress(OSError, AttributeError, TypeError):

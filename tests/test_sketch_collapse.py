@@ -171,3 +171,37 @@ def test_a_level_near_the_share_of_zeros_keeps_every_positive_bucket() -> None:
     histogram = Histogram.of(values)
     assert chunk_floors(histogram.buckets, histogram.counts, 1, (0.5, 0.99)).tolist() == [0]
     assert chunk_floors(histogram.buckets, histogram.counts, 1, (0.9,)).tolist() != [0]
+
+
+def test_a_percentile_collapsed_in_one_replication_gets_no_interval() -> None:
+    """Kept over the other replications only, its interval would leave out the lowest values."""
+    from dataclasses import replace as replaced
+    from pathlib import Path
+
+    from eda_sim.engine.simpy import simulate_replication
+    from eda_sim.experiment.latency import collapsed_notes, withhold_collapsed
+    from eda_sim.results import summarize
+    from eda_sim.scenario import load_scenario
+
+    scenario = load_scenario(Path(__file__).parent.parent / "scenarios" / "mm1.yaml")
+    samples = [
+        simulate_replication(scenario, replication=r, horizon=400.0, warmup=0.0) for r in range(3)
+    ]
+    levels = (0.5, 0.95, 0.99)
+    result = summarize(scenario.name, "simpy", samples, confidence=0.95, requested=3, levels=levels)
+    station = next(iter(result.stations))
+    assert math.isfinite(result.stations[station]["W_p50"].low)
+    first = samples[0].latency
+    assert first is not None and tuple(first.layout.levels) == levels
+    quantiles = first.quantiles.copy()
+    sketches = list(first.layout.keys())
+    sketch = sketches.index(("station", station, "W"))
+    quantiles[sketch, 0] = -math.inf  # engine.latency.COLLAPSED: W_p50 fell below the floor
+    samples[0] = replaced(samples[0], latency=replaced(first, quantiles=quantiles))
+    assert withhold_collapsed(result, samples[1:]) == result  # nothing collapsed: unchanged
+    withheld = withhold_collapsed(result, samples)
+    assert math.isnan(withheld.stations[station]["W_p50"].mean)
+    assert withheld.stations[station]["W_p99"] == result.stations[station]["W_p99"]
+    assert withheld.system == result.system
+    [note] = collapsed_notes(samples)
+    assert note.startswith(f"station.{station}.W_p50: ") and "1 of 3 samples" in note

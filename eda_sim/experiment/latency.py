@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from eda_sim.engine.latency import LatencyLayout, SketchKey
 from eda_sim.engine.records import ReplicationResult
-from eda_sim.results import PrecisionReport
+from eda_sim.results import PrecisionReport, RunResult
 from eda_sim.scenario import Scenario
 from eda_sim.stats import Interval
 from eda_sim.stats.chunks import WARMUP_LABEL, ChunkedSketches
@@ -36,6 +36,7 @@ __all__ = [
     "measured_window",
     "slo_verdicts",
     "until_decided",
+    "withhold_collapsed",
 ]
 
 
@@ -123,23 +124,59 @@ def measured_window(chunks: ChunkedSketches) -> ChunkedSketches:
     return ChunkedSketches(chunks.size, (chunks.labels[-1],), (keys,), (counts,), floors)
 
 
-def collapsed_notes(samples: Sequence[ReplicationResult]) -> list[str]:
-    """A note per percentile that fell into a sketch's collapsed buckets in some sample.
-
-    Such a value is not reported (NaN in that sample): it lies below the floor
-    under which the sketches fold their lowest buckets (:mod:`eda_sim.stats.collapse`).
-    """
+def _collapsed_counts(samples: Sequence[ReplicationResult]) -> dict[tuple[str, str, str], int]:
+    """``{(scope, name, metric): samples}`` of the percentiles that fell into collapsed buckets."""
     seen: dict[tuple[str, str, str], int] = {}
     for sample in samples:
         if sample.latency is not None:
             for place in sample.latency.collapsed():
                 seen[place] = seen.get(place, 0) + 1
+    return seen
+
+
+def collapsed_notes(samples: Sequence[ReplicationResult]) -> list[str]:
+    """A note per percentile that fell into a sketch's collapsed buckets in some sample.
+
+    Such a value is not known in that sample: it lies below the floor under which
+    the sketches fold their lowest buckets (:mod:`eda_sim.stats.collapse`), so the
+    run reports no interval for it (:func:`withhold_collapsed`).
+    """
     return [
         f"{scope}.{name}.{metric}: below the percentile sketch's collapsed low buckets "
-        f"in {count} of {len(samples)} samples, not reported there (see the tail-latency "
-        "docs, 'Memory'); a lower level in run.quantiles lowers the sketches' floor"
-        for (scope, name, metric), count in seen.items()
+        f"in {count} of {len(samples)} samples, so no interval is reported (see the "
+        "tail-latency docs, 'Memory'); a lower level in run.quantiles lowers the sketches' floor"
+        for (scope, name, metric), count in _collapsed_counts(samples).items()
     ]
+
+
+def withhold_collapsed(result: RunResult, samples: Sequence[ReplicationResult]) -> RunResult:
+    """``result`` with no interval for a percentile that collapsed in any of its ``samples``.
+
+    An interval over only the samples that kept the value would leave out the
+    lowest ones (a collapsed value lies below the sketch's floor) and so be biased
+    upwards; the metric is reported as not available instead (NaN, as for a
+    station that saw no event), and :func:`collapsed_notes` says why.
+    """
+    places = _collapsed_counts(samples)
+    if not places:
+        return result
+
+    def withheld(scope: str, name: str, metrics: dict[str, Interval]) -> dict[str, Interval]:
+        return {
+            metric: (
+                Interval(math.nan, math.nan, math.nan, interval.n, interval.confidence)
+                if (scope, name, metric) in places
+                else interval
+            )
+            for metric, interval in metrics.items()
+        }
+
+    return replace(
+        result,
+        stations={n: withheld("station", n, m) for n, m in result.stations.items()},
+        system=withheld("system", "system", result.system),
+        classes={n: withheld("class", n, m) for n, m in result.classes.items()},
+    )
 
 
 def measured_start(result: ReplicationResult, warmup_method: str) -> int | None:

@@ -32,6 +32,7 @@ from eda_sim.experiment.latency import (
     collapsed_notes,
     measured_start,
     slo_verdicts,
+    withhold_collapsed,
 )
 from eda_sim.experiment.precision import PRECISION_STATION_METRICS, PRECISION_SYSTEM_METRICS
 from eda_sim.experiment.run_plan import RunPlan
@@ -202,6 +203,7 @@ def summarise(plan: RunPlan, finished: Finished, requested: int) -> Summary:
         features=scenario.features,
         levels=settings.quantiles,
     )
+    result = withhold_collapsed(result, samples)
     return Summary(measured, samples, warmup_method, result, notes)
 
 

@@ -58,7 +58,9 @@ __all__ = [
     "MarkovNetwork",
     "MarkovStation",
     "build_chain",
+    "intern_states",
     "state_bound",
+    "state_keys",
     "stationary",
 ]
 
@@ -87,9 +89,30 @@ class Chain:
         return int(self.states.shape[0])
 
 
-def _keys(rows: IntArray) -> npt.NDArray[np.void]:
+def state_keys(rows: IntArray) -> npt.NDArray[np.void]:
+    """Each row of ``rows`` (one state per row) as one bytes-comparable key, for ``np.unique``."""
     contiguous = np.ascontiguousarray(rows)
     return contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+def intern_states(
+    index: dict[bytes, int], unique: npt.NDArray[np.void]
+) -> tuple[IntArray, list[int]]:
+    """The state number of each key in ``unique``, numbering new ones in ``index`` as they come.
+
+    Returns the numbers and the positions in ``unique`` of the keys not seen before.
+    """
+    ids = np.empty(len(unique), np.int64)
+    fresh = []
+    for position, key in enumerate(unique):
+        raw = key.tobytes()
+        known = index.get(raw)
+        if known is None:
+            known = len(index)
+            index[raw] = known
+            fresh.append(position)
+        ids[position] = known
+    return ids, fresh
 
 
 def build_chain(network: MarkovNetwork) -> Chain:
@@ -112,24 +135,15 @@ def build_chain(network: MarkovNetwork) -> Chain:
                 raise ValueError(f"the waiting line at {station.name} is too long to encode")
     moves = Moves(network, layout)
     empty = np.zeros((1, layout.columns), np.int64)
-    index = {_keys(empty)[0].tobytes(): 0}
+    index = {state_keys(empty)[0].tobytes(): 0}
     found = [empty]
     sources, targets, rates = [], [], []
     frontier, frontier_index = empty, np.zeros(1, np.int64)
     while len(frontier):
         batch = Batch.join(events(moves, frontier, frontier_index), layout.columns)
-        keys = _keys(batch.rows)
+        keys = state_keys(batch.rows)
         unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        ids = np.empty(len(unique), np.int64)
-        fresh = []
-        for position, key in enumerate(unique):
-            raw = key.tobytes()
-            known = index.get(raw)
-            if known is None:
-                known = len(index)
-                index[raw] = known
-                fresh.append(position)
-            ids[position] = known
+        ids, fresh = intern_states(index, unique)
         sources.append(batch.origin)
         targets.append(ids[inverse.ravel()])
         rates.append(batch.weight)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from eda_sim.theory.ctmc import Chain, MarkovNetwork
+from eda_sim.theory.ctmc import Chain, MarkovNetwork, intern_states, state_keys
 from eda_sim.theory.ctmc_model import Layout, build_layout
 from eda_sim.theory.ctmc_moves import Batch, Moves, events
 from eda_sim.theory.percentiles import tagged as tagged_chains
@@ -69,11 +69,6 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Classifier codes of a state: still running, absorbed (the tag left), lost, leaked.
 TRANSIENT, ABSORBED, LOST, LEAKED = 0, 1, 2, 3
-
-
-def _keys(rows: IntArray) -> npt.NDArray[np.void]:
-    contiguous = np.ascontiguousarray(rows)
-    return contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * rows.shape[1]))).ravel()
 
 
 def tagged_network(inputs: ScenarioInputs, members: list[int]) -> TaggedNetwork | str:
@@ -166,7 +161,7 @@ class Explored:
 
     def find(self, rows: IntArray) -> IntArray:
         """Positions of ``rows`` among the transient states (-1 where not one)."""
-        return np.array([self.index.get(k.tobytes(), -1) for k in _keys(rows)], np.int64)
+        return np.array([self.index.get(k.tobytes(), -1) for k in state_keys(rows)], np.int64)
 
 
 def explore(
@@ -182,8 +177,8 @@ def explore(
     transient states: the reason, nothing more is built.
     """
     columns = moves.layout.columns
-    start = start[np.sort(np.unique(_keys(start), return_index=True)[1])]
-    index = {key.tobytes(): i for i, key in enumerate(_keys(start))}
+    start = start[np.sort(np.unique(state_keys(start), return_index=True)[1])]
+    index = {key.tobytes(): i for i, key in enumerate(state_keys(start))}
     found = [start]
     frontier = start
     frontier_index = np.arange(len(frontier), dtype=np.int64)
@@ -197,17 +192,8 @@ def explore(
             parts.append((batch.origin[hit], batch.weight[hit]))
         stay = codes == TRANSIENT
         rows, origin, weight = batch.rows[stay], batch.origin[stay], batch.weight[stay]
-        unique, first, inverse = np.unique(_keys(rows), return_index=True, return_inverse=True)
-        ids = np.empty(len(unique), np.int64)
-        fresh = []
-        for position, key in enumerate(unique):
-            raw = key.tobytes()
-            known = index.get(raw)
-            if known is None:
-                known = len(index)
-                index[raw] = known
-                fresh.append(position)
-            ids[position] = known
+        unique, first, inverse = np.unique(state_keys(rows), return_index=True, return_inverse=True)
+        ids, fresh = intern_states(index, unique)
         if len(index) > limit:
             return f"the first-passage chain has more than {limit:,} states"
         sources.append(origin)

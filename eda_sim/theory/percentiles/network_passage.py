@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from eda_sim.theory.ctmc import state_keys
 from eda_sim.theory.ctmc_moves import Batch, events
 from eda_sim.theory.percentiles import tagged as tagged_chains
 from eda_sim.theory.percentiles.laws import TimeLaw
@@ -53,7 +54,6 @@ from eda_sim.theory.percentiles.network_chain import (
     LOST,
     TRANSIENT,
     Explored,
-    _keys,
     explore,
 )
 from eda_sim.theory.percentiles.network_moves import (
@@ -110,7 +110,7 @@ def _gather(
     with np.errstate(invalid="ignore", divide="ignore"):
         rate_of = np.where(tagged.pi > 0, per_state / np.maximum(tagged.pi, 1e-300), 0.0)
     spread = float(rate_of.max(initial=0.0)) / total
-    unique, first, inverse = np.unique(_keys(rows), return_index=True, return_inverse=True)
+    unique, first, inverse = np.unique(state_keys(rows), return_index=True, return_inverse=True)
     summed = np.zeros(len(unique))
     np.add.at(summed, inverse.ravel(), weight)
     kept = rows[first]

@@ -21,10 +21,9 @@ from scipy.optimize import brentq
 from scipy.sparse import csr_matrix, lil_matrix
 from scipy.sparse.linalg import expm_multiply, spsolve
 from scipy.special import gammaincc
-from validation_support import FAMILY_ALPHA, Check, simulate
+from validation_support import Check, assert_inside, simulate
 
 from eda_sim.scenario import scenario_from_dict
-from eda_sim.stats import t_interval
 from eda_sim.stats.sketch import RELATIVE_ACCURACY
 from eda_sim.theory.percentiles import mg1_sojourn, mg1_wait, tagged
 from eda_sim.theory.percentiles import passage as passage_module
@@ -314,16 +313,7 @@ def test_a_priority_station_with_a_capacity_agrees_with_simulation() -> None:
                 for rep in result.replication_results
             ]
             checks.append(Check(f"{name} {metric}", values, {"exact": exact}))
-    level = 1 - FAMILY_ALPHA / len(checks)
-    misses = []
-    for check in checks:
-        interval = t_interval(check.values, level)
-        exact = check.exact["exact"]
-        slack = RELATIVE_ACCURACY * exact
-        if not interval.low - slack <= exact <= interval.high + slack:
-            misses.append(f"{check.label}: {exact:.5g} outside [{interval.low:.5g}, "
-                          f"{interval.high:.5g}] ± {slack:.2g}")  # fmt: skip
-    assert not misses, "\n".join(misses)
+    assert_inside(checks, relative_slack=RELATIVE_ACCURACY)
 
 
 # --------------------------------------------------------------------- wiring and refusals

@@ -31,10 +31,9 @@ from scipy.integrate import quad
 from scipy.linalg import expm, null_space
 from scipy.optimize import brentq
 from scipy.special import gammaincc
-from validation_support import FAMILY_ALPHA, Check, simulate
+from validation_support import Check, assert_inside, simulate
 
 from eda_sim.scenario import load_scenario, scenario_from_dict
-from eda_sim.stats import t_interval
 from eda_sim.stats.sketch import RELATIVE_ACCURACY
 from eda_sim.theory.percentiles import network_passage
 from eda_sim.theory.percentiles.laws import TimeLaw
@@ -545,13 +544,4 @@ def test_the_blocking_pair_agrees_with_simulation() -> None:
             for rep in result.replication_results
         ]
         checks.append(Check(f"{name} {metric}", values, {"exact": exact}))
-    level = 1 - FAMILY_ALPHA / len(checks)
-    misses = []
-    for check in checks:
-        interval = t_interval(check.values, level)
-        exact = check.exact["exact"]
-        slack = RELATIVE_ACCURACY * exact
-        if not interval.low - slack <= exact <= interval.high + slack:
-            misses.append(f"{check.label}: {exact:.5g} outside [{interval.low:.5g}, "
-                          f"{interval.high:.5g}] ± {slack:.2g}")  # fmt: skip
-    assert not misses, "\n".join(misses)
+    assert_inside(checks, relative_slack=RELATIVE_ACCURACY)

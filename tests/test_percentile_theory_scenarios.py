@@ -14,11 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from validation_support import FAMILY_ALPHA, Check, simulate
+from validation_support import Check, assert_inside, simulate
 
 from eda_sim import distributions as dists
 from eda_sim.scenario import load_scenario, scenario_from_dict
-from eda_sim.stats import t_interval
 from eda_sim.stats.sketch import RELATIVE_ACCURACY
 from eda_sim.theory.percentiles import mg1_wait
 from eda_sim.theory.percentiles.scenario import latency_theory
@@ -170,16 +169,7 @@ def test_simulated_percentiles_cover_the_exact_ones() -> None:
             assert known
             values = [rep.stations["a"].metric(metric) for rep in result.replication_results]
             checks.append(Check(f"{name} {metric}", values, {"exact": exact}))
-    level = 1 - FAMILY_ALPHA / len(checks)
-    misses = []
-    for check in checks:
-        interval = t_interval(check.values, level)
-        exact = check.exact["exact"]
-        slack = RELATIVE_ACCURACY * exact
-        if not interval.low - slack <= exact <= interval.high + slack:
-            misses.append(f"{check.label}: {exact:.5g} outside [{interval.low:.5g}, "
-                          f"{interval.high:.5g}] ± {slack:.2g}")  # fmt: skip
-    assert not misses, "\n".join(misses)
+    assert_inside(checks, relative_slack=RELATIVE_ACCURACY)
 
 
 @pytest.mark.parametrize("file", sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml")))

@@ -276,13 +276,14 @@ def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     for size in args.sizes:
         scenario = scenario_from_dict(network(size), name=f"random-{size}")
         rate = visit_rate(scenario)
+        fast = fast_runner(scenario, args.mser_cuts)
         runners: dict[str, Runner | None] = {
-            "fast": fast_runner(scenario, args.mser_cuts),
+            "fast": fast,
             "C": c_runner(binary, scenario, folder) if binary else None,
             "SimPy engine": simpy_runner(scenario, args.mser_cuts),
             "Ciw": None if args.no_ciw else ciw_runner(scenario),
         }
-        runners["fast"](horizon_for(20_000, rate))  # compile (or load) the loop first
+        fast(horizon_for(20_000, rate))  # compile (or load) the loop first
         row: dict[str, Any] = {"visit_rate": rate}
         for name, runner in runners.items():
             if runner is None:
@@ -313,15 +314,16 @@ def fixed_cost(size: int) -> dict[str, float]:
     state (the random streams, their first batches, the tables), the loop (its
     sample-path snapshots of every station), and the result's records.
     """
-    from eda_sim.engine.fast import driver, streams
+    from eda_sim.engine.fast import driver, load_kernel, streams
     from eda_sim.engine.settings import ReplicationSettings
 
     scenario = scenario_from_dict(network(size), name=f"random-{size}")
     horizon = 200.0 / visit_rate(scenario)
-    kernel = driver.load_kernel()
+    kernel = load_kernel()
     gc.collect()  # the SimPy and Ciw runs before leave garbage that a collection would time
     gc.freeze()  # (and objects that each full collection would walk again)
-    run = {"horizon": horizon, "warmup": 0.0, "later_starts": False}  # as warmup: none
+    # as warmup: none
+    run: dict[str, Any] = {"horizon": horizon, "warmup": 0.0, "later_starts": False}
     driver.simulate_replication_fast(scenario, **run)  # warm caches
     stages: dict[str, list[float]] = {}
 
@@ -405,6 +407,9 @@ def report(results: dict[str, Any]) -> None:
         ratio = sizes["1000"]["fast"]["per_visit"] / sizes["3"]["fast"]["per_visit"]
         ok = ratio <= TARGET_SIZE_RATIO
         print(f"\nfast N=1000 / N=3: {ratio:.2f} (target <= {TARGET_SIZE_RATIO}) {verdict(ok)}")
+        if "C" in sizes["3"] and "C" in sizes["1000"]:  # the same growth in plain C, for scale
+            c_ratio = sizes["1000"]["C"]["per_visit"] / sizes["3"]["C"]["per_visit"]
+            print(f"C control N=1000 / N=3: {c_ratio:.2f} (no target: the machine's own growth)")
     for size, row in sizes.items():
         if "C" in row:
             ratio = row["fast"]["per_visit"] / row["C"]["per_visit"]

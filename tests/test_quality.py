@@ -57,7 +57,9 @@ def test_ruff_is_clean() -> None:
 
 
 def test_mypy_strict_is_clean() -> None:
-    process = subprocess.run([tool("mypy"), "eda_sim"], capture_output=True, text=True, cwd=ROOT)
+    # the benchmarks too: their figures back the performance claims, so they are code we keep
+    command = [tool("mypy"), "eda_sim", "benchmarks"]
+    process = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     assert process.returncode == 0, process.stdout + process.stderr
 
 

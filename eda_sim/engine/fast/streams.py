@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from eda_sim.engine.fast.state import CURSOR, StreamState
-from eda_sim.rng import DEFAULT_BATCH_SIZE, stream_generator
+from eda_sim.rng import DEFAULT_BATCH_SIZE, stream_generators
 from eda_sim.scenario import Scenario
 
 __all__ = ["Streams", "open_streams", "reads_per_event"]
@@ -57,7 +57,8 @@ class Streams:
     A refill appends whole batches of :data:`~eda_sim.rng.DEFAULT_BATCH_SIZE`
     values, each drawn by its own call, exactly as :func:`eda_sim.rng.batched`
     draws them, after the values not yet read; the number of batches per refill
-    doubles (up to :data:`_MAX_BATCHES`) so that long runs return to Python
+    (``batches[row]``, at most ``room``, the most that fit in a row) doubles each
+    time the row reaches its refill point, so that long runs return to Python
     rarely and short ones draw little ahead. ``valid[row]`` is the number of
     values drawn and not yet overwritten, ``state.cursor[row]["end"]`` the refill point,
     ``reserve`` values before it.
@@ -65,24 +66,30 @@ class Streams:
 
     state: StreamState
     draws: list[Callable[[int], np.ndarray] | None]
-    batches: list[int]
+    batches: np.ndarray
     valid: np.ndarray
     reserve: int
+    room: int
 
     def refill(self) -> None:
-        """Draw the next batches of every stream that reached its refill point.
+        """Draw the next batches of every stream that reached its refill point, or nearly.
 
-        Every row with less than one batch left unread is refilled too: the same
-        values, drawn a little earlier, so that the loop returns to Python for a
-        refill about once per batch of every row, not once per row (at 1,000
-        stations, 2,002 rows: a return costs more than the refill of one row).
+        A row's refill draws ``batches[row]`` batches (as many as fit), and a
+        row that reached its refill point doubles that count for the next time
+        (it is read often). Every other row left with less than a quarter of its
+        next refill unread is refilled too: the same values, drawn a little
+        earlier, so that rows read at the same pace share the loop's returns and
+        a row read seldom rarely causes one (at 1,000 stations, 2,002 rows: a
+        return costs more than the refill of one row), while a short run draws
+        little that it never reads.
         """
         batch = DEFAULT_BATCH_SIZE
         values, cursor = self.state
         pos, end = cursor["pos"], cursor["end"]  # views: writing them writes the cursor
-        width = values.shape[1]
-        low = (self.valid - pos < batch) & (end != _NEVER)
-        for row in np.flatnonzero((pos >= end) | low).tolist():
+        sizes = np.minimum(self.batches, self.room) * batch
+        due = pos >= end
+        low = (4 * (self.valid - pos) < sizes) & (end != _NEVER)
+        for row in np.flatnonzero(due | low).tolist():
             draw = self.draws[row]
             if draw is None:  # a stream the scenario never uses
                 end[row] = _NEVER
@@ -92,13 +99,14 @@ class Streams:
             # Enough for the refill point to lie past the values kept (a reserve
             # of more than one batch: a row that publishes thousands of copies).
             needed = -(-(self.reserve + 1 - left) // batch)
-            count = max(min(self.batches[row], (width - left) // batch), needed)
+            count = max(int(sizes[row]) // batch, needed)
             for part in range(count):
                 values[row, left + part * batch : left + (part + 1) * batch] = draw(batch)
+            if due[row] and self.valid[row] > 0:  # (not the first fill)
+                self.batches[row] = 2 * count
             pos[row] = 0
             self.valid[row] = left + count * batch
             end[row] = self.valid[row] - self.reserve
-            self.batches[row] = 2 * count
 
 
 def _bind_draw(distribution: Any, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
@@ -108,25 +116,31 @@ def _bind_draw(distribution: Any, rng: np.random.Generator) -> Callable[[int], n
 def _stream_draws(
     scenario: Scenario, seed: int, replication: int
 ) -> list[Callable[[int], np.ndarray] | None]:
-    """How to draw each row's next batch (None: the row is never read)."""
+    """How to draw each row's next batch (None: the row is never read).
+
+    The generators are made together (:func:`~eda_sim.rng.stream_generators`):
+    the same ones the SimPy engine makes one at a time, a few µs each instead of
+    tens at thousands of rows.
+    """
     names = scenario.station_names
     n_classes, n_stations = len(scenario.classes), len(names)
     rows = n_classes + n_classes * n_stations
-    draws: list[Callable[[int], np.ndarray] | None] = [None] * (2 * rows)
+    # (row, key, distribution drawn; None: the routing uniforms)
+    wanted: list[tuple[int, tuple[str, ...], Any]] = []
     for k, event_class in enumerate(scenario.classes):
-        routing = event_class.routing
-        draws[rows + k] = stream_generator(seed, replication, "entry", event_class.name).random
+        wanted.append((rows + k, ("entry", event_class.name), None))
         interarrival = event_class.arrivals.interarrival
         if interarrival is not None:  # (a replayed trace has no random gaps)
-            gaps_rng = stream_generator(seed, replication, "arrivals", event_class.name)
-            draws[k] = _bind_draw(interarrival, gaps_rng)
-        for i in np.flatnonzero(routing.reachable).tolist():
+            wanted.append((k, ("arrivals", event_class.name), interarrival))
+        for i in np.flatnonzero(event_class.routing.reachable).tolist():
             row = n_classes + k * n_stations + i
-            name = names[i]
-            service_rng = stream_generator(seed, replication, "service", name, event_class.name)
-            routing_rng = stream_generator(seed, replication, "routing", name, event_class.name)
-            draws[row] = _bind_draw(event_class.service[i], service_rng)
-            draws[rows + row] = routing_rng.random
+            service = event_class.service[i]
+            wanted.append((row, ("service", names[i], event_class.name), service))
+            wanted.append((rows + row, ("routing", names[i], event_class.name), None))
+    generators = stream_generators(seed, replication, [key for _, key, _ in wanted])
+    draws: list[Callable[[int], np.ndarray] | None] = [None] * (2 * rows)
+    for (row, _, distribution), rng in zip(wanted, generators, strict=True):
+        draws[row] = rng.random if distribution is None else _bind_draw(distribution, rng)
     return draws
 
 
@@ -137,19 +151,22 @@ def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
     reserve = reads_per_event(scenario)
     batch = DEFAULT_BATCH_SIZE
     # At most about _BUFFER_BYTES in all (np.zeros does not touch what is never filled),
-    # and room for the values a refill keeps.
+    # and room for the values a refill keeps: the reserve of a row that reached its
+    # refill point, less than a quarter of a refill of a row refilled with it.
     most = _BUFFER_BYTES // (16 * rows * batch)
-    kept = -(-reserve // batch)
-    width = batch * (max(1, min(_MAX_BATCHES, most)) + kept)
+    room = max(1, min(_MAX_BATCHES, most), -(-(reserve + 1) // batch))
+    kept = -(-max(reserve, room * batch // 4) // 8) * 8  # whole cache lines
+    width = batch * room + kept
     streams = Streams(
         state=StreamState(
             values=np.zeros((2 * rows, width)),
             cursor=np.zeros(2 * rows, dtype=CURSOR),
         ),
         draws=draws,
-        batches=[1] * (2 * rows),
+        batches=np.ones(2 * rows, dtype=np.int64),
         valid=np.zeros(2 * rows, dtype=np.int64),
         reserve=reserve,
+        room=room,
     )
     streams.refill()
     return streams

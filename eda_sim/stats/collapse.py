@@ -52,7 +52,14 @@ from eda_sim.stats.sketch import (
     quantile_ranks,
 )
 
-__all__ = ["COLLAPSE_AFTER", "COLLAPSE_OCTAVES", "ZERO_MARGIN", "chunk_floors", "collapsed_chunk"]
+__all__ = [
+    "COLLAPSE_AFTER",
+    "COLLAPSE_OCTAVES",
+    "ZERO_MARGIN",
+    "chunk_floors",
+    "collapsed_chunk",
+    "floor_ranks",
+]
 
 #: A chunk's sketch with at most this many non-empty positive buckets is kept whole.
 COLLAPSE_AFTER = 256
@@ -80,17 +87,37 @@ def chunk_floors(keys: IntArray, counts: IntArray, size: int, levels: Sequence[f
     bounds = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
     running = np.concatenate(([0], np.cumsum(counts)))
     before = running[bounds[:-1]]
-    chosen = np.flatnonzero(np.diff(bounds) > COLLAPSE_AFTER)
+    chosen, half, near = floor_ranks(zeros, running[bounds[1:]] - before, np.diff(bounds), levels)
     if not chosen.size:
         return floors
-    totals = (running[bounds[1:]] - before)[chosen]
-    rank, near = _lowest_positive_rank(zeros[chosen], totals, levels)
     # the first key whose running count reaches half that rank (running[i + 1] >= target)
-    where = np.searchsorted(running[1:], before[chosen] + (rank + 1) // 2, side="left")
+    where = np.searchsorted(running[1:], before[chosen] + half, side="left")
     floor = (keys[where] & _MASK) - (COLLAPSE_OCTAVES << SUB_BUCKET_BITS)
     lowest = keys[bounds[:-1][chosen]] & _MASK
     floors[chosen] = np.where((floor > lowest) & ~near, floor, 0)
     return floors
+
+
+def floor_ranks(
+    zeros: IntArray, positives: IntArray, buckets: IntArray, levels: Sequence[float]
+) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_]]:
+    """Which sketches of a chunk may get a floor, and the rank their floor is read at.
+
+    ``zeros``, ``positives`` and ``buckets`` are, per sketch, the chunk's zeros,
+    positive values and non-empty positive buckets; ``levels`` is not empty.
+    Returns the sketches with more than :data:`COLLAPSE_AFTER` buckets
+    (``chosen``), for each the rank among its positive values whose bucket,
+    lowered by :data:`COLLAPSE_OCTAVES`, is the floor (``half``: half the lowest
+    rank a level needs, at least 1 and at most its positive values), and where
+    a level lies too near the zeros' share for any floor (``near``). Shared by
+    :func:`chunk_floors` and the fast engine's compiled cut, so both take the
+    same decision on the same counts.
+    """
+    chosen = np.flatnonzero(buckets > COLLAPSE_AFTER)
+    if not chosen.size:  # (most chunks cut at a grid point of a long run)
+        return chosen, np.zeros(0, np.int64), np.zeros(0, dtype=bool)
+    rank, near = _lowest_positive_rank(zeros[chosen], positives[chosen], levels)
+    return chosen, (rank + 1) // 2, near
 
 
 def _lowest_positive_rank(

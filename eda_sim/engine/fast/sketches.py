@@ -9,7 +9,8 @@ freeing only the blocks the chunk used), in the representation of
 :class:`~eda_sim.stats.chunks.ChunkedSketches`: sorted keys
 ``sketch << BUCKET_BITS | bucket`` with their counts, the same arrays the SimPy
 engine's :class:`~eda_sim.stats.chunks.SketchBank` makes, folded below each
-sketch's floor by the same function (:func:`~eda_sim.stats.collapse.collapsed_chunk`).
+sketch's floor by the same rule (:func:`~eda_sim.stats.collapse.collapsed_chunk`,
+done in compiled code by :func:`~eda_sim.engine.fast.cutting.cut_chunk`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from eda_sim.engine.fast.state import (
 )
 from eda_sim.engine.latency import LatencyLayout
 from eda_sim.stats.chunks import ChunkedSketches
-from eda_sim.stats.collapse import collapsed_chunk
 from eda_sim.stats.sketch import combine_counts
 
 __all__ = ["SketchChunks"]
@@ -66,7 +66,6 @@ class SketchChunks:
         self.counts: list[np.ndarray] = []
         self._rare: list[np.ndarray] = []  # keys set aside this chunk (outside, carries)
         self._pool_n = 0  # blocks of the pool in use this chunk
-        self._counted = 0  # keys counted this chunk (at least the counters in use)
 
     def serve(self, status: int, control: np.ndarray) -> None:
         """Do what the loop returned for: cut, or count the buffered keys."""
@@ -97,42 +96,42 @@ class SketchChunks:
                 self.state = state._replace(counts=counts)
         if kept:
             self._rare.append(self.state.rare_keys[:kept].copy())
-        self._counted += stop - kept
         control["rare_n"] = 0
 
     def _cut(self, control: np.ndarray, label: int) -> None:
         """The counts since the last cut become the chunk labelled ``label``; counting restarts.
 
-        The chunk's blocks are read, cleared and freed by compiled code
-        (:func:`~eda_sim.engine.fast.latency.drain_chunk`), its keys sorted as they come.
+        The chunk's blocks are read, folded below each sketch's floor, cleared and
+        freed by compiled code (:func:`~eda_sim.engine.fast.cutting.cut_chunk`).
         """
-        from eda_sim.engine.fast.latency import drain_chunk  # compiled: numba on first use
+        from eda_sim.engine.fast.cutting import cut_chunk  # compiled: numba on first use
 
         self._count(control)
         state = self.state
-        room = min(self._pool_n * SKETCH_SUBBUCKETS, self._counted)
-        keys, total = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
-        filled = drain_chunk(state.slots, state.counts, int(state.base[0]), keys, total)
-        keys, total = keys[:filled].copy(), total[:filled].copy()
-        self._pool_n = self._counted = 0
-        if self._rare:
-            parts_keys, parts_counts = [keys], [total]
-            for rare in self._rare:
-                carried = (rare & CARRY) != 0
-                unique, seen = np.unique(rare & ~CARRY, return_counts=True)
-                parts_keys.append(unique.astype(np.int64))
-                parts_counts.append(seen.astype(np.int64))
-                if carried.any():
-                    unique, seen = np.unique(rare[carried] & ~CARRY, return_counts=True)
-                    parts_keys.append(unique.astype(np.int64))
-                    parts_counts.append(seen.astype(np.int64) * (CARRY_COUNT - 1))
-            keys, total = combine_counts(parts_keys, parts_counts)
-        keys, total, floors = collapsed_chunk(keys, total, self.size, self.levels)
+        rare_keys, rare_counts = self._rare_counts()
+        keys, total, floors = cut_chunk(
+            state.slots, state.counts, int(state.base[0]), rare_keys, rare_counts, self.levels
+        )
+        self._pool_n = 0
         self.labels.append(label)
         self.keys.append(keys)
         self.counts.append(total)
         self.floors.append(floors)
         self._rare = []
+
+    def _rare_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The keys set aside this chunk as sorted unique keys and counts (a carry: CARRY_COUNT)."""
+        if not self._rare:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        rare = np.concatenate(self._rare)
+        carried = (rare & CARRY) != 0
+        unique, seen = np.unique(rare & ~CARRY, return_counts=True)
+        parts_keys, parts_counts = [unique.astype(np.int64)], [seen.astype(np.int64)]
+        if carried.any():
+            unique, seen = np.unique(rare[carried] & ~CARRY, return_counts=True)
+            parts_keys.append(unique.astype(np.int64))
+            parts_counts.append(seen.astype(np.int64) * (CARRY_COUNT - 1))
+        return combine_counts(parts_keys, parts_counts)
 
     def finish(self, control: np.ndarray, label: int) -> ChunkedSketches:
         """Cut the last chunk at ``label`` (the run's last grid point) and return every chunk."""

@@ -46,6 +46,8 @@ from eda_sim.stats.collapse import COLLAPSE_OCTAVES, floor_ranks
 __all__ = ["census", "cut_chunk", "emit_chunk", "gather"]
 
 _MASK = (1 << BUCKET_BITS) - 1
+#: Non-empty counters per block below which a sketch's blocks are read a word at a time.
+_SPARSE = 16
 #: Buckets between a floor and the bucket of the rank it is read at.
 _LOWERED = COLLAPSE_OCTAVES << 7
 
@@ -59,26 +61,29 @@ def census(
     rare_counts: np.ndarray,
     tallies: np.ndarray,
 ) -> None:
-    """Per sketch ``s``: ``tallies[s] = (zeros, positive values, non-empty positive buckets)``.
+    """Per sketch ``s``: ``tallies[s] = (zeros, values > 0, non-empty buckets > 0, blocks > 0)``.
 
     Over the counters in use and the chunk's keys set aside for Python
-    (``rare_keys`` sorted and unique, with their ``rare_counts``). ``tallies``
-    is ``(sketches, 3)``, zero on entry.
+    (``rare_keys`` sorted and unique, with their ``rare_counts``); the last
+    column counts the sketch's blocks of positive values. ``tallies`` is
+    ``(sketches, 4)``, zero on entry.
     """
     columns = slots.shape[1]
     for sketch in range(slots.shape[0]):
         if slots[sketch, 0] >= 0:
             tallies[sketch, 0] = counts[slots[sketch, 0], 0]
-        values = buckets = 0
+        values = buckets = blocks = 0
         for column in range(1, columns):
             block = slots[sketch, column]
             if block >= 0:
+                blocks += 1
                 for sub in range(counts.shape[1]):
                     count = counts[block, sub]
                     values += count
                     buckets += count != 0
         tallies[sketch, 1] = values
         tallies[sketch, 2] = buckets
+        tallies[sketch, 3] = blocks
     for i in range(rare_keys.size):
         sketch, bucket = rare_keys[i] >> BUCKET_BITS, rare_keys[i] & _MASK
         if bucket == 0:
@@ -92,6 +97,40 @@ def census(
 
 
 @compiled
+def _read_block(
+    counts: np.ndarray,
+    block: int,
+    subs: int,
+    first: int,
+    sparse: bool,
+    keys: np.ndarray,
+    found: np.ndarray,
+    n: int,
+) -> int:
+    """Append the non-empty of ``counts[block, :subs]`` (keys ``first + sub``) at ``n``; new ``n``.
+
+    Each counter is written and kept only if not empty (no branch to mispredict);
+    with ``sparse``, a group of four empty counters (a zero 64-bit word) is skipped.
+    """
+    if sparse and subs % 4 == 0:
+        words = counts[block].view(np.uint64)
+        for word in range(subs // 4):
+            if words[word] != 0:
+                for sub in range(4 * word, 4 * word + 4):
+                    count = counts[block, sub]
+                    keys[n] = first + sub
+                    found[n] = count
+                    n += count != 0
+        return n
+    for sub in range(subs):
+        count = counts[block, sub]
+        keys[n] = first + sub
+        found[n] = count
+        n += count != 0
+    return n
+
+
+@compiled
 def gather(
     sketch: int,
     slots: np.ndarray,
@@ -102,6 +141,7 @@ def gather(
     rare_from: int,
     rare_to: int,
     clear: bool,
+    sparse: bool,
     keys: np.ndarray,
     found: np.ndarray,
 ) -> int:
@@ -109,8 +149,10 @@ def gather(
 
     Its counters merged with its keys set aside for Python,
     ``rare_keys[rare_from:rare_to]`` (a carry adds to its counter's count).
-    With ``clear``, its counters are cleared and its blocks freed (-1).
-    ``keys`` and ``found`` hold ``128·columns + rare_to - rare_from + 1`` entries.
+    With ``clear``, its counters are cleared and its blocks freed (-1). With
+    ``sparse`` (few of its counters in use) four empty counters are skipped at
+    once (one zero 64-bit word). ``keys`` and ``found`` hold
+    ``128·columns + rare_to - rare_from + 1`` entries.
     """
     n = 0
     r = rare_from
@@ -123,11 +165,7 @@ def gather(
         subs = 1 if column == 0 else counts.shape[1]
         first = head if column == 0 else head | (((base + column) << 7) + 1)
         if r == rare_to:  # no key set aside left to merge: the counters alone
-            for sub in range(subs):
-                count = counts[block, sub]
-                keys[n] = first + sub  # written always, kept only if not empty: no branch
-                found[n] = count
-                n += count != 0
+            n = _read_block(counts, block, subs, first, sparse, keys, found, n)
             subs = 0
         for sub in range(subs):
             key = first + sub
@@ -182,6 +220,7 @@ def emit_chunk(
     rare_counts: np.ndarray,
     rare_bounds: np.ndarray,
     half: np.ndarray,
+    sparse: np.ndarray,
     floors: np.ndarray,
     keys: np.ndarray,
     found: np.ndarray,
@@ -201,7 +240,8 @@ def emit_chunk(
     for sketch in range(slots.shape[0]):
         size = gather(
             sketch, slots, counts, base, rare_keys, rare_counts,
-            rare_bounds[sketch], rare_bounds[sketch + 1], True, part_keys, part_found,
+            rare_bounds[sketch], rare_bounds[sketch + 1], True, sparse[sketch],
+            part_keys, part_found,
         )  # fmt: skip
         # entries [0, zero) kept, [zero, at) folded into the floor's entry, [at, size) kept
         zero = 1 if size > 0 and (part_keys[0] & _MASK) == 0 else 0
@@ -246,9 +286,10 @@ def cut_chunk(
     every counter is cleared and every block freed.
     """
     size = slots.shape[0]
-    tallies = np.zeros((size, 3), np.int64)
+    tallies = np.zeros((size, 4), np.int64)
     census(slots, counts, base, rare_keys, rare_counts, tallies)
     zeros, positives, buckets = tallies[:, 0], tallies[:, 1], tallies[:, 2]
+    sparse = buckets < _SPARSE * tallies[:, 3]
     half = np.zeros(size, np.int64)
     if levels:
         chosen, ranks, near = floor_ranks(zeros, positives, buckets, levels)
@@ -258,7 +299,7 @@ def cut_chunk(
     floors = np.zeros(size, np.int64)
     bounds = np.searchsorted(rare_keys >> BUCKET_BITS, np.arange(size + 1))
     filled = emit_chunk(
-        slots, counts, base, rare_keys, rare_counts, bounds, half, floors, keys, found
+        slots, counts, base, rare_keys, rare_counts, bounds, half, sparse, floors, keys, found
     )  # fmt: skip
     if filled < 0:
         raise RuntimeError(f"a chunk's cut found more than the {room} entries counted")

@@ -8,19 +8,26 @@ be refused the same way: exit code 2, a few lines at most, each starting with
 ``error: ``, no traceback, nothing on stdout and no output file. Bad command-line
 arguments are held to the same contract.
 
-The subprocesses (about a second each, mostly imports) run two at a time in a
-module-scoped fixture; the tests then only look at the results.
+The commands run two at a time in a module-scoped fixture, each in a process of
+its own forked from a warm interpreter that imported the package once
+(:mod:`command_forks`; a fresh ``python -m eda_sim`` is about a second of
+imports, which was most of this module's time); the tests then only look at the
+results. :func:`test_a_forked_command_is_what_the_real_command_does` runs a sample
+as real ``python -m eda_sim`` processes and checks that they say the same.
 """
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from queue import Queue
 
 import pytest
+from command_forks import CommandForks, command_servers, run_on
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
@@ -169,7 +176,12 @@ CLICK_USAGE = {
 CLI_XFAIL: dict[str, str] = {}
 
 
+def outcome_of(case: Case, returncode: int, stdout: str, stderr: str) -> Outcome:
+    return Outcome(returncode, stdout, stderr, case.out is not None and case.out.exists())
+
+
 def execute(case: Case) -> Outcome:
+    """``python -m eda_sim ARGS`` as a process of its own."""
     process = subprocess.run(
         [sys.executable, "-m", "eda_sim", *case.args],
         capture_output=True,
@@ -177,12 +189,13 @@ def execute(case: Case) -> Outcome:
         cwd=ROOT,
         timeout=120,
     )
-    return Outcome(
-        process.returncode,
-        process.stdout,
-        process.stderr,
-        case.out is not None and case.out.exists(),
-    )
+    return outcome_of(case, process.returncode, process.stdout, process.stderr)
+
+
+def execute_forked(servers: Queue[CommandForks], case: Case) -> Outcome:
+    """``eda-sim ARGS`` in a process forked from a warm server of ``servers``."""
+    done = run_on(servers, case.args, cwd=ROOT, timeout=120)
+    return outcome_of(case, done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -206,9 +219,31 @@ def cases(work_dir: Path) -> dict[str, Case]:
 
 @pytest.fixture(scope="module")
 def outcomes(cases: dict[str, Case]) -> dict[str, Outcome]:
-    """Every command run once, two at a time (each is about a second of imports)."""
+    """Every command run once, two at a time, each in a forked process."""
+    with command_servers(2) as servers, ThreadPoolExecutor(max_workers=2) as pool:
+        found = pool.map(functools.partial(execute_forked, servers), cases.values())
+        return dict(zip(cases, found, strict=True))
+
+
+#: Commands also run as real ``python -m eda_sim`` processes: YAML, schema, model and
+#: several faults, ``validate``, a bad option and a usage error of the parser.
+REAL_SAMPLE = (
+    "run:01-yaml-unclosed-brace.yaml",
+    "run:52-many-faults.yaml",
+    "validate:53-model-faults-together.yaml",
+    "cli:several-bad-options",
+    "cli:unknown-option",
+)
+
+
+def test_a_forked_command_is_what_the_real_command_does(
+    cases: dict[str, Case], outcomes: dict[str, Outcome]
+) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(cases, pool.map(execute, cases.values()), strict=True))
+        found = pool.map(execute, [cases[key] for key in REAL_SAMPLE])
+        real = dict(zip(REAL_SAMPLE, found, strict=True))
+    for key in REAL_SAMPLE:
+        assert real[key] == outcomes[key], key
 
 
 def assert_refused(case: Case, outcome: Outcome, *, strict_format: bool = True) -> None:

@@ -14,7 +14,13 @@ of taking the machine down, and each must be refused as bad input always is:
   control character, no traceback, nothing of the data file quoted;
 * nothing on stdout, no output file written, the inputs untouched.
 
-The cases run two at a time; each takes about a second of start-up.
+The cases run two at a time, each in a process of its own forked from a warm
+interpreter that imported the package once (:mod:`command_forks`: a fresh
+``python -m eda_sim`` costs about a second of imports, which was most of this
+module's time); the limits are set in each forked process.
+:func:`test_a_forked_case_is_what_the_real_command_does` runs a sample of the cases
+as real ``python -m eda_sim`` processes, under the same limits, and checks that
+they give the same outcome.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 
 import pytest
+from command_forks import CommandForks, command_servers, run_on
 
 from eda_sim.text import MAX_LINE
 
@@ -50,6 +58,20 @@ QUICK = ("--replications", "2", "--horizon", "200", "--warmup", "10", "--engine"
 STATION = "stations:\n  a: {servers: 1, service: {dist: exponential, rate: 2.0}}\n"
 ARRIVALS = "arrivals: {process: poisson, rate: 1.0}\n"
 SECRET = "root:$6$hunter2hash:19000:0:99999:7:::\n"
+#: The environment of every case.
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "COLUMNS": "100"}
+#: The limits of every case, set in its own process.
+LIMITS = {"RLIMIT_AS": MEMORY_CAP, "RLIMIT_CPU": CPU_CAP}
+#: Cases also run as real ``python -m eda_sim`` processes: one of each kind of refusal
+#: (memory, devices, escapes, outputs, sweeps, reports).
+REAL_SAMPLE = (
+    "alias-bomb",
+    "scenario-dev-zero",
+    "escape-in-names",
+    "json-on-a-full-disk",
+    "sweep-replications-1e9",
+    "report-out-holds-its-input",
+)
 
 
 def _limits() -> None:  # runs in the child before it starts Python's work
@@ -76,6 +98,7 @@ class Outcome:
     seconds: float
     written: list[str] = field(default_factory=list)
     unchanged: bool = True
+    folder: Path = ROOT  # the case's own folder
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -857,11 +880,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def execute(folder: Path, case: Case) -> Outcome:
-    folder.mkdir()
-    args = case.make(folder)
-    before = snapshot(folder)
-    started = time.monotonic()
+def real_command(args: tuple[str, ...]) -> tuple[int, str, str]:
+    """``python -m eda_sim ARGS`` as a process of its own, limited from its start."""
     process = subprocess.run(
         [sys.executable, "-m", "eda_sim", *args],
         capture_output=True,
@@ -869,8 +889,31 @@ def execute(folder: Path, case: Case) -> Outcome:
         cwd=ROOT,
         timeout=WALL_CAP * 2,
         preexec_fn=_limits,
-        env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "COLUMNS": "100"},
+        env=ENV,
     )
+    return process.returncode, process.stdout, process.stderr
+
+
+def forked_command(
+    servers: Queue[CommandForks],
+) -> Callable[[tuple[str, ...]], tuple[int, str, str]]:
+    """``eda-sim ARGS`` forked from a warm server of ``servers``, limited in the fork."""
+
+    def command(args: tuple[str, ...]) -> tuple[int, str, str]:
+        done = run_on(servers, args, cwd=ROOT, limits=LIMITS, timeout=WALL_CAP * 2)
+        return done.returncode, done.stdout, done.stderr
+
+    return command
+
+
+def execute(
+    folder: Path, case: Case, command: Callable[[tuple[str, ...]], tuple[int, str, str]]
+) -> Outcome:
+    folder.mkdir()
+    args = case.make(folder)
+    before = snapshot(folder)
+    started = time.monotonic()
+    returncode, stdout, stderr = command(args)
     seconds = time.monotonic() - started
     written = [name for name in case.outputs if (folder / name).exists()]
     if "rep" in case.outputs and (folder / "rep").is_dir():
@@ -879,14 +922,17 @@ def execute(folder: Path, case: Case) -> Outcome:
         ]
     after = snapshot(folder)
     unchanged = all(after.get(name) == data for name, data in before.items())
-    return Outcome(process.returncode, process.stdout, process.stderr, seconds, written, unchanged)
+    return Outcome(returncode, stdout, stderr, seconds, written, unchanged, folder)
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     base = tmp_path_factory.mktemp("hostile")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(execute, base / name, case) for name, case in CASES.items()}
+    with command_servers(2, ENV) as servers, ThreadPoolExecutor(max_workers=2) as pool:
+        command = forked_command(servers)
+        futures = {
+            name: pool.submit(execute, base / name, case, command) for name, case in CASES.items()
+        }
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -917,3 +963,24 @@ def test_hostile_input_is_refused_in_bounded_time_and_memory(
         assert fragment not in outcome.stderr, f"{fragment!r} was shown; {shown}"
     assert outcome.written == [], f"{outcome.written} written"
     assert outcome.unchanged, "an input was changed"
+
+
+def test_a_forked_case_is_what_the_real_command_does(
+    tmp_path_factory: pytest.TempPathFactory, outcomes: dict[str, Outcome]
+) -> None:
+    """The sample as real ``python -m eda_sim`` processes: the same code, text and files."""
+    base = tmp_path_factory.mktemp("hostilr")  # as long as "hostile": paths elide alike
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(execute, base / name, CASES[name], real_command)
+            for name in REAL_SAMPLE
+        }
+        real = {name: future.result() for name, future in futures.items()}
+    for name in REAL_SAMPLE:
+        forked, alone = outcomes[name], real[name]
+        # Paths differ by the case's folder only.
+        shown = forked.stderr.replace(str(forked.folder), "FOLDER")
+        assert (alone.returncode, alone.stdout) == (forked.returncode, forked.stdout), name
+        assert alone.stderr.replace(str(alone.folder), "FOLDER") == shown, name
+        assert (alone.written, alone.unchanged) == (forked.written, forked.unchanged), name
+        assert alone.seconds < WALL_CAP, (name, alone.seconds)

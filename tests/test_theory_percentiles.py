@@ -53,12 +53,18 @@ EXACT = 1e-6
 
 
 def quantile_of(ccdf, level: float, high: float) -> float:  # type: ignore[no-untyped-def]
-    """The smallest t with ccdf(t) <= 1 − level, by bisection (independent of the laws' search)."""
+    """The smallest t with ccdf(t) <= 1 − level, by bisection (independent of the laws' search).
+
+    Stops when ``low`` and ``high`` are neighbouring floats: from there on the midpoint
+    is one of them and a step changes neither (``ccdf(low) > 1 − level >= ccdf(high)``).
+    """
     low = 0.0
     if ccdf(0.0) <= 1 - level:
         return 0.0
     for _ in range(200):
         middle = (low + high) / 2
+        if middle in (low, high):
+            break
         if ccdf(middle) > 1 - level:
             low = middle
         else:

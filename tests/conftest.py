@@ -1,0 +1,23 @@
+"""Settings of the test process itself.
+
+BLAS runs on one thread here, as it does in the ``eda-sim`` command
+(:data:`eda_sim.cli.app.BLAS_THREAD_VARIABLES`, unless the environment says
+otherwise): the suite's matrices are small, and a threaded OpenBLAS on a busy
+two-core machine spins — a 2 x 2 ``scipy.linalg.expm`` took 15 to 33 ms on two
+threads and 0.12 ms on one (load 4 to 6), which made the exact-percentile checks
+of ``tests/test_theory_percentiles.py`` five times slower. The variables are read
+when NumPy loads its BLAS, so they are set before any test module imports NumPy;
+subprocesses inherit them, as the command would set them anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from eda_sim.cli.app import BLAS_THREAD_VARIABLES
+
+if "numpy" in sys.modules:  # pragma: no cover - a plugin imported NumPy first
+    raise RuntimeError("tests/conftest.py must set the BLAS threads before NumPy is imported")
+for _variable in BLAS_THREAD_VARIABLES:
+    os.environ.setdefault(_variable, "1")

@@ -9,15 +9,21 @@ beyond that point covers the other reads of the same event.
 Routing draws turn a uniform into a station as :meth:`eda_sim.routing.Routing.draw_next`
 and :meth:`~eda_sim.routing.Routing.draw_entry` do, through the sparse rows of
 :attr:`~eda_sim.routing.Routing.draw_rows`: a bisection over the few stations of
-one row, never a scan over all N.
+one row, never a scan over all N. A long row (an entry spread over a thousand
+stations) is bisected only within the bucket of its guide table that the uniform
+falls in (:func:`eda_sim.engine.fast.tables.guide_table`; Chen & Asau 1974): the
+same answer for every uniform, in about one comparison instead of ``log2`` of
+the row's length.
 """
 
 from __future__ import annotations
 
 from eda_sim.engine.fast.jit import step
-from eda_sim.engine.fast.state import RouteTables, StreamState
+from eda_sim.engine.fast.state import GUIDE_SHIFT_BITS, RouteTables, StreamState
 
-__all__ = ["entry_station", "next_hop", "next_value"]
+__all__ = ["entry_station", "guided_span", "next_hop", "next_value"]
+
+_SHIFT_MASK = (1 << GUIDE_SHIFT_BITS) - 1
 
 
 @step
@@ -31,14 +37,31 @@ def next_value(streams: StreamState, row: int, refill: int) -> tuple[float, int]
 
 
 @step
+def guided_span(routes: RouteTables, packed: int, u: float) -> tuple[int, int]:
+    """The span ``[first, after]`` (from a guided row's start) that holds the answer for ``u``.
+
+    ``packed`` is the row's guide reference (``offset * 64 + log2(buckets)``, not
+    0). The bucket ``floor(u · buckets)`` is exact (a power of two), and kept
+    below ``buckets``.
+    """
+    buckets = 1 << (packed & _SHIFT_MASK)
+    at = (packed >> GUIDE_SHIFT_BITS) + min(int(u * buckets), buckets - 1)
+    return routes.guide[at], routes.guide[at + 1]
+
+
+@step
 def next_hop(routes: RouteTables, row: int, u: float) -> int:
     """The station after hop row ``row`` (``k·N + i``) that the uniform ``u`` picks, or -1.
 
     The hop is counted: on the entry taken, or as one of the row's exits.
     """
-    low = routes.rows[row].start
+    start = routes.rows[row].start
     stop = routes.rows[row].stop
-    high = stop
+    packed = routes.rows[row].guide
+    low, high = start, stop
+    if packed != 0:  # a long row: only the bucket of its guide table that u falls in
+        first, after = guided_span(routes, packed, u)
+        low, high = start + first, start + after
     while low < high:  # low: the number of cumulative values <= u (searchsorted, right)
         middle = (low + high) >> 1
         if routes.hops[middle].cumulative <= u:
@@ -56,9 +79,13 @@ def next_hop(routes: RouteTables, row: int, u: float) -> int:
 @step
 def entry_station(routes: RouteTables, event_class: int, u: float) -> int:
     """The entry station of an external arrival that the uniform ``u`` picks."""
-    low = routes.entry_start[event_class]
+    start = routes.entry_start[event_class]
     last = routes.entry_start[event_class + 1] - 1
-    high = last + 1
+    packed = routes.entry_guide[event_class]
+    low, high = start, last + 1
+    if packed != 0:  # a long row: only the bucket of its guide table that u falls in
+        first, after = guided_span(routes, packed, u)
+        low, high = start + first, start + after
     while low < high:
         middle = (low + high) >> 1
         if routes.entry_cumulative[middle] <= u:

@@ -153,7 +153,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "6046853d6cd4920a0da67c02727961f4bcb774b005c350291ec0c3c275e86333"
+SOURCES_DIGEST = "ec7e2f9e088fd16c2db2511bf94b0828648c2c5b5bbbae56697500e05b52c813"
 
 
 @step

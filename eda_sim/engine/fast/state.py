@@ -53,6 +53,7 @@ __all__ = [
     "COUNTERS",
     "CURSOR",
     "EVENT",
+    "GUIDE_SHIFT_BITS",
     "HOP",
     "HOP_ROW",
     "LINE",
@@ -181,8 +182,14 @@ ARRIVAL_COUNTER = np.dtype(
     ]
 )
 
-#: One routing row of a class at a station: its entries in ``RouteTables.hops``, its exits.
-HOP_ROW = np.dtype([("start", np.int64), ("stop", np.int64), ("exits", np.int64)])
+#: One routing row of a class at a station: its entries in ``RouteTables.hops``, its exits,
+#: and its guide table in ``RouteTables.guide`` (``offset * 64 + log2(buckets)``, see
+#: :data:`GUIDE_SHIFT_BITS`; 0 for a row searched whole). 32 bytes.
+HOP_ROW = np.dtype(
+    [("start", np.int64), ("stop", np.int64), ("exits", np.int64), ("guide", np.int64)]
+)
+#: Low bits of a packed guide reference that hold ``log2(buckets)``; the offset is above them.
+GUIDE_SHIFT_BITS = 6
 #: One routing entry: cumulative probability, target station, hops taken along it.
 HOP = np.dtype([("cumulative", np.float64), ("target", np.int64), ("taken", np.int64)])
 
@@ -285,6 +292,12 @@ class RouteTables(NamedTuple):
     whatever N. ``hops`` ends with one padding entry, so that the entry before a
     row's end can always be read. Entries of class ``k``: ``entry_targets`` and
     ``entry_cumulative`` from ``entry_start[k]`` to ``entry_start[k + 1]``.
+
+    ``guide`` holds the guide tables (Chen & Asau 1974) of the long rows, hop
+    rows' and entry rows' alike (:func:`eda_sim.engine.fast.tables.guide_table`),
+    after one unused entry: a uniform's search in such a row starts within one
+    bucket of it, not over all of it. ``entry_guide[k]`` is class ``k``'s packed
+    reference, as ``HOP_ROW.guide`` (0: none, the row is bisected whole).
     """
 
     rows: np.ndarray  # (K·N,) HOP_ROW
@@ -292,6 +305,8 @@ class RouteTables(NamedTuple):
     entry_start: np.ndarray  # (K + 1,)
     entry_targets: np.ndarray
     entry_cumulative: np.ndarray
+    entry_guide: np.ndarray  # (K,) packed references into guide
+    guide: np.ndarray  # (1 + the guided rows' buckets + 1 each,) int64
 
 
 class RecentWaits(NamedTuple):

@@ -23,7 +23,7 @@ what was drawn; a refill keeps the values not yet read and appends new batches.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,7 +61,10 @@ class Streams:
     time the row reaches its refill point, so that long runs return to Python
     rarely and short ones draw little ahead. ``valid[row]`` is the number of
     values drawn and not yet overwritten, ``state.cursor[row]["end"]`` the refill point,
-    ``reserve`` values before it.
+    ``reserve`` values before it; ``mark[row]`` the read position from which
+    the next refill takes the row along (its refill point, or a quarter of its
+    next refill before the end of what was drawn; never for a row the scenario
+    does not read).
     """
 
     state: StreamState
@@ -70,6 +73,13 @@ class Streams:
     valid: np.ndarray
     reserve: int
     room: int
+    mark: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Mark every row the scenario reads for its first fill; the others never."""
+        unused = np.array([draw is None for draw in self.draws], dtype=bool)
+        self.mark = np.where(unused, _NEVER, 0)
+        self.state.cursor["end"][unused] = _NEVER
 
     def refill(self) -> None:
         """Draw the next batches of every stream that reached its refill point, or nearly.
@@ -86,27 +96,34 @@ class Streams:
         batch = DEFAULT_BATCH_SIZE
         values, cursor = self.state
         pos, end = cursor["pos"], cursor["end"]  # views: writing them writes the cursor
-        sizes = np.minimum(self.batches, self.room) * batch
-        due = pos >= end
-        low = (4 * (self.valid - pos) < sizes) & (end != _NEVER)
-        for row in np.flatnonzero(due | low).tolist():
+        # One pass over all rows (they are out of the caches after the loop ran):
+        # the rest works on the few rows refilled.
+        rows = np.flatnonzero(pos >= self.mark)
+        starts = pos[rows]
+        left = self.valid[rows] - starts
+        # Enough for the refill point to lie past the values kept (a reserve of
+        # more than one batch: a row that publishes thousands of copies).
+        counts = np.maximum(
+            np.minimum(self.batches[rows], self.room), -(-(self.reserve + 1 - left) // batch)
+        )
+        for row, kept, start, count in zip(
+            rows.tolist(), left.tolist(), starts.tolist(), counts.tolist(), strict=True
+        ):
             draw = self.draws[row]
-            if draw is None:  # a stream the scenario never uses
-                end[row] = _NEVER
-                continue
-            left = int(self.valid[row] - pos[row])
-            values[row, :left] = values[row, pos[row] : self.valid[row]]
-            # Enough for the refill point to lie past the values kept (a reserve
-            # of more than one batch: a row that publishes thousands of copies).
-            needed = -(-(self.reserve + 1 - left) // batch)
-            count = max(int(sizes[row]) // batch, needed)
+            assert draw is not None  # (a row never read is never marked)
+            if kept:
+                values[row, :kept] = values[row, start : start + kept]
             for part in range(count):
-                values[row, left + part * batch : left + (part + 1) * batch] = draw(batch)
-            if due[row] and self.valid[row] > 0:  # (not the first fill)
-                self.batches[row] = 2 * count
-            pos[row] = 0
-            self.valid[row] = left + count * batch
-            end[row] = self.valid[row] - self.reserve
+                values[row, kept + part * batch : kept + (part + 1) * batch] = draw(batch)
+        # A row that reached its refill point (not on its first fill) is read often.
+        doubled = (starts >= end[rows]) & (self.valid[rows] > 0)
+        self.batches[rows[doubled]] = 2 * counts[doubled]
+        valid = left + counts * batch
+        pos[rows] = 0
+        self.valid[rows] = valid
+        end[rows] = valid - self.reserve
+        quarter = np.minimum(self.batches[rows], self.room) * (batch // 4)
+        self.mark[rows] = np.minimum(valid - self.reserve, valid - quarter + 1)
 
 
 def _bind_draw(distribution: Any, rng: np.random.Generator) -> Callable[[int], np.ndarray]:

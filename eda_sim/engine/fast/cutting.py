@@ -9,14 +9,16 @@ in passes over every entry) that took about 0.1–0.4 s at the end of a
 1,000-station replication of 2,000,000 visits; here two compiled passes read
 the counter blocks, and the only large arrays made are the chunk's own:
 
-1. :func:`census` — per sketch, its zeros, positive values and non-empty
-   positive buckets (over the counters and the keys set aside for Python:
-   carries and keys outside the counted octaves);
+1. :func:`census` — per sketch, its zeros, positive values, non-empty
+   positive buckets and blocks (over the counters and the keys set aside for
+   Python: carries and keys outside the counted octaves), reading the blocks in
+   memory order (one sequential pass, which the processor fetches ahead);
 2. :func:`~eda_sim.stats.collapse.floor_ranks` (NumPy, one entry per sketch) —
    the decision :func:`~eda_sim.stats.collapse.chunk_floors` takes, by the same
    function: which sketches fold, and the rank among its positive values at
    which a sketch's floor is read;
-3. :func:`emit_chunk` — per sketch, its entries in key order (:func:`gather`),
+3. :func:`emit_chunk` — per sketch, its entries in key order (:func:`gather`;
+   the next sketch's blocks fetched meanwhile, LLVM's ``llvm.prefetch``),
    its floor (the bucket at that rank lowered by
    :data:`~eda_sim.stats.collapse.COLLAPSE_OCTAVES`, kept only with a bucket
    below it), the entries up to the floor summed into the floor's, written to
@@ -39,6 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from eda_sim.engine.fast.counting import prefetch
 from eda_sim.engine.fast.jit import compiled
 from eda_sim.engine.fast.latency import BUCKET_BITS
 from eda_sim.stats.collapse import COLLAPSE_OCTAVES, floor_ranks
@@ -69,21 +72,26 @@ def census(
     ``(sketches, 4)``, zero on entry.
     """
     columns = slots.shape[1]
+    owner = np.full(counts.shape[0], -1, np.int64)  # each block's sketch (-1: zeros, or unused)
     for sketch in range(slots.shape[0]):
         if slots[sketch, 0] >= 0:
             tallies[sketch, 0] = counts[slots[sketch, 0], 0]
-        values = buckets = blocks = 0
         for column in range(1, columns):
-            block = slots[sketch, column]
-            if block >= 0:
-                blocks += 1
-                for sub in range(counts.shape[1]):
-                    count = counts[block, sub]
-                    values += count
-                    buckets += count != 0
-        tallies[sketch, 1] = values
-        tallies[sketch, 2] = buckets
-        tallies[sketch, 3] = blocks
+            if slots[sketch, column] >= 0:
+                owner[slots[sketch, column]] = sketch
+    # the blocks in memory order, not key order: one sequential pass the processor fetches ahead
+    for block in range(counts.shape[0]):
+        sketch = owner[block]
+        if sketch < 0:
+            continue
+        values = buckets = 0
+        for sub in range(counts.shape[1]):
+            count = counts[block, sub]
+            values += count
+            buckets += count != 0
+        tallies[sketch, 1] += values
+        tallies[sketch, 2] += buckets
+        tallies[sketch, 3] += 1
     for i in range(rare_keys.size):
         sketch, bucket = rare_keys[i] >> BUCKET_BITS, rare_keys[i] & _MASK
         if bucket == 0:
@@ -238,6 +246,11 @@ def emit_chunk(
     part_keys, part_found = np.empty(room, np.int64), np.empty(room, np.int64)
     n = 0
     for sketch in range(slots.shape[0]):
+        if sketch + 1 < slots.shape[0]:  # the next sketch's blocks fetched while this one is read
+            for column in range(slots.shape[1]):
+                if slots[sketch + 1, column] >= 0:
+                    for line in range(0, counts.shape[1], 32):
+                        prefetch(counts, slots[sketch + 1, column], line)
         size = gather(
             sketch, slots, counts, base, rare_keys, rare_counts,
             rare_bounds[sketch], rare_bounds[sketch + 1], True, sparse[sketch],

@@ -3,7 +3,9 @@
 * ``mkdocs build --strict`` (warnings are errors) builds the site from ``docs/``.
 * ``python`` blocks run in one namespace per page, in a scratch folder.
 * Command lines (``bash`` and ``console`` blocks, ``&&`` chains split) are run or
-  checked by kind: ``eda-sim ...`` runs through the real command, in a scratch
+  checked by kind: ``eda-sim ...`` runs through the real command (in a process of
+  its own forked from a warm interpreter, :mod:`command_forks`, which saves the
+  second of imports of each of the site's ~27 command lines), in a scratch
   folder (one per page, so a later line reads what an earlier one wrote), with the
   horizon and replications shortened where a line would run long (``SHORT``);
   ``python benchmarks/X.py`` must exist and answer ``--help`` (the benchmarks run
@@ -28,11 +30,13 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from command_forks import CommandForks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -83,22 +87,20 @@ def extras() -> set[str]:
     return set(project.get("optional-dependencies", {}))
 
 
-def run_command(line: str, folder: Path) -> None:
+def run_command(line: str, folder: Path, forks: CommandForks) -> None:
     """Run or check one documented command (see the module docstring)."""
     if line.startswith("eda-sim"):
         redirect = None
         if ">" in line:
             line, redirect = (part.strip() for part in line.split(">", 1))
         words = shortened(shlex.split(line))
-        command = [sys.executable, "-m", "eda_sim", *words[1:]]
+        command = words[1:]
         if "--workers" in command:
             command[command.index("--workers") + 1] = "1"
         if "--scheduler" in command:  # no cluster here: the same run in this process
             at = command.index("--scheduler")
             command[at : at + 2] = ["--workers", "1"]
-        done = subprocess.run(
-            command, cwd=folder, capture_output=True, text=True, timeout=300, check=False
-        )
+        done = forks.run(command, cwd=folder, timeout=300)
         assert done.returncode == 0, f"{line!r} exited {done.returncode}:\n{done.stderr}"
         assert "Traceback" not in done.stderr
         if redirect is not None:
@@ -142,9 +144,17 @@ def test_the_site_builds_without_warnings(tmp_path: Path) -> None:
     assert "StationSpec" in reference and "eda-sim: " not in reference
 
 
+@pytest.fixture(scope="module")
+def forks() -> Iterator[CommandForks]:
+    """The warm interpreter the pages' ``eda-sim`` lines are forked from."""
+    server = CommandForks({**os.environ, "MPLBACKEND": "Agg"})
+    yield server
+    server.close()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 def test_every_code_block_of_the_page_runs(
-    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: CommandForks
 ) -> None:
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # the paths the docs use
     monkeypatch.chdir(tmp_path)
@@ -155,7 +165,7 @@ def test_every_code_block_of_the_page_runs(
             exec(compile(code, f"{page.name} (python block)", "exec"), namespace)
         elif language in ("bash", "console", "sh", "shell"):
             for line in command_lines(code):
-                run_command(line, tmp_path)
+                run_command(line, tmp_path, forks)
         elif language == "yaml":
             document = yaml.safe_load(code)
             if isinstance(document, dict) and "stations" in document:

@@ -3,8 +3,9 @@
 ``eda_sim.engine.fast.cutting.cut_chunk`` reads the counters and folds each
 sketch below its floor in compiled code. The reference here is the cut as it was
 done before it (and as the SimPy engine's bank still folds): every counter
-drained into arrays (``latency.drain_chunk``), the keys set aside for Python
-added (``combine_counts``), then ``stats.collapse.collapsed_chunk``. The chunks
+drained into arrays in key order (:func:`drain`, the engine's drain until
+then), the keys set aside for Python added (``combine_counts``), then
+``stats.collapse.collapsed_chunk``. The chunks
 must be equal entry for entry, with the same dtypes, and the counters cleared:
 on random chunks and on the edges of the rule (empty sketches, only zeros,
 carries, keys outside the counted octaves, 256 and 257 buckets, a level near the
@@ -18,8 +19,10 @@ import pytest
 
 pytest.importorskip("numba")
 
+from numba import njit
+
 from eda_sim.engine.fast.cutting import cut_chunk
-from eda_sim.engine.fast.latency import count_keys, drain_chunk
+from eda_sim.engine.fast.latency import count_keys
 from eda_sim.engine.fast.state import CARRY, CARRY_COUNT
 from eda_sim.stats.collapse import COLLAPSE_AFTER, collapsed_chunk
 from eda_sim.stats.merging import combine_counts
@@ -28,6 +31,25 @@ from eda_sim.stats.sketch import BUCKET_BITS, bucket_of
 #: Octave base of a run whose horizon is 10,000 (the exponent field of 2^14 is 1036).
 BASE = 1022 + 14 - 62
 LEVELS = (0.5, 0.9, 0.99)
+
+
+@njit
+def drain(slots, counts, base, keys, found):  # type: ignore[no-untyped-def]
+    """Every counter in use, in the order of its ``(sketch, column)`` block: sorted keys."""
+    n = 0
+    for sketch in range(slots.shape[0]):
+        for column in range(slots.shape[1]):
+            block = slots[sketch, column]
+            if block < 0:
+                continue
+            for sub in range(counts.shape[1]):
+                if counts[block, sub] != 0:
+                    # zeros (column 0) are bucket 0; column c >= 1 is exponent field base + c
+                    bucket = 0 if column == 0 else ((base + column) << 7) + sub + 1
+                    keys[n] = (sketch << BUCKET_BITS) | bucket
+                    found[n] = counts[block, sub]
+                    n += 1
+    return n
 
 
 def counted(keys: np.ndarray, sketches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -52,7 +74,7 @@ def reference(
     """The chunk by the NumPy path: drain every counter, add the kept keys, fold."""
     room = counts.shape[0] * 128
     keys, found = np.empty(room, np.int64), np.empty(room, np.int64)
-    filled = drain_chunk(slots, counts, BASE, keys, found)
+    filled = drain(slots, counts, BASE, keys, found)
     rare_keys, rare_counts = set_aside(rare)
     keys, found = combine_counts([keys[:filled], rare_keys], [found[:filled], rare_counts])
     return collapsed_chunk(keys, found, slots.shape[0], levels)

@@ -25,8 +25,9 @@ exponent field is ``base + c`` (the 63 octaves up to the horizon's; no time in
 a run exceeds the horizon), counter ``(bits >> 45) & 127``; column 0 counts
 zeros (in counter 0). A key outside those octaves (a subnormal time too) is
 left to Python, as is the *carry* of a counter that reaches 65,535: 32,768 of
-its count, as its key with :data:`CARRY` set. At a cut :func:`drain_chunk`
-moves the chunk's counts out in key order, clears them and frees the blocks:
+its count, as its key with :data:`CARRY` set. At a cut the driver's compiled
+:func:`eda_sim.engine.fast.cutting.cut_chunk` moves the chunk's counts out in
+key order, folded below each sketch's floor, clears them and frees the blocks:
 a cut costs what the chunk used, not what the whole run did. Memory: the
 buffer and the blocks one chunk uses (2 bytes a counter), flat in the horizon.
 
@@ -50,7 +51,6 @@ __all__ = [
     "CARRY_COUNT",
     "Window",
     "count_keys",
-    "drain_chunk",
     "sketch_time",
     "sketch_window",
 ]
@@ -125,33 +125,3 @@ def count_keys(
         else:
             counts[block, sub] = count + 1
     return stop, pool_n, kept
-
-
-@compiled
-def drain_chunk(
-    slots: np.ndarray, counts: np.ndarray, base: int, keys: np.ndarray, found: np.ndarray
-) -> int:
-    """Move the chunk's counts out of the pool: ``(keys[:n], found[:n])``, sorted; return ``n``.
-
-    Called by the driver at a cut (not part of the loop). Every block in use is
-    read in the order of its ``(sketch, column)``, which is the order of its
-    counters' keys, so the keys come out sorted; its counters are cleared and its
-    slot freed (-1). ``keys`` and ``found`` hold at least 128 entries per block.
-    """
-    n = 0
-    for sketch in range(slots.shape[0]):
-        for column in range(slots.shape[1]):
-            block = slots[sketch, column]
-            if block < 0:
-                continue
-            slots[sketch, column] = -1
-            for sub in range(counts.shape[1]):
-                count = counts[block, sub]
-                if count != 0:
-                    counts[block, sub] = 0
-                    # zeros (column 0) are bucket 0; column c >= 1 is exponent field base + c
-                    bucket = 0 if column == 0 else ((base + column) << 7) + sub + 1
-                    keys[n] = (sketch << BUCKET_BITS) | bucket
-                    found[n] = count
-                    n += 1
-    return n

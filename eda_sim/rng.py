@@ -32,7 +32,7 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
-from numpy.random.bit_generator import ISeedSequence
+from numpy.random.bit_generator import ISpawnableSeedSequence
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -181,16 +181,18 @@ def _pcg64_seeds(pools: np.ndarray) -> np.ndarray:
     return low.astype(np.uint64) | (high.astype(np.uint64) << np.uint64(32))
 
 
-class _MixedSeed(ISeedSequence):
+class _MixedSeed(ISpawnableSeedSequence):
     """A seed sequence whose PCG64 seed was computed with many others (:func:`stream_generators`).
 
     It keeps the ``entropy`` and ``spawn_key`` it stands for; anything but the
-    four 64-bit words PCG64 asks for comes from the equal
-    :class:`numpy.random.SeedSequence` (:meth:`sequence`).
+    four 64-bit words PCG64 asks for (other words, :meth:`spawn`) comes from the
+    equal :class:`numpy.random.SeedSequence` (:meth:`sequence`, made when first
+    needed), so a generator made together behaves as one made alone.
     """
 
     def __init__(self, entropy: int, spawn_key: tuple[int, ...], state: np.ndarray):
         self.entropy, self.spawn_key, self._state = entropy, spawn_key, state
+        self._sequence: np.random.SeedSequence | None = None
 
     def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
         """The words :meth:`numpy.random.SeedSequence.generate_state` gives for the same key."""
@@ -198,9 +200,16 @@ class _MixedSeed(ISeedSequence):
             return self._state.copy()
         return self.sequence().generate_state(n_words, dtype)
 
+    # (NumPy's stubs type the children as the parent's class; they are NumPy's own)
+    def spawn(self, n_children: int) -> list[np.random.SeedSequence]:  # type: ignore[override]
+        """Children as :meth:`numpy.random.SeedSequence.spawn` makes them (counted across calls)."""
+        return self.sequence().spawn(n_children)
+
     def sequence(self) -> np.random.SeedSequence:
-        """The :class:`numpy.random.SeedSequence` this one stands for."""
-        return np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+        """The :class:`numpy.random.SeedSequence` this one stands for (one, kept)."""
+        if self._sequence is None:
+            self._sequence = np.random.SeedSequence(self.entropy, spawn_key=self.spawn_key)
+        return self._sequence
 
 
 def stream_generators(
@@ -241,7 +250,8 @@ def stream_generators(
         seeds[members] = _pcg64_seeds(_mixed_pools(entropy))
     stand_ins = [_MixedSeed(seed, (replication, *ids[j]), seeds[j]) for j in range(len(keys))]
     if stand_ins and not np.array_equal(
-        stand_ins[0].sequence().generate_state(4, np.uint64), seeds[0]
+        np.random.SeedSequence(seed, spawn_key=stand_ins[0].spawn_key).generate_state(4, np.uint64),
+        seeds[0],
     ):  # pragma: no cover  (a NumPy whose SeedSequence mixes otherwise)
         return [stream_generator(seed, replication, *key) for key in keys]
     # (NumPy's stubs name SeedSequence; PCG64 takes any ISeedSequence)

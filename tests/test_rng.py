@@ -59,6 +59,15 @@ def test_their_seed_sequences_give_the_same_words_as_numpys() -> None:
     assert stand_in.spawn_key == numpys.spawn_key
 
 
+def test_they_spawn_the_children_numpys_generators_spawn() -> None:
+    together = stream_generators(7, 2, [("routing", "s1", "orders")])[0]
+    alone = stream_generator(7, 2, "routing", "s1", "orders")
+    for _ in range(2):  # the second call spawns the next children, as NumPy's
+        ours, theirs = together.spawn(3), alone.spawn(3)
+        for child, expected in zip(ours, theirs, strict=True):
+            assert child.bit_generator.state == expected.bit_generator.state
+
+
 def test_no_keys_give_no_generators_and_a_negative_seed_is_refused() -> None:
     assert stream_generators(1, 0, []) == []
     with pytest.raises(ValueError, match="seed must be >= 0"):

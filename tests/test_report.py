@@ -67,6 +67,20 @@ def jackson() -> eda_sim.RunResult:
 
 
 @pytest.fixture(scope="module")
+def jackson_report(jackson: eda_sim.RunResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of ``jackson``, written once: the tests that only read it share it."""
+    folder = tmp_path_factory.mktemp("jackson") / "report"
+    assert write_report(jackson, folder) == folder / "index.html"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def single() -> eda_sim.RunResult:
+    """A one-station run: the smallest report, for what does not depend on its content."""
+    return eda_sim.run(eda_sim.load_scenario(SCENARIOS / "mm1.yaml"), **SMALL)
+
+
+@pytest.fixture(scope="module")
 def mm1_sweep() -> tuple[eda_sim.Scenario, SweepResult]:
     scenario = eda_sim.load_scenario(SCENARIOS / "mm1.yaml")
     result = sweep(scenario, "arrivals.rate", "0.5,0.8,1.2", replications=2, horizon=400, warmup=40)
@@ -77,12 +91,8 @@ def images(page: str) -> list[str]:
     return re.findall(r"<img [^>]*>", page)
 
 
-def test_run_report_has_every_section_and_figure(
-    jackson: eda_sim.RunResult, tmp_path: Path
-) -> None:
-    index = write_report(jackson, tmp_path / "report")
-    assert index == tmp_path / "report" / "index.html"
-    page = index.read_text(encoding="utf-8")
+def test_run_report_has_every_section_and_figure(jackson_report: Path) -> None:
+    page = (jackson_report / "index.html").read_text(encoding="utf-8")
     for anchor in ("run", "scenario", "results", "checks", "figures"):
         assert f'<section id="{anchor}">' in page
     for heading in (
@@ -105,12 +115,12 @@ def test_run_report_has_every_section_and_figure(
     for tag in shown:
         assert 'src="data:image/png;base64,' in tag
         assert re.search(r'width="\d+"', tag) and re.search(r'height="\d+"', tag)
-    document = json.loads((tmp_path / "report" / "result.json").read_text())
+    document = json.loads((jackson_report / "result.json").read_text())
     assert document["format"] == 1 and document["scenario"] == "jackson3"
 
 
-def test_report_is_self_contained(jackson: eda_sim.RunResult, tmp_path: Path) -> None:
-    page = write_report(jackson, tmp_path / "r").read_text(encoding="utf-8")
+def test_report_is_self_contained(jackson_report: Path) -> None:
+    page = (jackson_report / "index.html").read_text(encoding="utf-8")
     assert "://" not in page  # no URL at all (base64 has no colon)
     assert not re.search(r"""(src|href)=["'](?!data:|#)""", page)  # only data: and anchors
     assert "<script" not in page.lower()
@@ -134,10 +144,10 @@ def test_names_and_texts_are_escaped(tmp_path: Path) -> None:
 
 
 def test_an_existing_report_is_replaced_only_when_the_new_one_is_complete(
-    jackson: eda_sim.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    single: eda_sim.RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "report"
-    write_report(jackson, out)
+    write_report(single, out)
     (out / "marker.txt").write_text("old report")
     before = (out / "index.html").read_text()
 
@@ -146,7 +156,7 @@ def test_an_existing_report_is_replaced_only_when_the_new_one_is_complete(
 
     monkeypatch.setattr(plots, "queue_length", broken_figure)
     with pytest.raises(RuntimeError, match="figure failed"):
-        write_report(jackson, out)
+        write_report(single, out)
     monkeypatch.undo()
     assert (out / "marker.txt").read_text() == "old report"
     assert (out / "index.html").read_text() == before
@@ -158,25 +168,25 @@ def test_an_existing_report_is_replaced_only_when_the_new_one_is_complete(
 
     monkeypatch.setattr(report_module, "_write", broken_write)
     with pytest.raises(OSError, match="disk full"):
-        write_report(jackson, out)
+        write_report(single, out)
     monkeypatch.undo()
     assert (out / "marker.txt").exists() and (out / "index.html").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no temporary folder left
 
-    write_report(jackson, out)
+    write_report(single, out)
     assert not (out / "marker.txt").exists()
     assert sorted(p.name for p in out.iterdir()) == ["index.html", "result.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
 
 
 def test_a_folder_that_is_not_a_report_is_never_replaced(
-    jackson: eda_sim.RunResult, tmp_path: Path
+    single: eda_sim.RunResult, tmp_path: Path
 ) -> None:
     other = tmp_path / "photos"
     other.mkdir()
     (other / "holiday.jpg").write_text("precious")
     with pytest.raises(ScenarioError, match="not an eda-sim report"):
-        write_report(jackson, other)
+        write_report(single, other)
     assert (other / "holiday.jpg").read_text() == "precious"
     (tmp_path / "file").write_text("x")
     assert "is not a folder" in str(report_dir_faults(tmp_path / "file")[0])
@@ -184,7 +194,7 @@ def test_a_folder_that_is_not_a_report_is_never_replaced(
     empty = tmp_path / "empty"
     empty.mkdir()
     assert report_dir_faults(empty) == []
-    write_report(jackson, empty)
+    write_report(single, empty)
     assert (empty / "index.html").exists()
 
 

@@ -23,10 +23,12 @@ eda_sim`` give the same outcome) cover those.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -220,3 +222,27 @@ def run_on(servers: Queue[CommandForks], args: Sequence[str], **options: object)
         return server.run(args, **options)  # type: ignore[arg-type]
     finally:
         servers.put(server)
+
+
+_shared: list[CommandForks] = []
+_shared_lock = threading.Lock()
+
+
+def eda_sim_forked(
+    *args: str, cwd: Path = ROOT, timeout: float = 300.0
+) -> subprocess.CompletedProcess[str]:
+    """``eda-sim ARGS`` as ``subprocess.run([python, -m, eda_sim, ...], capture_output=True,
+    text=True, cwd=cwd)`` returns it, forked from one server shared by the test process.
+
+    The server is started at the first call, with the environment of that moment
+    (a test that changes the environment for its command runs its own process), and
+    ends with the test process. One command at a time.
+    """
+    with _shared_lock:
+        if not _shared:
+            _shared.append(CommandForks())
+            atexit.register(_shared[0].close)
+        done = _shared[0].run(args, cwd=cwd, timeout=timeout)
+    return subprocess.CompletedProcess(
+        ["eda-sim", *args], done.returncode, done.stdout, done.stderr
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from command_forks import eda_sim_forked
 
 from eda_sim.errors import ScenarioError
 from eda_sim.experiment import run
@@ -210,9 +210,8 @@ def test_precision_slo_adds_replications_until_decided() -> None:
 
 
 def eda_sim(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eda_sim", *arguments], capture_output=True, text=True, cwd=cwd
-    )
+    """``eda-sim ARGS``: a process of its own, forked from a warm interpreter (command_forks)."""
+    return eda_sim_forked(*arguments, cwd=cwd)
 
 
 def write(tmp_path: Path, document: dict[str, Any]) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from command_forks import eda_sim_forked
 
 import eda_sim.scenario.model as model_module
 import eda_sim.scenario.paths as paths_module
@@ -461,13 +462,8 @@ def test_bad_checkpoints_are_refused(tmp_path: Path) -> None:
 
 
 def eda_sim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eda_sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
+    """``eda-sim ARGS``: a process of its own, forked from a warm interpreter (command_forks)."""
+    return eda_sim_forked(*args, cwd=cwd)
 
 
 def test_command_writes_csv_and_json_and_prints_the_table(tmp_path: Path) -> None:

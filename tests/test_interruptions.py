@@ -235,7 +235,9 @@ def interrupt(
     finally:
         process.kill()
     seconds = time.monotonic() - started
-    time.sleep(1.0)  # a worker told to die by the kernel is gone by now
+    gone_by = time.monotonic() + 1.0  # a worker told to die by the kernel is gone by then
+    while _alive(workers) and time.monotonic() < gone_by:
+        time.sleep(0.02)
     document = json.loads(target.read_text()) if target.exists() else None
     leftovers = sorted(p.name for p in folder.iterdir() if p.name not in ("out.json", "ck.jsonl"))
     return Interrupted(

@@ -105,12 +105,7 @@ class _Replication:
         self.events = _new_events(_INITIAL_SLOTS)
         self.free = np.arange(_INITIAL_SLOTS - 1, -1, -1, dtype=np.int64)
         reserve = reads_per_event(scenario)  # 2 + the most copies one service publishes
-        heap_size = 64 + 4 * n_classes + 2 * reserve
-        self.queue = EventQueue(
-            time=np.zeros(heap_size),
-            order=np.zeros(heap_size, dtype=np.int64),
-            payload=np.zeros(heap_size, dtype=np.int64),
-        )
+        self.queue = _empty_queue(64 + 4 * n_classes + 2 * reserve)
         self.control = np.zeros(1, dtype=CONTROL)
         self.control["horizon"] = settings.horizon
         self.control["free_count"] = _INITIAL_SLOTS
@@ -149,12 +144,10 @@ class _Replication:
             first.append((0.0 + gap, payload))
         grid = self.path.grid
         first.append((0.0 + (grid[1] - 0.0), (1 << kinds.KIND_BITS) + kinds.TICK))
-        # Keyed (time, order) and sorted, the first events already form a binary heap.
+        # Keyed (time, order) and sorted, the first events already form a heap.
         heap = sorted((t, order, payload) for order, (t, payload) in enumerate(first))
         size = len(heap)
-        self.queue.time[:size] = [t for t, _, _ in heap]
-        self.queue.order[:size] = [order for _, order, _ in heap]
-        self.queue.payload[:size] = [payload for _, _, payload in heap]
+        self.queue.entries[:size] = np.array(heap, dtype=np.float64).reshape(size, 3)
         self.control["seq"] = self.control["heap_size"] = size
 
     def run(self, kernel: Kernel) -> None:
@@ -178,8 +171,9 @@ class _Replication:
             elif status == kinds.GROW_SLOTS:
                 self._grow_slots()
             elif status == kinds.GROW_HEAP:
-                size = 2 * len(self.queue.time)
-                self.queue = EventQueue(*(grown(array, size) for array in self.queue))
+                bigger = _empty_queue(2 * len(self.queue.entries))
+                bigger.entries[: len(self.queue.entries)] = self.queue.entries
+                self.queue = bigger
             elif status == kinds.GROW_HIST:
                 histogram, seen = self.arrivals.histogram, self.arrivals.seen
                 self.arrivals = self.arrivals._replace(
@@ -295,6 +289,13 @@ class _Replication:
 
 #: The loop's returns that the sketches serve.
 _SKETCH_STATUSES = frozenset({kinds.CUT, kinds.GROW_POOL, kinds.GROW_RARE})
+
+
+def _empty_queue(room: int) -> EventQueue:
+    """An event heap with room for ``room`` entries, none in it (every time ``inf``)."""
+    entries = np.zeros((room, 3))
+    entries[:, 0] = np.inf
+    return EventQueue(entries=entries)
 
 
 def _new_events(slots: int) -> np.ndarray:

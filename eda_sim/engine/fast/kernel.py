@@ -5,7 +5,7 @@ The loop reproduces, event for event, what the SimPy engine
 it has (FIFO or priority lines, capacity with loss, blocking after service,
 fan-out, renewal arrivals and trace replay):
 
-* the queue is a binary heap keyed by ``(time, order)`` (:mod:`~eda_sim.engine.fast.event_queue`),
+* the queue is a 4-ary heap keyed by ``(time, order)`` (:mod:`~eda_sim.engine.fast.event_queue`),
   as SimPy's is by ``(time, priority, event id)``, so ``NORMAL`` events at equal
   times fire in scheduling order. SimPy's only ``URGENT`` events, the
   ``Initialize`` of a new walk (an external arrival's, or a fan-out copy's), fire
@@ -89,7 +89,7 @@ import numpy as np
 from eda_sim.engine.fast.arrival import arrive_all, move_on
 from eda_sim.engine.fast.blocking import woken
 from eda_sim.engine.fast.departure import depart
-from eda_sim.engine.fast.event_queue import pop_earliest
+from eda_sim.engine.fast.event_queue import ROOM, TIME, pop_earliest
 from eda_sim.engine.fast.fanout import NO_COPIES
 from eda_sim.engine.fast.grid import tick, warm_up
 from eda_sim.engine.fast.jit import compiled, step
@@ -153,7 +153,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "264dee94a210889ef1f5a335e83cce51b1e18032ab265d89efda98b9b57c6ff6"
+SOURCES_DIGEST = "577388e155853dfca464560d901315b83df4afa6c5f8a6ad7d7b26214ef3216b"
 
 
 @step
@@ -163,11 +163,12 @@ def _status(
     """Whether the loop must return before the next event, and why (-1: go on).
 
     Checked before an event, so that every return leaves a consistent state. One
-    event takes at most ``reserve`` slots and pushes at most ``reserve + 1`` events;
+    event takes at most ``reserve`` slots and pushes at most ``reserve + 1`` events
+    (the heap keeps :data:`~eda_sim.engine.fast.event_queue.ROOM` more entries past those);
     it sketches at most 5 times, so 8 free sketch blocks and rare places suffice.
     """
     _, size, n_free, refill, hist_full, pool_n, rare_n = counters
-    first = queue.time[0]
+    first = queue.entries[0, TIME]
     blocks = sketches.counts.shape[0]
     rare_capacity = sketches.rare_keys.shape[0]
     if size == 0 or first >= horizon:  # SimPy's stop event: URGENT at the horizon, before any
@@ -176,7 +177,7 @@ def _status(
         return REFILL
     if n_free < reserve:
         return GROW_SLOTS
-    if size + reserve + 2 > queue.time.shape[0]:
+    if size + reserve + 2 + ROOM > queue.entries.shape[0]:  # (ROOM: past the end, inf)
         return GROW_HEAP
     if hist_full:
         return GROW_HIST

@@ -15,7 +15,7 @@ array                           holds
 ==============================  ==========================================================
 ``control`` (1 record)          the clock, the horizon, the loop's counters (:data:`COUNTERS`)
                                 and return flags
-``queue`` (EventQueue)          the event heap: times, order keys, payloads (kind, index)
+``queue`` (EventQueue)          the event heap: time, order key, payload (kind, index) each
 ``events``, ``free``            the event pool: one record per branch present (and per
                                 journey whose own branch ended before its copies), free slots
 ``servers`` (ServerState)       servers and queue discipline: servers per station, one FIFO
@@ -203,12 +203,16 @@ SNAPSHOT_FIELDS = 10
 class EventQueue(NamedTuple):
     """The event heap, keyed by ``(time, order)`` as SimPy's by ``(time, priority, id)``.
 
-    ``payload`` is ``index * 8 + kind`` (see :mod:`eda_sim.engine.fast.kinds`).
+    One row per entry, a 4-ary heap (:mod:`eda_sim.engine.fast.event_queue`): its
+    time, its order key and its payload (``index * 8 + kind``, see
+    :mod:`eda_sim.engine.fast.kinds`), all three as doubles, so that an entry is
+    one row of one array (numba reads a structured record through a reference
+    count, a row of doubles without one). Order keys and payloads are integers
+    below ``2**53``, which doubles hold exactly. Rows past the heap's end have
+    time ``inf``.
     """
 
-    time: np.ndarray
-    order: np.ndarray
-    payload: np.ndarray
+    entries: np.ndarray  # (room, 3) float64: time, order, payload
 
 
 class ServerState(NamedTuple):

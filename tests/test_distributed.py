@@ -257,6 +257,20 @@ LONG_RUN = [
 ]
 
 
+def _replications_submitted(address: str, deadline: float, command: subprocess.Popen[str]) -> bool:
+    """Wait until the scheduler at ``address`` holds tasks (the command's replications).
+
+    False if the deadline passes or the command ends first.
+    """
+    with distributed.Client(address, timeout=60) as observer:
+        while time.monotonic() < deadline and command.poll() is None:
+            tasks = observer.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+            if tasks > 0:
+                return True
+            time.sleep(0.2)
+    return False
+
+
 def test_cli_a_scheduler_that_goes_away_mid_run_is_one_line_and_exit_1(tmp_path: Path) -> None:
     """The scheduler process killed while the run waits for its replications."""
     import json
@@ -304,7 +318,10 @@ def test_cli_a_scheduler_that_goes_away_mid_run_is_one_line_and_exit_1(tmp_path:
             text=True,
             cwd=ROOT,
         )
-        time.sleep(8.0)  # connected, the replications submitted (each takes tens of seconds)
+        # Killed once the run's replications are on the scheduler (each takes tens of
+        # seconds), not after a fixed sleep: on a loaded machine the command can take
+        # longer than any fixed wait to import and connect, and would then be refused.
+        assert _replications_submitted(address, time.monotonic() + 120, process)
         assert process.poll() is None, process.communicate()[1]
         os.kill(scheduler.pid, signal.SIGKILL)
         _, stderr = process.communicate(timeout=120)

@@ -19,7 +19,10 @@ path through the step, so a step follows two rules:
    A hook point's step, which calls other steps in its branches (an arrival
    admitted or refused), instead names the arrays it takes in its last line,
    ``_ = (events, queue)``: that is then their last use, on every path;
-2. it binds no array to a local name (``queue.time[i]``, not ``t = queue.time``).
+2. it binds an array to a local name only in its top level, before its branches
+   and loops (``entries = queue.entries`` in :mod:`~eda_sim.engine.fast.event_queue`),
+   never inside one: a binding inside a branch or a loop leaves its decrement on
+   some paths only.
 
 ``tests/test_fast_kernel.py`` checks that no reference-count operation is left
 inside the loop. Compiled functions use NumPy's error model (a division by zero

@@ -153,7 +153,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "577388e155853dfca464560d901315b83df4afa6c5f8a6ad7d7b26214ef3216b"
+SOURCES_DIGEST = "c0c53fec9db791da3175c9e7e053a12e1f965e2caa37838e451cad749e6fc58b"
 
 
 @step

@@ -20,13 +20,20 @@ round by round, so that both see the same load:
   whether both trees gave the same sample path (the same seeds give the same
   numbers unless a landing changed the numbers on purpose);
 * a scenario a tree cannot run (the old fast engine refused fan-out, blocking,
-  priorities and trace replay) is shown as ``n/a``.
+  priorities and trace replay) is shown as ``n/a``;
+* ``--networks 3,1000`` adds ``bench_network_size.py``'s generated random
+  networks of those sizes (every ρ = 0.5, out-degree 1–3, no warm-up), written
+  as scenario files with a horizon for the same visits, so that a change to the
+  fast loop at large N is timed against the revision before it side by side;
+  ``--no-scenarios`` times only those.
 
 How to run (from the repository root, a git checkout; about 5 minutes)::
 
     python benchmarks/bench_engines.py
     python benchmarks/bench_engines.py --against 85b8a9e --rounds 5 --json engines.json
     python benchmarks/bench_engines.py --against 85b8a9e --new 650a042 --engines fast
+    python benchmarks/bench_engines.py --against ff837fa --engines fast --networks 3,1000 \
+        --no-scenarios --fast-visits 2000000 --rounds 7
 
 A report, not a test: the script exits 0 either way (2 when the revision cannot
 be extracted). Run it with nothing else heavy running and state the load it
@@ -146,13 +153,29 @@ def child(tree: Path, engine: str, cases: list[tuple[str, str, float | None]]) -
     return figures
 
 
-def cases_for(visits: float) -> list[tuple[str, str, float | None]]:
-    """(name, file, horizon) of every shipped scenario, the horizon for about ``visits``."""
+def cases_for(
+    visits: float, networks: list[int], folder: Path, scenarios: bool = True
+) -> list[tuple[str, str, float | None]]:
+    """(name, file, horizon) of every case, the horizon for about ``visits``.
+
+    The shipped scenarios (unless ``scenarios`` is False), then a generated random
+    network of each size in ``networks`` (``bench_network_size.network``), written
+    to ``folder``.
+    """
+    import yaml
+    from bench_network_size import network  # benchmarks/, the script's folder
+
     from eda_sim.scenario import load_scenario
     from eda_sim.scenario.budgets import expected_visits
 
     found: list[tuple[str, str, float | None]] = []
-    for path in sorted(SCENARIOS.glob("*.yaml")):
+    for size in networks:
+        path = folder / f"random-{size}.yaml"
+        path.write_text(yaml.safe_dump(network(size)), encoding="utf-8")
+        generated = load_scenario(path)
+        span = generated.run.horizon * visits / expected_visits(generated)
+        found.append((f"random-{size}", str(path), span))
+    for path in sorted(SCENARIOS.glob("*.yaml")) if scenarios else ():
         scenario = load_scenario(path)
         if any(c.arrivals.times is not None for c in scenario.classes):
             horizon = None  # a trace: its own span
@@ -218,7 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast-visits", type=float, default=1_000_000)
     parser.add_argument("--engines", default="simpy,fast")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--networks", default="", help="sizes of generated random networks to add (e.g. 3,1000)"
+    )
+    parser.add_argument("--no-scenarios", action="store_true", help="skip the shipped scenarios")
     args = parser.parse_args(argv)
+    networks = [int(size) for size in args.networks.split(",") if size.strip()]
+    folder = Path(tempfile.mkdtemp(prefix="eda-sim-bench-networks-"))
     engines = [e for e in args.engines.split(",") if e in ENGINES]
     try:
         old = extract(args.against)
@@ -232,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"against": args.against, "new": label, "load_before": load_averages()}
     for engine in engines:
         visits = args.simpy_visits if engine == "simpy" else args.fast_visits
-        cases = cases_for(visits)
+        cases = cases_for(visits, networks, folder, scenarios=not args.no_scenarios)
         runs: dict[str, list[dict[str, Any]]] = {"old": [], "new": []}
         for round_index in range(args.rounds):
             order = ("old", "new") if round_index % 2 == 0 else ("new", "old")

@@ -107,9 +107,17 @@ class Moves:
             [batch.select(full), self.admit(batch.select(~full), k, j)], self.layout.columns
         )
 
-    def start_next(self, batch: Batch, j: int) -> Batch:
-        """A server freed at ``j``: the head of the most important non-empty level starts."""
-        parts = []
+    def take_heads(
+        self, batch: Batch, j: int
+    ) -> tuple[list[tuple[Batch, npt.NDArray[np.int64], list[int]]], Batch]:
+        """A server freed at ``j``: the rows whose server goes to each level's head; the rest.
+
+        Per priority level, most important first, the head is taken off its line.
+        Each level gives ``(rows, head, members)``: ``head`` the digit of each row's
+        head (its class is ``members[head]``); the rest are the rows whose lines at
+        ``j`` are all empty.
+        """
+        taken = []
         remaining = np.ones(len(batch.origin), bool)
         for length, code, base, members in self.layout.queue[j]:
             here = remaining & (batch.rows[:, length] > 0)
@@ -118,9 +126,17 @@ class Moves:
             head = chosen.rows[:, code] % base
             chosen.rows[:, code] //= base
             chosen.rows[:, length] -= 1
+            taken.append((chosen, head, members))
+        return taken, batch.select(remaining)
+
+    def start_next(self, batch: Batch, j: int) -> Batch:
+        """A server freed at ``j``: the head of the most important non-empty level starts."""
+        parts = []
+        taken, rest = self.take_heads(batch, j)
+        for chosen, head, members in taken:
             for digit, k in enumerate(members):
                 parts.append(self.start(chosen.select(head == digit), k, j))
-        parts.append(batch.select(remaining))
+        parts.append(rest)
         return Batch.join(parts, self.layout.columns)
 
     def release(self, batch: Batch, j: int) -> Batch:

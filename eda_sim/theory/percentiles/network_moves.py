@@ -129,14 +129,8 @@ class PassageMoves(Moves):
     def start_next(self, batch: Batch, j: int) -> Batch:
         """A server freed: the head of the most important non-empty line starts (maybe the tag)."""
         parts = []
-        remaining = np.ones(len(batch.origin), bool)
-        for level, (length, code, base, members) in enumerate(self.layout.queue[j]):
-            here = remaining & (batch.rows[:, length] > 0)
-            remaining &= ~here
-            chosen = batch.select(here)
-            head = chosen.rows[:, code] % base
-            chosen.rows[:, code] //= base
-            chosen.rows[:, length] -= 1
+        taken, rest = self.take_heads(batch, j)
+        for level, (chosen, head, members) in enumerate(taken):
             place = self.places[j][level]
             tagged = np.zeros(len(head), bool)
             if place >= 0:
@@ -147,7 +141,7 @@ class PassageMoves(Moves):
                 tag = chosen.select((head == digit) & tagged)
                 if len(tag.origin):
                     parts.append(self.start(tag, k + self.originals, j))
-        parts.append(batch.select(remaining))
+        parts.append(rest)
         return Batch.join(parts, self.layout.columns)
 
 

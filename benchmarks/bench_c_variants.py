@@ -88,6 +88,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("network.c", CONTROL, (), "the C control as shipped (binary heap)"),
     variant_of("variants", "", "network_variants.c without a flag: network.c's loop"),
     variant_of("inline", "INLINE", "the same, its hot functions always inlined (all below are)"),
+    variant_of("branchless", "INLINE BRANCHLESS", "the heap's pop without a branch per level"),
     variant_of("calendar", "INLINE CALENDAR", "a calendar queue (Brown 1988) instead of the heap"),
     variant_of(
         "hybrid", "INLINE HYBRID=64", "the heap up to 64 pending events, the calendar above"
@@ -98,8 +99,10 @@ VARIANTS: tuple[Variant, ...] = (
     variant_of("guide", "INLINE GUIDE", "the entry draw by a guide table, not a bisection over N"),
     variant_of("hybrid+guide", "INLINE HYBRID=64 GUIDE", "hybrid queue and entry guide table"),
     variant_of("hybrid+prefetch+guide", "INLINE HYBRID=64 PREFETCH GUIDE", "the three together"),
+    variant_of("calendar+guide", "INLINE CALENDAR GUIDE", "calendar queue and entry guide table"),
     variant_of("calendar+prefetch+guide", "INLINE CALENDAR PREFETCH GUIDE", "the same, calendar"),
     variant_of("bare", "INLINE BARE", "lower bound: heap, busy counts and lines, routing, draws"),
+    variant_of("bare+branchless", "INLINE BARE BRANCHLESS", "the lower bound, branchless heap"),
     variant_of("bare+hybrid", "INLINE BARE HYBRID=64", "the lower bound on the hybrid queue"),
     variant_of(
         "bare+hybrid+prefetch+guide", "INLINE BARE HYBRID=64 PREFETCH GUIDE", "... and the rest"
@@ -177,7 +180,7 @@ def one_round(
 def summarise(
     rounds: list[dict[str, dict[int, float]]], sizes: list[int]
 ) -> dict[str, dict[str, Any]]:
-    """Per variant: median ns per visit at each size; per-round growth, median and range."""
+    """Per variant: ns per visit at each size (median, and each round's); per-round growth."""
     small, large = min(sizes), max(sizes)
     table: dict[str, dict[str, Any]] = {}
     for name in rounds[0]:
@@ -187,6 +190,7 @@ def summarise(
         growth = [r[name][large] / r[name][small] for r in rounds]
         table[name] = {
             "ns_per_visit": per_size,
+            "ns_rounds": {str(size): [r[name][size] * 1e9 for r in rounds] for size in sizes},
             "growth_rounds": growth,
             "growth_median": statistics.median(growth),
         }

@@ -27,6 +27,8 @@
  *                   instead of a bisection over N cumulative values;
  *   -DHYBRID=K      the heap while at most K events are pending, the calendar
  *                   queue above K (back to the heap under K / 4);
+ *   -DBRANCHLESS    the heap's pop picks the earlier child by arithmetic (no
+ *                   branch to mispredict), the entries past the end +inf;
  *   -DINLINE        the hot functions (draws, queue operations, routing draws)
  *                   always inlined: gcc -O2 leaves some as calls, more of them
  *                   when two event sets are compiled in;
@@ -120,9 +122,11 @@ static Entry *heap;
 static int64_t heap_size, heap_capacity;
 
 HOT void heap_insert(Entry e) {
-    if (heap_size == heap_capacity) {
-        heap_capacity = heap_capacity ? 2 * heap_capacity : 1024;
-        heap = realloc(heap, heap_capacity * sizeof(Entry));
+    if (heap_size + 2 >= heap_capacity) { /* (two spare entries: see BRANCHLESS) */
+        int64_t grown = heap_capacity ? 2 * heap_capacity : 1024;
+        heap = realloc(heap, grown * sizeof(Entry));
+        for (int64_t k = heap_capacity; k < grown; k++) heap[k] = (Entry){INFINITY, INT64_MAX, 0};
+        heap_capacity = grown;
     }
     int64_t i = heap_size++;
     while (i > 0) {
@@ -134,9 +138,28 @@ HOT void heap_insert(Entry e) {
     heap[i] = e;
 }
 
+#ifdef BRANCHLESS
+/* the earlier child chosen by arithmetic, not a branch: the entries past the
+ * end are +inf, so that the second child always exists */
+HOT int earlier(const Entry *a, const Entry *b) {
+    return (a->time < b->time) | ((a->time == b->time) & (a->order < b->order));
+}
+#endif
+
 HOT Entry heap_take(void) { /* the earliest event; the heap is not empty */
     Entry top = heap[0], last = heap[--heap_size];
     int64_t i = 0;
+#ifdef BRANCHLESS
+    heap[heap_size] = (Entry){INFINITY, INT64_MAX, 0};
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= heap_size) break;
+        child += earlier(&heap[child + 1], &heap[child]);
+        if (!earlier(&heap[child], &last)) break;
+        heap[i] = heap[child];
+        i = child;
+    }
+#else
     for (;;) {
         int64_t child = 2 * i + 1;
         if (child >= heap_size) break;
@@ -145,6 +168,7 @@ HOT Entry heap_take(void) { /* the earliest event; the heap is not empty */
         heap[i] = heap[child];
         i = child;
     }
+#endif
     heap[i] = last;
     return top;
 }

@@ -5,9 +5,11 @@ N = 1,000 stations to be within 1.5× of its time at N = 3. The C control
 (``benchmarks/c_control/network.c``) itself grows 2.0–2.5× on the same
 networks; this script builds the variants of
 ``benchmarks/c_control/network_variants.c`` (one ``-D`` flag per change: a
-calendar queue instead of the binary heap, software prefetching of the next
-event's state, a guide table for the entry draw, and the loop with its
-measurements stripped as a lower bound) with the system's ``cc -O2``, checks
+calendar queue instead of the binary heap, or a heap for few events and the
+calendar for many; software prefetching of the next event's state; a guide
+table for the entry draw; branch-free heap pops and routing draws; and the
+loop with its measurements stripped as a lower bound) with the system's
+``cc -O2``, checks
 that every variant simulates the same visits as ``network.c`` (and, when it
 keeps the measurements, gives the same checksum), and times them on the
 networks ``benchmarks/bench_network_size.py`` generates.
@@ -99,6 +101,11 @@ VARIANTS: tuple[Variant, ...] = (
     variant_of("guide", "INLINE GUIDE", "the entry draw by a guide table, not a bisection over N"),
     variant_of("hybrid+guide", "INLINE HYBRID=64 GUIDE", "hybrid queue and entry guide table"),
     variant_of("hybrid+prefetch+guide", "INLINE HYBRID=64 PREFETCH GUIDE", "the three together"),
+    variant_of(
+        "hybrid+prefetch+guide+row3",
+        "INLINE HYBRID=64 PREFETCH GUIDE ROW3",
+        "... and branch-free rows",
+    ),
     variant_of("calendar+guide", "INLINE CALENDAR GUIDE", "calendar queue and entry guide table"),
     variant_of("calendar+prefetch+guide", "INLINE CALENDAR PREFETCH GUIDE", "the same, calendar"),
     variant_of("bare", "INLINE BARE", "lower bound: heap, busy counts and lines, routing, draws"),
@@ -106,6 +113,11 @@ VARIANTS: tuple[Variant, ...] = (
     variant_of("bare+hybrid", "INLINE BARE HYBRID=64", "the lower bound on the hybrid queue"),
     variant_of(
         "bare+hybrid+prefetch+guide", "INLINE BARE HYBRID=64 PREFETCH GUIDE", "... and the rest"
+    ),
+    variant_of(
+        "bare+hybrid+prefetch+guide+row3",
+        "INLINE BARE HYBRID=64 PREFETCH GUIDE ROW3",
+        "... and branch-free routing rows",
     ),
     variant_of(
         "bare+calendar+prefetch+guide", "INLINE BARE CALENDAR PREFETCH GUIDE", "... on the calendar"

@@ -130,10 +130,12 @@ def find_compiler() -> str | None:
     return shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
-def build(variant: Variant, compiler: str, folder: Path) -> Path:
-    """Compile one variant with ``-O2``; raises CalledProcessError with the compiler's message."""
+def build(
+    variant: Variant, compiler: str, folder: Path, options: tuple[str, ...] = ("-O2",)
+) -> Path:
+    """Compile one variant (``options``: the optimisation flags); raises CalledProcessError."""
     binary = folder / variant.name.replace("+", "_").replace(".", "_")
-    command = [compiler, "-O2", *variant.flags, "-o", str(binary), str(variant.source), "-lm"]
+    command = [compiler, *options, *variant.flags, "-o", str(binary), str(variant.source), "-lm"]
     subprocess.run(command, capture_output=True, text=True, check=True)
     return binary
 
@@ -243,6 +245,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(variant.name for variant in VARIANTS),
         help="comma-separated names (network.c is always built, as the reference)",
     )
+    parser.add_argument(
+        "--cflags", default="-O2", help="the compiler's optimisation flags (every variant)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     args.sizes = sorted(int(size) for size in args.sizes.split(","))
@@ -260,11 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     if compiler is None:
         print("no C compiler (cc, gcc, clang) on this machine: nothing to build")
         return 2
-    print(f"{os.cpu_count()} CPUs, load averages {load_averages()} (before)")
+    print(
+        f"{os.cpu_count()} CPUs, load averages {load_averages()} (before); {compiler} {args.cflags}"
+    )
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         variants: list[Variant] = args.variants
-        binaries = {v.name: build(v, compiler, folder) for v in {VARIANTS[0], *variants}}
+        options = tuple(args.cflags.split())
+        binaries = {v.name: build(v, compiler, folder, options) for v in {VARIANTS[0], *variants}}
         inputs = {size: network_input(size, folder) for size in args.sizes}
         faults = []
         for data, rate in inputs.values():
@@ -281,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     report(table, args.sizes, variants)
     print(f"load averages {load_averages()} (after)")
     if args.json:
-        figures = {"sizes": args.sizes, "visits": args.visits, "variants": table}
+        figures = {
+            "sizes": args.sizes,
+            "visits": args.visits,
+            "compiler": f"{compiler} {args.cflags}",
+            "variants": table,
+        }
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eda_sim.stats.chunk_sums import summed, union_index
 from eda_sim.stats.collapse import collapsed_chunk
 from eda_sim.stats.quantile_tables import segment_quantiles, stacked_quantiles
 from eda_sim.stats.sketch import (
@@ -120,7 +121,7 @@ class ChunkedSketches:
         histograms (NaN for an empty one), computed for all sketches at once; a
         quantile in the window's collapsed buckets is ``collapsed`` (NaN there too).
         """
-        keys, counts = combine_sorted(self.keys[start:end], self.counts[start:end])
+        keys, counts = summed(self.keys[start:end], self.counts[start:end], self.size)
         floors = self.floor_of(start, end)
         return segment_quantiles(keys, counts, self.size, levels, floors, collapsed)
 
@@ -142,8 +143,7 @@ class ChunkedSketches:
         if not wanted:
             return {}
         first = wanted[0]
-        parts = self.keys[first:end]
-        union, _ = combine_sorted(parts, parts)  # (the union of the keys; sums unused)
+        union, index = union_index(self.keys[first:end], self.size)
         batch, chosen = max(1, STACK_ENTRIES // max(1, union.size)), set(wanted)
         totals = np.zeros(union.size, np.int64)
         floor = np.zeros(self.size, np.int64)
@@ -152,7 +152,7 @@ class ChunkedSketches:
         running: list[IntArray] = []
         floors: list[IntArray] = []
         for position in range(end - 1, first - 1, -1):
-            totals[np.searchsorted(union, self.keys[position])] += self.counts[position]
+            totals[index(self.keys[position])] += self.counts[position]
             floor = np.maximum(floor, self.floor_of(position, position + 1))
             if position not in chosen:
                 continue
@@ -179,7 +179,7 @@ class ChunkedSketches:
         Folded to the window's floor (:meth:`floor_of`), so every bucket above a
         floor and the floor's bucket itself (everything at or below it) are exact.
         """
-        keys, counts = combine_sorted(self.keys[start:end], self.counts[start:end])
+        keys, counts = summed(self.keys[start:end], self.counts[start:end], self.size)
         return fold_below(keys, counts, self.floor_of(start, end))
 
     @classmethod

@@ -2,8 +2,8 @@
 
 The tables :class:`~eda_sim.stats.chunks.ChunkedSketches` gives for the windows
 of a run: the same values as :meth:`eda_sim.stats.sketch.Histogram.quantile` of
-each sketch's histogram, found for every sketch (and window) with one
-:func:`numpy.searchsorted`.
+each sketch's histogram, found for every sketch with one
+:func:`numpy.searchsorted` per window and level.
 """
 
 from __future__ import annotations
@@ -51,12 +51,15 @@ def stacked_quantiles(
     floors: Sequence[IntArray] | None = None,
     collapsed: float = math.nan,
 ) -> FloatArray:
-    """:func:`segment_quantiles` of several windows over the same sorted keys, at once.
+    """:func:`segment_quantiles` of several windows over the same sorted keys.
 
     ``cumulative[w]`` is window ``w``'s running count over ``keys`` (``np.cumsum``
     of its counts, zeros allowed); the result has shape (windows, size, levels).
-    The windows' running counts are laid end to end, each shifted above the last,
-    so one :func:`numpy.searchsorted` finds every window's quantile bucket.
+    Per window, each sketch's count before its segment and in it are read off
+    the running count at the segments' bounds, and one
+    :func:`numpy.searchsorted` per level on the running count finds every
+    sketch's quantile bucket (no table of the windows end to end: only the
+    running counts the caller made are read).
     ``floors[w]`` is window ``w``'s floor per sketch: a quantile whose bucket is
     positive and at most the floor is collapsed and reported as ``collapsed``
     (the counts at and below a floor are exact in total, whatever was folded, so
@@ -67,30 +70,24 @@ def stacked_quantiles(
     if not windows or not keys.size:
         return out
     bounds = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
-    table = np.zeros((windows, keys.size + 1), np.int64)
-    table[:, 1:] = cumulative
-    before = table[:, bounds[:-1]]
-    totals = table[:, bounds[1:]] - before
-    shift = (int(table[:, -1].max()) + 1) * np.arange(windows, dtype=np.int64)[:, None]
-    flat = (table[:, 1:] + shift).ravel()  # strictly above the window before
-    present = totals > 0
-    row, sketch = np.nonzero(present)
-    start = (before + shift)[row, sketch]
-    counted = totals[row, sketch]
-    # per level, the first key whose running count reaches the rank (cumulative[i] >= target)
-    where = (
-        np.stack(
+    for window, running in enumerate(cumulative):
+        # the running count before each bound (0 before the first key)
+        at = np.where(bounds > 0, running[bounds - 1], 0)
+        before, totals = at[:-1], np.diff(at)
+        sketch = np.flatnonzero(totals > 0)
+        start, counted = before[sketch], totals[sketch]
+        # per level, the first key whose running count reaches the rank (running[i] >= target)
+        where = np.stack(
             [
-                np.searchsorted(flat, start + quantile_ranks(level, counted), side="left")
+                np.searchsorted(running, start + quantile_ranks(level, counted), side="left")
                 for level in levels
             ],
             axis=1,
         )
-        - (row * keys.size)[:, None]
-    )
-    bucket = keys[where] & ((1 << BUCKET_BITS) - 1)
-    out[row, sketch] = bucket_value(bucket)
-    if floors is not None:
-        floor = np.asarray(floors, dtype=np.int64)[row, sketch][:, None]
-        out[row, sketch] = np.where((bucket > 0) & (bucket <= floor), collapsed, out[row, sketch])
+        bucket = keys[where] & ((1 << BUCKET_BITS) - 1)
+        values = bucket_value(bucket)
+        if floors is not None:
+            floor = np.asarray(floors[window], dtype=np.int64)[sketch][:, None]
+            values = np.where((bucket > 0) & (bucket <= floor), collapsed, values)
+        out[window, sketch] = values
     return out

@@ -5,9 +5,11 @@ N = 1,000 stations to be within 1.5× of its time at N = 3. The C control
 (``benchmarks/c_control/network.c``) itself grows 2.0–2.5× on the same
 networks; this script builds the variants of
 ``benchmarks/c_control/network_variants.c`` (one ``-D`` flag per change: a
-calendar queue instead of the binary heap, software prefetching of the next
-event's state, a guide table for the entry draw, and the loop with its
-measurements stripped as a lower bound) with the system's ``cc -O2``, checks
+calendar queue instead of the binary heap, or a heap for few events and the
+calendar for many; software prefetching of the next event's state; a guide
+table for the entry draw; branch-free heap pops and routing draws; and the
+loop with its measurements stripped as a lower bound) with the system's
+``cc -O2``, checks
 that every variant simulates the same visits as ``network.c`` (and, when it
 keeps the measurements, gives the same checksum), and times them on the
 networks ``benchmarks/bench_network_size.py`` generates.
@@ -99,6 +101,11 @@ VARIANTS: tuple[Variant, ...] = (
     variant_of("guide", "INLINE GUIDE", "the entry draw by a guide table, not a bisection over N"),
     variant_of("hybrid+guide", "INLINE HYBRID=64 GUIDE", "hybrid queue and entry guide table"),
     variant_of("hybrid+prefetch+guide", "INLINE HYBRID=64 PREFETCH GUIDE", "the three together"),
+    variant_of(
+        "hybrid+prefetch+guide+row3",
+        "INLINE HYBRID=64 PREFETCH GUIDE ROW3",
+        "... and branch-free rows",
+    ),
     variant_of("calendar+guide", "INLINE CALENDAR GUIDE", "calendar queue and entry guide table"),
     variant_of("calendar+prefetch+guide", "INLINE CALENDAR PREFETCH GUIDE", "the same, calendar"),
     variant_of("bare", "INLINE BARE", "lower bound: heap, busy counts and lines, routing, draws"),
@@ -106,6 +113,11 @@ VARIANTS: tuple[Variant, ...] = (
     variant_of("bare+hybrid", "INLINE BARE HYBRID=64", "the lower bound on the hybrid queue"),
     variant_of(
         "bare+hybrid+prefetch+guide", "INLINE BARE HYBRID=64 PREFETCH GUIDE", "... and the rest"
+    ),
+    variant_of(
+        "bare+hybrid+prefetch+guide+row3",
+        "INLINE BARE HYBRID=64 PREFETCH GUIDE ROW3",
+        "... and branch-free routing rows",
     ),
     variant_of(
         "bare+calendar+prefetch+guide", "INLINE BARE CALENDAR PREFETCH GUIDE", "... on the calendar"
@@ -118,10 +130,12 @@ def find_compiler() -> str | None:
     return shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 
 
-def build(variant: Variant, compiler: str, folder: Path) -> Path:
-    """Compile one variant with ``-O2``; raises CalledProcessError with the compiler's message."""
+def build(
+    variant: Variant, compiler: str, folder: Path, options: tuple[str, ...] = ("-O2",)
+) -> Path:
+    """Compile one variant (``options``: the optimisation flags); raises CalledProcessError."""
     binary = folder / variant.name.replace("+", "_").replace(".", "_")
-    command = [compiler, "-O2", *variant.flags, "-o", str(binary), str(variant.source), "-lm"]
+    command = [compiler, *options, *variant.flags, "-o", str(binary), str(variant.source), "-lm"]
     subprocess.run(command, capture_output=True, text=True, check=True)
     return binary
 
@@ -231,6 +245,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(variant.name for variant in VARIANTS),
         help="comma-separated names (network.c is always built, as the reference)",
     )
+    parser.add_argument(
+        "--cflags", default="-O2", help="the compiler's optimisation flags (every variant)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     args.sizes = sorted(int(size) for size in args.sizes.split(","))
@@ -248,11 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     if compiler is None:
         print("no C compiler (cc, gcc, clang) on this machine: nothing to build")
         return 2
-    print(f"{os.cpu_count()} CPUs, load averages {load_averages()} (before)")
+    print(
+        f"{os.cpu_count()} CPUs, load averages {load_averages()} (before); {compiler} {args.cflags}"
+    )
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         variants: list[Variant] = args.variants
-        binaries = {v.name: build(v, compiler, folder) for v in {VARIANTS[0], *variants}}
+        options = tuple(args.cflags.split())
+        binaries = {v.name: build(v, compiler, folder, options) for v in {VARIANTS[0], *variants}}
         inputs = {size: network_input(size, folder) for size in args.sizes}
         faults = []
         for data, rate in inputs.values():
@@ -269,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     report(table, args.sizes, variants)
     print(f"load averages {load_averages()} (after)")
     if args.json:
-        figures = {"sizes": args.sizes, "visits": args.visits, "variants": table}
+        figures = {
+            "sizes": args.sizes,
+            "visits": args.visits,
+            "compiler": f"{compiler} {args.cflags}",
+            "variants": table,
+        }
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 

@@ -29,6 +29,8 @@
  *                   queue above K (back to the heap under K / 4);
  *   -DBRANCHLESS    the heap's pop picks the earlier child by arithmetic (no
  *                   branch to mispredict), the entries past the end +inf;
+ *   -DROW3          each routing draw without branches: every row padded to
+ *                   3 entries (above any u), the entries <= u counted;
  *   -DINLINE        the hot functions (draws, queue operations, routing draws)
  *                   always inlined: gcc -O2 leaves some as calls, more of them
  *                   when two event sets are compiled in;
@@ -442,6 +444,14 @@ int main(int argc, char **argv) {
 #ifdef GUIDE
     build_guide(entry_cumulative, n_entry);
 #endif
+#ifdef ROW3 /* every routing row padded to 3 entries, the padding above any u */
+    double *row3 = malloc(3 * n * sizeof(double));
+    for (int64_t i = 0; i < n; i++) {
+        if (row_start[i + 1] - row_start[i] > 3) { fprintf(stderr, "ROW3: degree > 3\n"); return 2; }
+        for (int64_t d = 0; d < 3; d++)
+            row3[3 * i + d] = row_start[i] + d < row_start[i + 1] ? cumulative[row_start[i] + d] : 2.0;
+    }
+#endif
 #ifndef BARE
     int64_t *hops = calloc(used + n, sizeof(int64_t)); /* per routing entry, then exits */
     double window = 5.0 / rate, gaps[MAX_GAPS];
@@ -477,7 +487,11 @@ int main(int argc, char **argv) {
             int64_t i = STATION(next->payload);
             __builtin_prefetch(&events[INDEX(next->payload)], 1);
             __builtin_prefetch(&stations[i], 1);
+#ifdef ROW3
+            __builtin_prefetch(&row3[3 * i]);
+#else
             __builtin_prefetch(&cumulative[row_start[i]]);
+#endif
             __builtin_prefetch(&target[row_start[i]]);
             MEASURE(__builtin_prefetch(&hops[row_start[i]], 1));
         }
@@ -517,7 +531,13 @@ int main(int argc, char **argv) {
             slot = index;
             int64_t i = events[slot].station;
             Station *s = &stations[i];
+#ifdef ROW3
+            double u = uniform();
+            const double *row = row3 + 3 * i;
+            int64_t p = row_start[i] + (row[0] <= u) + (row[1] <= u) + (row[2] <= u);
+#else
             int64_t p = pick(cumulative, row_start[i], row_start[i + 1], uniform());
+#endif
             to = p < row_start[i + 1] ? target[p] : -1;
             MEASURE(hops[p < row_start[i + 1] ? p : used + i]++);
             MEASURE(advance(s, now));

@@ -50,6 +50,9 @@ class Places:
         width = np.maximum(highest - lowest + 1, 0)
         self.start: IntArray = np.concatenate(([0], np.cumsum(1 + width)))
         self.size = int(self.start[-1])
+        # a key's place is shift[s] + max(bucket, below[s]): bucket 0 (zeros) goes to start[s]
+        self._below = lowest - 1
+        self._shift = self.start[:-1] - self._below
 
     @classmethod
     def of(cls, keys: Sequence[IntArray], size: int) -> Places:
@@ -71,18 +74,18 @@ class Places:
 
     def index(self, keys: IntArray) -> IntArray:
         """The place of each key (of the chunks the places were made of)."""
-        sketch, bucket = keys >> BUCKET_BITS, keys & _MASK
-        offset = np.where(bucket == 0, 0, bucket - self.lowest[sketch] + 1)
-        at: IntArray = self.start[sketch] + offset
+        sketch = keys >> BUCKET_BITS
+        at: IntArray = keys & _MASK
+        np.maximum(at, self._below[sketch], out=at)
+        at += self._shift[sketch]
         return at
 
-    def keys_at(self, places: IntArray) -> IntArray:
-        """The key at each place."""
-        rows = np.repeat(np.arange(self.lowest.size), np.diff(self.start))[places]
-        offset = places - self.start[rows]
-        bucket = np.where(offset == 0, 0, self.lowest[rows] + offset - 1)
-        keys: IntArray = (rows << BUCKET_BITS) | bucket
-        return keys
+    def scattered(self, keys: Sequence[IntArray]) -> IntArray:
+        """A table with each chunk's keys at their places and -1 at the places none used."""
+        key_at = np.full(self.size, -1, np.int64)
+        for part in keys:
+            key_at[self.index(part)] = part
+        return key_at
 
 
 def _places_for(keys: Sequence[IntArray], size: int) -> Places | None:
@@ -112,12 +115,11 @@ def union_index(
     if places is None:
         union, _ = combine_sorted(keys, keys)  # (the union of the keys; sums unused)
         return union, lambda part: np.searchsorted(union, part)
-    used = np.zeros(places.size, dtype=bool)
-    for part in keys:
-        used[places.index(part)] = True
+    key_at = places.scattered(keys)
+    used = key_at >= 0
     rank = np.cumsum(used) - 1  # each used place's position in the union
     table = places
-    return table.keys_at(np.flatnonzero(used)), lambda part: rank[table.index(part)]
+    return key_at[used], lambda part: rank[table.index(part)]
 
 
 def summed(
@@ -134,10 +136,10 @@ def summed(
     if places is None:
         return combine_sorted(keys, counts)
     total = np.zeros(places.size, np.int64)
-    used = np.zeros(places.size, dtype=bool)
+    key_at = np.full(places.size, -1, np.int64)
     for part_keys, part_counts in zip(keys, counts, strict=True):
         at = places.index(part_keys)
-        total[at] += part_counts
-        used[at] = True
-    where = np.flatnonzero(used)
-    return places.keys_at(where), total[where]
+        total[at] += part_counts  # (a chunk's keys are unique: each place once)
+        key_at[at] = part_keys
+    where = np.flatnonzero(key_at >= 0)
+    return key_at[where], total[where]

@@ -1,7 +1,7 @@
 """The fast engine's percentile-sketch counting with and without fetching counters ahead.
 
 Issue 13 part 1 / issue 14: at 1,000 stations the 2,001 sketches' 16-bit counters
-span several MB, so counting each buffered time (``eda_sim.engine.fast.latency.
+span several MB, so counting each buffered time (``eda_sim.engine.fast.counting.
 count_keys``) waits for a cache miss; ``eda_sim.engine.fast.counting.
 count_keys_ahead`` counts the same keys into the same counters but first asks
 the processor for the counter ``AHEAD`` keys on. Measured side by side in one
@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_network_size import network, visit_rate
 
 from eda_sim.engine.fast import counting
-from eda_sim.engine.fast.latency import count_keys
 from eda_sim.engine.fast.state import SKETCH_OCTAVES, SKETCH_SUBBUCKETS
 from eda_sim.scenario import scenario_from_dict
 from eda_sim.stats.sketch import BUCKET_BITS, bucket_of
@@ -60,16 +59,18 @@ def counting_ns(sketches: int, rounds: int, buffers: int = 20) -> tuple[float, f
     names = ("plain", "ahead")
     slots = {name: np.full((sketches, SKETCH_OCTAVES), -1, np.int32) for name in names}
     counts = {name: np.zeros((1 << 18, SKETCH_SUBBUCKETS), np.uint16) for name in names}
+    owners = {name: np.zeros(1 << 18, np.int64) for name in names}
     pools = dict.fromkeys(names, 0)
-    functions = {"plain": count_keys, "ahead": counting.count_keys_ahead}
+    functions = {"plain": counting.count_keys, "ahead": counting.count_keys_ahead}
     times: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(rounds + 1):  # round 0 compiles and fills the pools
         for name, function in functions.items():
             started = time.process_time()
             for keys in data:
                 _, pools[name], _ = function(
-                    keys.copy(), 0, KEYS, 0, slots[name], counts[name], base, pools[name]
-                )
+                    keys.copy(), 0, KEYS, 0, slots[name], counts[name], owners[name], base,
+                    pools[name],
+                )  # fmt: skip
             if round_:
                 times[name].append((time.process_time() - started) / (buffers * KEYS) * 1e9)
     same = np.array_equal(counts["plain"], counts["ahead"])

@@ -21,8 +21,8 @@ pytest.importorskip("numba")
 
 from numba import njit
 
+from eda_sim.engine.fast.counting import count_keys
 from eda_sim.engine.fast.cutting import cut_chunk
-from eda_sim.engine.fast.latency import count_keys
 from eda_sim.engine.fast.state import CARRY, CARRY_COUNT
 from eda_sim.stats.collapse import COLLAPSE_AFTER, collapsed_chunk
 from eda_sim.stats.merging import combine_counts
@@ -52,14 +52,20 @@ def drain(slots, counts, base, keys, found):  # type: ignore[no-untyped-def]
     return n
 
 
-def counted(keys: np.ndarray, sketches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``keys`` counted as the driver counts them: ``(slots, counts, keys set aside)``."""
+def counted(
+    keys: np.ndarray, sketches: int, spare: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
+    """``keys`` counted as the driver counts them: ``(slots, counts, owners, pool_n, kept keys)``.
+
+    ``spare`` blocks beyond what ``keys`` could need stay in the pool, unused.
+    """
     slots = np.full((sketches, 63), -1, np.int32)
-    counts = np.zeros((sketches * 63, 128), np.uint16)
+    counts = np.zeros((sketches * 63 + spare, 128), np.uint16)
+    owners = np.full(counts.shape[0], -1, np.int64)
     buffer = keys.astype(np.int64)
-    reached, _, kept = count_keys(buffer, 0, buffer.size, 0, slots, counts, BASE, 0)
+    reached, pool_n, kept = count_keys(buffer, 0, buffer.size, 0, slots, counts, owners, BASE, 0)
     assert reached == buffer.size
-    return slots, counts, buffer[:kept].copy()
+    return slots, counts, owners, pool_n, buffer[:kept].copy()
 
 
 def set_aside(rare: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,14 +88,66 @@ def reference(
 
 def assert_same_cut(keys: np.ndarray, sketches: int, levels: tuple[float, ...]) -> np.ndarray:
     """Both cuts of the chunk counted from ``keys`` are equal; return its floors."""
-    slots, counts, rare = counted(keys, sketches)
+    slots, counts, owners, pool_n, rare = counted(keys, sketches)
     expected = reference(slots.copy(), counts.copy(), rare, levels)
-    got = cut_chunk(slots, counts, BASE, *set_aside(rare), levels)
+    got = cut_chunk(slots, counts, owners, pool_n, BASE, *set_aside(rare), levels)
     for mine, theirs in zip(got, expected, strict=True):
         assert mine.dtype == theirs.dtype == np.int64
         assert np.array_equal(mine, theirs)
     assert (slots == -1).all() and not counts.any()  # cleared: the next chunk starts empty
     return got[2]
+
+
+def test_a_cut_reads_only_the_blocks_the_chunk_allocated() -> None:
+    """Blocks past ``pool_n`` (the pool grown ahead, owners left from earlier) are not read."""
+    rng = np.random.default_rng(17)
+    values = rng.exponential(1.0, 5000)
+    keys = keys_of(rng.integers(0, 6, values.size), values)
+    slots, counts, owners, pool_n, rare = counted(keys, 6, spare=500)
+    expected = reference(slots.copy(), counts.copy(), rare, LEVELS)
+    owners[pool_n:] = rng.integers(0, 6 * 63, owners.size - pool_n)  # stale owners
+    got = cut_chunk(slots, counts, owners, pool_n, BASE, *set_aside(rare), LEVELS)
+    for mine, theirs in zip(got, expected, strict=True):
+        assert np.array_equal(mine, theirs)
+    assert (slots == -1).all() and not counts.any()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chunks_cut_in_turn_from_one_pool(seed: int) -> None:
+    """Chunk after chunk counted into the same pool and cut: each as NumPy cuts it.
+
+    The pool keeps the earlier chunks' owners past the current chunk's blocks;
+    the sketches' octaves are allocated in a random order; some times lie
+    below the octaves (kept for Python) and some counters carry.
+    """
+    rng = np.random.default_rng(100 + seed)
+    sketches = 30
+    slots = np.full((sketches, 63), -1, np.int32)
+    counts = np.zeros((sketches * 63, 128), np.uint16)
+    owners = np.full(counts.shape[0], -1, np.int64)
+    folded = set_aside_any = False
+    for _ in range(3):
+        n = int(rng.integers(1_000, 80_000))
+        sketch = rng.integers(0, sketches, n)
+        values = rng.exponential(10.0 ** rng.uniform(-3, 2, sketches)[sketch])
+        values[rng.random(n) < 0.1] = 0.0
+        values[rng.random(n) < 0.002] = 2.0**-70  # below the counted octaves
+        sketch[: 70_000 if n > 70_000 else 0] = 3  # a counter of sketch 3 carries
+        values[: 70_000 if n > 70_000 else 0] = 0.25
+        buffer = keys_of(sketch, values)
+        reached, pool_n, kept = count_keys(
+            buffer, 0, buffer.size, 0, slots, counts, owners, BASE, 0
+        )  # fmt: skip
+        assert reached == buffer.size
+        rare = buffer[:kept].copy()
+        expected = reference(slots.copy(), counts.copy(), rare, LEVELS)
+        got = cut_chunk(slots, counts, owners, pool_n, BASE, *set_aside(rare), LEVELS)
+        for mine, theirs in zip(got, expected, strict=True):
+            assert mine.dtype == theirs.dtype == np.int64
+            assert np.array_equal(mine, theirs)
+        assert (slots == -1).all() and not counts.any()
+        folded, set_aside_any = folded or bool(got[2].any()), set_aside_any or kept > 0
+    assert folded and set_aside_any  # the cases the test is for
 
 
 def keys_of(sketch: np.ndarray, values: np.ndarray) -> np.ndarray:

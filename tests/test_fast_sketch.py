@@ -149,8 +149,7 @@ def test_each_cut_holds_exactly_the_times_since_the_last() -> None:
 
 def test_counting_ahead_counts_what_count_keys_counts() -> None:
     """The prefetching pass leaves the same counters, blocks and kept keys (carries too)."""
-    from eda_sim.engine.fast.counting import count_keys_ahead
-    from eda_sim.engine.fast.latency import count_keys
+    from eda_sim.engine.fast.counting import count_keys, count_keys_ahead
 
     rng = np.random.default_rng(21)
     sketches, base = 50, 1022 + 14 - 62  # octaves up to 2^14, as for a horizon of 10,000
@@ -163,12 +162,19 @@ def test_counting_ahead_counts_what_count_keys_counts() -> None:
     for function in (count_keys, count_keys_ahead):
         slots = np.full((sketches, 63), -1, np.int32)
         counts = np.zeros((4096, 128), np.uint16)
+        owners = np.full(4096, -1, np.int64)
         buffer = keys.copy()
-        reached, pool_n, kept = function(buffer, 0, buffer.size, 0, slots, counts, base, 0)
-        outcomes.append((reached, pool_n, kept, slots, counts, buffer[:kept]))
-    (r1, p1, k1, s1, c1, b1), (r2, p2, k2, s2, c2, b2) = outcomes
+        reached, pool_n, kept = function(buffer, 0, buffer.size, 0, slots, counts, owners, base, 0)
+        outcomes.append((reached, pool_n, kept, slots, counts, owners, buffer[:kept]))
+    (r1, p1, k1, s1, c1, o1, b1), (r2, p2, k2, s2, c2, o2, b2) = outcomes
     assert (r1, p1, k1) == (r2, p2, k2) and k1 > 0
     assert np.array_equal(s1, s2) and np.array_equal(c1, c2) and np.array_equal(b1, b2)
+    assert np.array_equal(o1, o2)
+    # each block allocated names its slot, and only the pool's first pool_n are allocated
+    sketch, column = np.nonzero(s1 >= 0)
+    assert np.array_equal(np.sort(s1[sketch, column]), np.arange(p1))
+    assert np.array_equal(o1[s1[sketch, column]], sketch << 6 | column)
+    assert (o1[p1:] == -1).all()
 
 
 def test_the_driver_counting_ahead_gives_the_same_histogram(

@@ -153,7 +153,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "c0c53fec9db791da3175c9e7e053a12e1f965e2caa37838e451cad749e6fc58b"
+SOURCES_DIGEST = "d4f7e1ca6dfcc8f989c9f2c162f22c22a8f268d778c5f1159d1bf9d2a545810c"
 
 
 @step

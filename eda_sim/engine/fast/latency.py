@@ -15,12 +15,14 @@ the same points.
 bucket``, written to the next place of a buffer (``keys``): no table is read,
 so the event loop's own data stays in the caches. When the buffer is nearly
 full (``GROW_RARE``) and at every cut (``CUT``) the loop returns and the driver
-(:mod:`eda_sim.engine.fast.sketches`) counts the buffer (:func:`count_keys`, a
-tight compiled loop whose independent updates the processor overlaps).
+(:mod:`eda_sim.engine.fast.sketches`) counts the buffer
+(:func:`eda_sim.engine.fast.counting.count_keys`, a tight compiled loop whose
+independent updates the processor overlaps).
 
 **The counts.** Per sketch and octave used in the current chunk, 128 16-bit
 counters in a block of a pool: ``slots[sketch, column]`` is the block (or -1),
-allocated on first use in the chunk. Column ``c >= 1`` counts the octave whose
+allocated on first use in the chunk (the pool's next free block, its owner
+noted). Column ``c >= 1`` counts the octave whose
 exponent field is ``base + c`` (the 63 octaves up to the horizon's; no time in
 a run exceeds the horizon), counter ``(bits >> 45) & 127``; column 0 counts
 zeros (in counter 0). A key outside those octaves (a subnormal time too) is
@@ -28,7 +30,8 @@ left to Python, as is the *carry* of a counter that reaches 65,535: 32,768 of
 its count, as its key with :data:`CARRY` set. At a cut the driver's compiled
 :func:`eda_sim.engine.fast.cutting.cut_chunk` moves the chunk's counts out in
 key order, folded below each sketch's floor, clears them and frees the blocks:
-a cut costs what the chunk used, not what the whole run did. Memory: the
+a cut costs what the chunk changed (the blocks it allocated, their non-empty
+counters), not what the whole run did nor every sketch's slots. Memory: the
 buffer and the blocks one chunk uses (2 bytes a counter), flat in the horizon.
 
 The step follows the rules of :mod:`eda_sim.engine.fast.jit`: it writes one
@@ -37,10 +40,8 @@ array on every path, so no reference count is left in the loop.
 
 from __future__ import annotations
 
-import numpy as np
-
 from eda_sim.engine.fast.bits import float_bits
-from eda_sim.engine.fast.jit import compiled, step
+from eda_sim.engine.fast.jit import step
 from eda_sim.engine.fast.state import CARRY, CARRY_COUNT, SketchState
 
 #: Bits of a bucket in a sketch's key (:data:`eda_sim.stats.sketch.BUCKET_BITS`).
@@ -50,7 +51,6 @@ __all__ = [
     "CARRY",
     "CARRY_COUNT",
     "Window",
-    "count_keys",
     "sketch_time",
     "sketch_window",
 ]
@@ -67,7 +67,7 @@ def sketch_time(
 
     The key is :func:`eda_sim.stats.sketch.bucket_of`'s bucket of ``value`` in
     sketch ``sketch``; ``window`` and ``pool_n`` pass through (the counting is
-    :func:`count_keys`'s).
+    :func:`~eda_sim.engine.fast.counting.count_keys`'s).
     """
     bits = float_bits(value)
     bucket = 0 if value == 0.0 else (bits >> 45) + 1
@@ -79,49 +79,3 @@ def sketch_time(
 def sketch_window(sketches: SketchState) -> Window:
     """``(base, columns, last block)`` of the sketches' state (read once per call of the loop)."""
     return sketches.base[0], sketches.slots.shape[1], sketches.counts.shape[0] - 1
-
-
-@compiled
-def count_keys(
-    keys: np.ndarray,
-    start: int,
-    stop: int,
-    kept: int,
-    slots: np.ndarray,
-    counts: np.ndarray,
-    base: int,
-    pool_n: int,
-) -> tuple[int, int, int]:
-    """Count the buffered ``keys[start:stop]``; return ``(reached, pool_n, kept)``.
-
-    Called by the driver (not part of the loop). A key outside the counted
-    octaves, and the carry of a full counter, is moved to ``keys[kept]`` (kept
-    for Python; ``kept <= start``). Returns before key ``reached < stop`` when the
-    pool has no free block for it (the driver grows the pool and calls again).
-    """
-    columns = slots.shape[1]
-    mask = (1 << BUCKET_BITS) - 1
-    for i in range(start, stop):
-        key = keys[i]
-        sketch, bucket = key >> BUCKET_BITS, key & mask
-        column = 0 if bucket == 0 else ((bucket - 1) >> 7) - base
-        if not (bucket == 0 or 0 < column < columns):
-            keys[kept] = key
-            kept += 1
-            continue
-        block = slots[sketch, column]
-        if block < 0:
-            if pool_n == counts.shape[0]:
-                return i, pool_n, kept
-            block = pool_n
-            slots[sketch, column] = block
-            pool_n += 1
-        sub = 0 if bucket == 0 else (bucket - 1) & 127
-        count = counts[block, sub]
-        if count == 65535:
-            counts[block, sub] = 65536 - CARRY_COUNT
-            keys[kept] = key | CARRY
-            kept += 1
-        else:
-            counts[block, sub] = count + 1
-    return stop, pool_n, kept

@@ -5,7 +5,8 @@ The loop puts each sketched time's key in a buffer (:mod:`eda_sim.engine.fast.la
 octave blocks when the loop returns with it nearly full (``GROW_RARE``), and at
 each cut (``CUT``: a grid point in the replication's cuts, or the warm-up's
 end) turns the counts into the chunk that ends there (reading, clearing and
-freeing only the blocks the chunk used), in the representation of
+freeing only the blocks the chunk used: the pool's first ``_pool_n``, whose
+owners the counting notes), in the representation of
 :class:`~eda_sim.stats.chunks.ChunkedSketches`: sorted keys
 ``sketch << BUCKET_BITS | bucket`` with their counts, the same arrays the SimPy
 engine's :class:`~eda_sim.stats.chunks.SketchBank` makes, folded below each
@@ -65,7 +66,9 @@ class SketchChunks:
         self.keys: list[np.ndarray] = []
         self.counts: list[np.ndarray] = []
         self._rare: list[np.ndarray] = []  # keys set aside this chunk (outside, carries)
-        self._pool_n = 0  # blocks of the pool in use this chunk
+        self._pool_n = 0  # blocks of the pool in use this chunk: the first _pool_n
+        # each block's owner, sketch << COLUMN_BITS | column (written when the block is allocated)
+        self._owners = np.zeros(_INITIAL_BLOCKS, np.int64)
 
     def serve(self, status: int, control: np.ndarray) -> None:
         """Do what the loop returned for: cut, or count the buffered keys."""
@@ -77,7 +80,6 @@ class SketchChunks:
     def _count(self, control: np.ndarray) -> None:
         """Count the loop's buffered keys into the pool (grown as needed); empty the buffer."""
         from eda_sim.engine.fast import counting  # compiled: numba on first use
-        from eda_sim.engine.fast.latency import count_keys
 
         stop = int(control["rare_n"][0])
         reached = kept = 0
@@ -85,15 +87,17 @@ class SketchChunks:
             state = self.state
             # the same counts either way; fetching ahead pays once the counters outgrow the caches
             large = state.counts.shape[0] >= counting.PREFETCH_FROM_BLOCKS
-            count = counting.count_keys_ahead if large else count_keys
+            count = counting.count_keys_ahead if large else counting.count_keys
             reached, self._pool_n, kept = count(
                 state.rare_keys, reached, stop, kept, state.slots, state.counts,
-                int(state.base[0]), self._pool_n,
+                self._owners, int(state.base[0]), self._pool_n,
             )  # fmt: skip
             if reached < stop:  # no free block: twice the pool
                 counts = np.zeros((2 * state.counts.shape[0], SKETCH_SUBBUCKETS), np.uint16)
                 counts[: self._pool_n] = state.counts[: self._pool_n]
-                self.state = state._replace(counts=counts)
+                owners = np.zeros(counts.shape[0], np.int64)
+                owners[: self._pool_n] = self._owners[: self._pool_n]
+                self.state, self._owners = state._replace(counts=counts), owners
         if kept:
             self._rare.append(self.state.rare_keys[:kept].copy())
         control["rare_n"] = 0
@@ -101,8 +105,9 @@ class SketchChunks:
     def _cut(self, control: np.ndarray, label: int) -> None:
         """The counts since the last cut become the chunk labelled ``label``; counting restarts.
 
-        The chunk's blocks are read, folded below each sketch's floor, cleared and
-        freed by compiled code (:func:`~eda_sim.engine.fast.cutting.cut_chunk`).
+        The chunk's blocks (the pool's first ``_pool_n``) are read, folded below
+        each sketch's floor, cleared and freed by compiled code
+        (:func:`~eda_sim.engine.fast.cutting.cut_chunk`).
         """
         from eda_sim.engine.fast.cutting import cut_chunk  # compiled: numba on first use
 
@@ -110,8 +115,9 @@ class SketchChunks:
         state = self.state
         rare_keys, rare_counts = self._rare_counts()
         keys, total, floors = cut_chunk(
-            state.slots, state.counts, int(state.base[0]), rare_keys, rare_counts, self.levels
-        )
+            state.slots, state.counts, self._owners, self._pool_n, int(state.base[0]),
+            rare_keys, rare_counts, self.levels,
+        )  # fmt: skip
         self._pool_n = 0
         self.labels.append(label)
         self.keys.append(keys)

@@ -184,6 +184,46 @@ def mixed() -> Scenario:
     )
 
 
+def wide() -> Scenario:
+    """A network of 640 stations, two classes: past ``lookahead.FROM_STATIONS``.
+
+    From that size the loop asks for the next event's state ahead of time
+    (prefetch hints): they must change nothing. Each class enters at every
+    station alike and goes on to two stations further round the ring
+    (``i + 1`` and ``7i + 3`` mod 640, or ``i + 5`` and ``11i + 1``, both
+    permutations), 0.3 to each (0.6 in all where the two differ); every station
+    holds at most 6 events.
+    """
+    size = 640
+    names = [f"s{i}" for i in range(size)]
+    exp = {"dist": "exponential", "mean": 4.0}
+    stations = {name: {"servers": 1 + i % 3, "service": exp, "capacity": 6}
+                for i, name in enumerate(names)}  # fmt: skip
+
+    def routing(step: int, factor: int, offset: int) -> dict[str, dict[str, float]]:
+        return {
+            names[i]: {names[(i + step) % size]: 0.3, names[(factor * i + offset) % size]: 0.3}
+            for i in range(size)
+        }
+
+    everywhere = {name: 1.0 / size for name in names}
+    classes = {
+        name: {
+            "arrivals": {"process": "poisson", "rate": 16.0, "to": everywhere},
+            "routing": routing(*ring),
+        }
+        for name, ring in (("a", (1, 7, 3)), ("b", (5, 11, 1)))
+    }
+    return scenario_from_dict(
+        {
+            "stations": stations,
+            "classes": classes,
+            "run": {"horizon": 250, "warmup": "auto", "seed": 5},
+        },
+        name="wide",
+    )
+
+
 def shipped(stem: str) -> Callable[[], Scenario]:
     return lambda: load_scenario(str(SCENARIOS / f"{stem}.yaml"))
 
@@ -196,6 +236,7 @@ SUPPORTED: dict[str, Callable[[], Scenario]] = {
     "renewal": renewal,
     "feedback": feedback,
     "mixed": mixed,
+    "wide": wide,
 }
 #: Horizons that keep each case near 20,000-50,000 visits (None: the scenario's own).
 HORIZONS = {
@@ -203,6 +244,7 @@ HORIZONS = {
     "trace_replay": None,
     "pubsub": 1500.0,
     "slo_checkout": 400.0,
+    "wide": 250.0,
 }
 
 

@@ -43,6 +43,8 @@ module              what                                                   numba
 ``latency``         percentile sketches: a time's key into a buffer (the   step
                     counting and the cuts' passes are compiled apart)
 ``bits``            a double's bits as an integer (an intrinsic)            step
+``lookahead``       the next event's state asked for early (prefetches)     step
+``prefetching``     cache-line prefetch hints (intrinsics)                  step
 ``sketches``        the sketches' state, cuts and chunks (Python side)      no
 ``jit``             how functions are compiled (``compiled``, ``step``)     —
 ==================  =====================================================  =========

@@ -10,7 +10,7 @@ span several MB, so nearly every key's counter is a cache miss, and each waits
 for the block number read just before it. :func:`count_keys_ahead` counts the
 same keys into the same counters, in the same order (so the same carries), but
 first asks the processor to fetch the counter of the key :data:`AHEAD` places on
-(LLVM's ``llvm.prefetch`` intrinsic, a hint that changes no value), so that
+(:data:`eda_sim.engine.fast.prefetching.prefetch`, a hint that changes no value), so that
 many misses are in flight at once. The driver uses it once the pool of counter
 blocks is large (:data:`PREFETCH_FROM_BLOCKS`); below that the counters sit in
 the caches and the hint only costs. Measured: ``docs/performance.md``.
@@ -21,16 +21,11 @@ not one of ``kernel.COMPILED_MODULES``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from llvmlite import binding, ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from eda_sim.engine.fast.jit import compiled
 from eda_sim.engine.fast.latency import BUCKET_BITS
+from eda_sim.engine.fast.prefetching import prefetch
 from eda_sim.engine.fast.state import CARRY, CARRY_COUNT, SKETCH_OCTAVES
 
 __all__ = [
@@ -49,39 +44,6 @@ COLUMN_BITS = 6
 assert SKETCH_OCTAVES <= 1 << COLUMN_BITS  # the sketches' columns fit
 #: Counter blocks in the pool (256 bytes each) from which the driver fetches ahead: 1 MiB.
 PREFETCH_FROM_BLOCKS = 4096
-# The intrinsic's name mangles its pointer type: opaque ``ptr`` from LLVM 15 on.
-_PREFETCH = "llvm.prefetch.p0" if binding.llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
-
-
-def _prefetch(typingctx: Any, array: Any, row: Any, column: Any) -> Any:
-    """Hint the processor to fetch ``array[row, column]`` for writing (no effect on values).
-
-    ``llvm.prefetch(address, rw=1, locality=3, data cache)``; the address is
-    computed without a bounds check, and a prefetch never faults.
-    """
-    signature = types.void(array, row, column)
-
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        array_type = sig.args[0]
-        data = context.make_array(array_type)(context, builder, args[0])
-        index = [context.cast(builder, args[k], sig.args[k], types.intp) for k in (1, 2)]
-        address = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]  # numba's
-            context, builder, array_type, data, index, wraparound=False
-        )
-        byte_pointer = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        function_type = ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32])
-        module = builder.module
-        function = module.globals.get(_PREFETCH) or ir.Function(module, function_type, _PREFETCH)
-        hints = [ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)]
-        builder.call(function, [builder.bitcast(address, byte_pointer), *hints])
-        return context.get_dummy_value()
-
-    return signature, codegen
-
-
-#: ``prefetch(array, row, column)`` in compiled code (see :func:`_prefetch`).
-prefetch: Any = intrinsic(_prefetch)
 
 
 @compiled

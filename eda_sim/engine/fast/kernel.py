@@ -61,6 +61,10 @@ leaving the system     ``lifecycle.leave``           ``lifecycle.end_branch``,
 grid tick, warm-up     ``grid.tick`` (``TICK``),     ``monitors.snapshot_all``; at a cut, a
                        ``grid.warm_up``              return (``CUT``) to cut the sketches
                        (``WARMUP``)
+beside the events      ``lookahead.fetch_slot``      (at 512 stations or more: prefetches of
+                       (after the pop),              the next event's slot, then its station,
+                       ``lookahead.fetch_station``   routing row and stream; hints only)
+                       (after the event)
 =====================  ============================  ==========================================
 
 A new mechanism adds its steps in its own module and calls them here at its
@@ -110,6 +114,7 @@ from eda_sim.engine.fast.kinds import (
     WAKE,
 )
 from eda_sim.engine.fast.latency import sketch_window
+from eda_sim.engine.fast.lookahead import FROM_STATIONS, fetch_slot, fetch_station
 from eda_sim.engine.fast.monitors import snapshot_all
 from eda_sim.engine.fast.service import NO_TURN, end_service, give_turn, take_turn
 from eda_sim.engine.fast.sources import external_arrival
@@ -145,7 +150,9 @@ COMPILED_MODULES = (
     "kinds",
     "latency",
     "lifecycle",
+    "lookahead",
     "monitors",
+    "prefetching",
     "servers",
     "service",
     "sources",
@@ -153,7 +160,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "d4f7e1ca6dfcc8f989c9f2c162f22c22a8f268d778c5f1159d1bf9d2a545810c"
+SOURCES_DIGEST = "02c10a30c12f16147c94b97746a53ddced64ce1fc65700ac234a3a8ff1c943ae"
 
 
 @step
@@ -245,11 +252,14 @@ def run_kernel(
     flags = (fanout.targets.shape[0] > 1, blocking.any[0] != 0)  # any fan-out, any blocking
     places = (sketches.layout[0], sketches.layout[0] * sizes[1], sketches.layout[1] - 1)
     sketching = (sketch_window(sketches), places)  # per station, first class's, system's
+    ahead = sizes[1] >= FROM_STATIONS  # (large networks: lookahead.py)
     while True:
         status = CUT if cut_due else _status(queue, horizon, reserve, sketches, counters)
         if status >= 0:  # (a cut comes before anything else, even the horizon)
             return _stop(control, status, counters, cut_label)
         now, kind, index, counters = _next_event(queue, counters)
+        if ahead:  # the slot of the event after this one, while this one runs
+            fetch_slot(queue, events)
         ctl.now = now
         k, moving, to, departing, copies = 0, -1, -1, -1, NO_COPIES
         if kind == ARRIVAL:  # entering the system: the class's source resumes
@@ -290,3 +300,5 @@ def run_kernel(
         )  # fmt: skip
         # The first in line at the station just left starts now, or when its TURN comes.
         counters = give_turn(events, streams, queue, turn, now, sizes, counters)
+        if ahead:  # the next event's station, routing row and stream, before its pop
+            fetch_station(queue, events, servers, monitors, routes, streams, n_rows + sizes[0])

@@ -16,7 +16,8 @@ given with a zero count is kept, as there). The table is used only while it
 holds at most :data:`PLACES_PER_ENTRY` places per entry of the chunks (a
 sketch's buckets span about a dozen octaves of 128 buckets in such a run:
 some 1.5 places per entry); otherwise the chunks are merged by sorting, as
-before.
+before. Memory: an int64 and a bool per place. Measured: ``docs/performance.md``
+("The 50 MSER-5 cuts at 1,000 stations").
 """
 
 from __future__ import annotations

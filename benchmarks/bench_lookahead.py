@@ -80,7 +80,7 @@ def loop_without_lookahead() -> Any:
             module.prefetch_record = _no_op_intrinsic(2)  # type: ignore[attr-defined]
         if hasattr(module, "prefetch"):
             module.prefetch = _no_op_intrinsic(3)  # type: ignore[attr-defined]
-    for name in ("fetch_slot", "fetch_station"):
+    for name in ("fetch_arrival", "fetch_slot", "fetch_station"):
         setattr(kernel, name, _no_op_step(getattr(kernel, name)))
     loop: Any = kernel.run_kernel  # (a numba dispatcher)
     options = {k: v for k, v in loop.targetoptions.items() if k not in ("cache", "nopython")}

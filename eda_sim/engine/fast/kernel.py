@@ -63,7 +63,9 @@ grid tick, warm-up     ``grid.tick`` (``TICK``),     ``monitors.snapshot_all``; 
                        (``WARMUP``)
 beside the events      ``lookahead.fetch_slot``      (at 512 stations or more: prefetches of
                        (after the pop),              the next event's slot, then its station,
-                       ``lookahead.fetch_station``   routing row and stream; hints only)
+                       ``lookahead.fetch_arrival``   routing row and stream; of the station an
+                       (after the dispatch),         event goes to, while it departs; hints only)
+                       ``lookahead.fetch_station``
                        (after the event)
 =====================  ============================  ==========================================
 
@@ -114,7 +116,7 @@ from eda_sim.engine.fast.kinds import (
     WAKE,
 )
 from eda_sim.engine.fast.latency import sketch_window
-from eda_sim.engine.fast.lookahead import FROM_STATIONS, fetch_slot, fetch_station
+from eda_sim.engine.fast.lookahead import FROM_STATIONS, fetch_arrival, fetch_slot, fetch_station
 from eda_sim.engine.fast.monitors import snapshot_all
 from eda_sim.engine.fast.service import NO_TURN, end_service, give_turn, take_turn
 from eda_sim.engine.fast.sources import external_arrival
@@ -160,7 +162,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "02c10a30c12f16147c94b97746a53ddced64ce1fc65700ac234a3a8ff1c943ae"
+SOURCES_DIGEST = "52c7f20ac0fa746c0e605afe90473f6a889a17664ac837761a254465b536432f"
 
 
 @step
@@ -283,6 +285,8 @@ def run_kernel(
             )
         else:  # WARMUP: the sketches are cut, then the monitors snapshot
             cut_due, cut_label = warm_up(path, monitors, servers, system, now)
+        if ahead:  # the station `to` the event arrives at, while it departs
+            fetch_arrival(servers, capacity, monitors, streams, to, k)
         turn = NO_TURN
         if departing >= 0:  # departure: the server to the first in line, a sender let in
             turn, counters = depart(

@@ -6,9 +6,9 @@ its routing row and entries, the read position and current cache line of its
 random stream), so most of its reads miss the first-level cache, and each
 waits for the one before it (the slot gives the station, the station the
 row, the row the entries). The event that runs next is known before it runs:
-the queue's earliest. Two steps ask the processor for its state early
+the queue's earliest. These steps ask the processor for its state early
 (:mod:`eda_sim.engine.fast.prefetching`: hints that change no value, so the
-sample paths are the same), in two stages so that each stage's addresses come
+sample paths are the same), in stages, so that each stage's addresses come
 from lines the stage before asked for:
 
 * :func:`fetch_slot`, right after a pop: the slot record of the event now
@@ -16,12 +16,16 @@ from lines the stage before asked for:
 * :func:`fetch_station`, at the end of the current event (nothing more is
   scheduled before the next pop, so the earliest event *is* the next one): for
   a service completion, its station's monitor, servers and line (and the
-  first event in that line, who gets the server), its routing row, its first
-  entries, and its stream's read position and current line of uniforms.
+  first event in that line, who gets the server, and the current line of that
+  station's service times for the event's class), its routing row, its first
+  entries, and its stream's read position and current line of uniforms;
+* :func:`fetch_arrival`, once an event's next station is drawn: that station's
+  capacity, monitor, servers and line, and its current line of service times,
+  which the arrival reads after the departure from the station left.
 
 Other kinds (an external arrival reads its class's rows, read at every
 arrival; ticks and wake-ups are rare) ask for station 0's lines: nothing is
-read at a stale slot's station. The loop calls both only at networks of
+read at a stale slot's station. The loop calls them only at networks of
 :data:`FROM_STATIONS` or more, where the state outgrows the caches; below, the
 hints and the reads that compute them only cost (measured: ``docs/performance.md``).
 """
@@ -36,7 +40,7 @@ from eda_sim.engine.fast.kinds import KIND_BITS, SERVICE_END
 from eda_sim.engine.fast.prefetching import prefetch, prefetch_record
 from eda_sim.engine.fast.state import EventQueue, RouteTables, ServerState, StreamState
 
-__all__ = ["FROM_STATIONS", "fetch_slot", "fetch_station"]
+__all__ = ["FROM_STATIONS", "fetch_arrival", "fetch_slot", "fetch_station"]
 
 #: Stations from which the loop fetches ahead (at 300 it neither gains nor loses).
 FROM_STATIONS = 512
@@ -79,3 +83,25 @@ def fetch_station(
     prefetch(streams.values, uniforms, streams.cursor[uniforms].pos)
     prefetch_record(events, servers.lines[station, 0].head)
     prefetch_record(routes.hops, routes.rows[row].start)
+    services = servers.levels.shape[0] + row  # the line head's, if of the same class
+    prefetch(streams.values, services, streams.cursor[services].pos)
+
+
+@step
+def fetch_arrival(
+    servers: ServerState,
+    capacity: np.ndarray,
+    monitors: np.ndarray,
+    streams: StreamState,
+    to: int,
+    k: int,
+) -> None:
+    """Ask for what an arrival of class ``k`` at ``to`` reads (-1: none), before the departure."""
+    station = max(to, 0)
+    row = servers.levels.shape[0] + k * monitors.shape[0] + station  # its service times
+    prefetch_record(capacity, station)
+    prefetch_record(monitors, station)
+    prefetch_record(servers.servers, station)
+    prefetch(servers.lines, station, 0)
+    prefetch_record(streams.cursor, row)
+    prefetch(streams.values, row, streams.cursor[row].pos)

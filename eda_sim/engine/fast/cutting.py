@@ -36,7 +36,7 @@ The chunk is equal, key for key and count for count (int64 both), to
 :func:`~eda_sim.stats.collapse.collapsed_chunk` of the same counts (tested
 against it in ``tests/test_fast_cut.py``); the SimPy engine's bank folds with
 that function, so both engines still make the same chunks. Measured:
-``docs/performance.md`` ("The grid cuts at the cost of what they changed").
+``docs/performance.md`` ("The 50 MSER-5 cuts at 1,000 stations").
 
 Not part of the event loop (the driver calls it at a cut), so not one of
 ``kernel.COMPILED_MODULES``.

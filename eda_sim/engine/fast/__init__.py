@@ -29,7 +29,9 @@ module              what                                                   numba
 ``streams``         random-value buffers filled from the same streams       no
 ``kinds``           event kinds and return codes                            no
 ``kernel``          the event loop: a dispatcher over event kinds           compiled
-``event_queue``     heap pop and push                                       step
+``event_queue``     the event set: a calendar queue's pop and push          step
+``queue_room``      the event queue's growth and resizes (Python side)      no
+``event_heap``      the 4-ary heap it replaced (benchmark, tests only)      step
 ``sources``         external arrivals: the arrival counter                  step
 ``trace_replay``    arrivals at a trace's instants                          step
 ``draws``           reading buffers; routing draws (entry, next hop)        step

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from eda_sim.engine.fast.blocking import let_in
-from eda_sim.engine.fast.event_queue import TIME
+from eda_sim.engine.fast.event_queue import earliest_time
 from eda_sim.engine.fast.jit import step
 from eda_sim.engine.fast.latency import Window, sketch_time
 from eda_sim.engine.fast.monitors import keep_wait, station_depart
@@ -65,7 +65,7 @@ def depart(
     turn = hand_over(servers.lines, events, i)
     turn_order = seq
     seq += 1 if turn >= 0 else 0
-    turn_next = size == 0 or queue.entries[0, TIME] > now
+    turn_next = size == 0 or earliest_time(queue) > now
     arrived, started = events[slot].arrived, events[slot].started
     wait, sojourn = started - arrived, now - arrived
     blocked = now - events[slot].ended

@@ -3,8 +3,8 @@
 :func:`simulate_replication_fast` builds the state arrays
 (:mod:`eda_sim.engine.fast.state`), schedules the first events as SimPy does,
 calls the compiled loop (:func:`eda_sim.engine.fast.kernel.run_kernel`) until it
-reaches the horizon (refilling stream buffers and growing the event pool, the
-heap and the arrival histograms when it returns for them) and turns the
+reaches the horizon (refilling stream buffers, growing the event pool and the
+arrival histograms, growing or resizing the event queue when it returns for them) and turns the
 monitors' totals into the same :class:`~eda_sim.engine.records.ReplicationResult`
 as the SimPy engine's, sample path, observations and waits included.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from eda_sim.engine.fast import kinds
+from eda_sim.engine.fast.queue_room import first_events, new_queue, serve
 from eda_sim.engine.fast.sketches import SketchChunks
 from eda_sim.engine.fast.state import (
     ARRIVAL_COUNTER,
@@ -23,7 +24,6 @@ from eda_sim.engine.fast.state import (
     STATION_MONITOR,
     SYSTEM_MONITOR,
     ArrivalState,
-    EventQueue,
     RecentWaits,
     SamplePathState,
     grown,
@@ -105,7 +105,7 @@ class _Replication:
         self.events = _new_events(_INITIAL_SLOTS)
         self.free = np.arange(_INITIAL_SLOTS - 1, -1, -1, dtype=np.int64)
         reserve = reads_per_event(scenario)  # 2 + the most copies one service publishes
-        self.queue = _empty_queue(64 + 4 * n_classes + 2 * reserve)
+        self.queue = new_queue(64 + 4 * n_classes + 2 * reserve)
         self.control = np.zeros(1, dtype=CONTROL)
         self.control["horizon"] = settings.horizon
         self.control["free_count"] = _INITIAL_SLOTS
@@ -144,10 +144,7 @@ class _Replication:
             first.append((0.0 + gap, payload))
         grid = self.path.grid
         first.append((0.0 + (grid[1] - 0.0), (1 << kinds.KIND_BITS) + kinds.TICK))
-        # Keyed (time, order) and sorted, the first events already form a heap.
-        heap = sorted((t, order, payload) for order, (t, payload) in enumerate(first))
-        size = len(heap)
-        self.queue.entries[:size] = np.array(heap, dtype=np.float64).reshape(size, 3)
+        size = first_events(self.queue, [t for t, _ in first], [p for _, p in first])
         self.control["seq"] = self.control["heap_size"] = size
 
     def run(self, kernel: Kernel) -> None:
@@ -171,9 +168,9 @@ class _Replication:
             elif status == kinds.GROW_SLOTS:
                 self._grow_slots()
             elif status == kinds.GROW_HEAP:
-                bigger = _empty_queue(2 * len(self.queue.entries))
-                bigger.entries[: len(self.queue.entries)] = self.queue.entries
-                self.queue = bigger
+                self.queue = serve(
+                    self.queue, int(control["heap_size"][0]), int(control["reserve"][0])
+                )
             elif status == kinds.GROW_HIST:
                 histogram, seen = self.arrivals.histogram, self.arrivals.seen
                 self.arrivals = self.arrivals._replace(
@@ -289,13 +286,6 @@ class _Replication:
 
 #: The loop's returns that the sketches serve.
 _SKETCH_STATUSES = frozenset({kinds.CUT, kinds.GROW_POOL, kinds.GROW_RARE})
-
-
-def _empty_queue(room: int) -> EventQueue:
-    """An event heap with room for ``room`` entries, none in it (every time ``inf``)."""
-    entries = np.zeros((room, 3))
-    entries[:, 0] = np.inf
-    return EventQueue(entries=entries)
 
 
 def _new_events(slots: int) -> np.ndarray:

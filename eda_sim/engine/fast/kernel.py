@@ -5,15 +5,16 @@ The loop reproduces, event for event, what the SimPy engine
 it has (FIFO or priority lines, capacity with loss, blocking after service,
 fan-out, renewal arrivals and trace replay):
 
-* the queue is a 4-ary heap keyed by ``(time, order)`` (:mod:`~eda_sim.engine.fast.event_queue`),
-  as SimPy's is by ``(time, priority, event id)``, so ``NORMAL`` events at equal
-  times fire in scheduling order. SimPy's only ``URGENT`` events, the
-  ``Initialize`` of a new walk (an external arrival's, or a fan-out copy's), fire
-  right after the event that started the walk, before any other event at that
-  instant, in the order started: the loop runs them there instead of going
-  through the heap. A server handed over at ``now`` (a ``TURN``) is run at the
-  end of the event too when nothing else is scheduled at ``now`` (it is then
-  the next event); otherwise it waits in the heap with the order key it got;
+* the queue is a calendar queue keyed by ``(time, order)``
+  (:mod:`~eda_sim.engine.fast.event_queue`), as SimPy's is by ``(time, priority,
+  event id)``, so ``NORMAL`` events at equal times fire in scheduling order.
+  SimPy's only ``URGENT`` events, the ``Initialize`` of a new walk (an external
+  arrival's, or a fan-out copy's), fire right after the event that started the
+  walk, before any other event at that instant, in the order started: the loop
+  runs them there instead of going through the queue. A server handed over at
+  ``now`` (a ``TURN``) is run at the end of the event too when nothing else is
+  scheduled at ``now`` (it is then the next event); otherwise it waits in the
+  queue with the order key it got;
 * event times are computed with the same floating-point operations
   (``now + delay``; the grid ticks as ``now + (grid[i] − now)``, a trace's
   instants as ``now + (instant − now)``);
@@ -76,7 +77,7 @@ points; one that schedules its own events adds a kind
 Random values are not drawn here: numba cannot run NumPy ``Generator`` s. The
 Python driver (:mod:`eda_sim.engine.fast.driver`) fills one buffer per stream;
 the loop returns :data:`~eda_sim.engine.fast.kinds.REFILL` after an event that
-reached a buffer's refill point, a ``GROW_*`` code when its event pool, heap,
+reached a buffer's refill point, a ``GROW_*`` code when its event pool, queue,
 histogram or sketch pool is nearly full, ``CUT`` after a grid tick or warm-up
 end where the percentile sketches are cut, and is called again with the same
 state. It returns
@@ -95,7 +96,7 @@ import numpy as np
 from eda_sim.engine.fast.arrival import arrive_all, move_on
 from eda_sim.engine.fast.blocking import woken
 from eda_sim.engine.fast.departure import depart
-from eda_sim.engine.fast.event_queue import ROOM, TIME, pop_earliest
+from eda_sim.engine.fast.event_queue import earliest_time, needs_python, pop_earliest
 from eda_sim.engine.fast.fanout import NO_COPIES
 from eda_sim.engine.fast.grid import tick, warm_up
 from eda_sim.engine.fast.jit import compiled, step
@@ -162,7 +163,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "52c7f20ac0fa746c0e605afe90473f6a889a17664ac837761a254465b536432f"
+SOURCES_DIGEST = "b1ae5636e4f3734789457020d9d7724cf2cdfb0d2b8307a07f24703af904799b"
 
 
 @step
@@ -173,11 +174,11 @@ def _status(
 
     Checked before an event, so that every return leaves a consistent state. One
     event takes at most ``reserve`` slots and pushes at most ``reserve + 1`` events
-    (the heap keeps :data:`~eda_sim.engine.fast.event_queue.ROOM` more entries past those);
-    it sketches at most 5 times, so 8 free sketch blocks and rare places suffice.
+    (the queue also returns to be resized: ``event_queue.needs_python``); it
+    sketches at most 5 times, so 8 free sketch blocks and rare places suffice.
     """
     _, size, n_free, refill, hist_full, pool_n, rare_n = counters
-    first = queue.entries[0, TIME]
+    first = earliest_time(queue)
     blocks = sketches.counts.shape[0]
     rare_capacity = sketches.rare_keys.shape[0]
     if size == 0 or first >= horizon:  # SimPy's stop event: URGENT at the horizon, before any
@@ -186,7 +187,7 @@ def _status(
         return REFILL
     if n_free < reserve:
         return GROW_SLOTS
-    if size + reserve + 2 + ROOM > queue.entries.shape[0]:  # (ROOM: past the end, inf)
+    if needs_python(queue, size, reserve):
         return GROW_HEAP
     if hist_full:
         return GROW_HIST
@@ -211,7 +212,7 @@ def _stop(control: np.ndarray, status: int, counters: Counters, cut_label: int) 
 
 @step
 def _next_event(queue: EventQueue, counters: Counters) -> tuple[float, int, int, Counters]:
-    """Take the earliest event off the heap: its time, kind and index, and the counters."""
+    """Take the earliest event off the queue: its time, kind and index, and the counters."""
     seq, size, n_free, refill, hist_full, pool_n, rare_n = counters
     now, payload, size = pop_earliest(queue, size)
     kind, index = payload & 7, payload >> KIND_BITS
@@ -238,7 +239,7 @@ def run_kernel(
     waits: RecentWaits,
     sketches: SketchState,
 ) -> int:
-    """Run the event loop until the horizon or until a buffer, pool or heap needs Python.
+    """Run the event loop until the horizon or until a buffer, pool or queue needs Python.
 
     The arguments are the state of :mod:`eda_sim.engine.fast.state`, updated in
     place; ``control[0]``'s counters (:data:`~eda_sim.engine.fast.state.COUNTERS`)

@@ -1,6 +1,6 @@
 """Event kinds and return codes of the fast engine's loop (plain constants, no numba).
 
-A heap payload is ``index * 8 + kind``: the low 3 bits say what happens, the rest
+A queue payload is ``index * 8 + kind``: the low 3 bits say what happens, the rest
 which class, slot or grid point it happens to. A new mechanism that schedules
 its own events (a timeout, a server failing) takes the next free kind and a
 branch in the loop's dispatcher (:func:`eda_sim.engine.fast.kernel.run_kernel`).
@@ -40,7 +40,7 @@ KIND_BITS = 3
 DONE = 0  # the horizon is reached
 REFILL = 1  # a stream buffer is empty
 GROW_SLOTS = 2  # the event pool is nearly full
-GROW_HEAP = 3  # the event heap is nearly full
+GROW_HEAP = 3  # the event queue needs room or a resize (event_queue.needs_python)
 GROW_HIST = 4  # an arrival histogram is nearly full
 CUT = 5  # the percentile sketches are cut here (a grid point or the warm-up's end)
 GROW_POOL = 6  # the sketches' pool of octave blocks is nearly full

@@ -15,7 +15,7 @@ array                           holds
 ==============================  ==========================================================
 ``control`` (1 record)          the clock, the horizon, the loop's counters (:data:`COUNTERS`)
                                 and return flags
-``queue`` (EventQueue)          the event heap: time, order key, payload (kind, index) each
+``queue`` (EventQueue)          the event set (a calendar queue): time, order key, payload each
 ``events``, ``free``            the event pool: one record per branch present (and per
                                 journey whose own branch ended before its copies), free slots
 ``servers`` (ServerState)       servers and queue discipline: servers per station, one FIFO
@@ -57,6 +57,9 @@ __all__ = [
     "HOP",
     "HOP_ROW",
     "LINE",
+    "MIN_BUCKETS",
+    "QUEUE_CURSOR",
+    "QUEUE_SCALE",
     "SKETCH_OCTAVES",
     "SKETCH_SUBBUCKETS",
     "SNAPSHOT_FIELDS",
@@ -200,19 +203,36 @@ CURSOR = np.dtype([("pos", np.int64), ("end", np.int64)])
 SNAPSHOT_FIELDS = 10
 
 
-class EventQueue(NamedTuple):
-    """The event heap, keyed by ``(time, order)`` as SimPy's by ``(time, priority, id)``.
+#: Fields of ``EventQueue.cursor``: the calendar's current day, its buckets - 1, its
+#: first free node, the sizes past which the loop returns to resize it, its cost
+#: sum and that sum's limit, the earliest event's node (:mod:`eda_sim.engine.fast.event_queue`).
+QUEUE_CURSOR = (
+    "current", "mask", "free", "grow_at", "shrink_at", "work", "work_limit", "front"
+)  # fmt: skip
+#: Fields of ``EventQueue.scale``: 1 / the width of a day, the width.
+QUEUE_SCALE = ("inv_width", "width")
+#: The fewest buckets of the calendar.
+MIN_BUCKETS = 8
 
-    One row per entry, a 4-ary heap (:mod:`eda_sim.engine.fast.event_queue`): its
-    time, its order key and its payload (``index * 8 + kind``, see
-    :mod:`eda_sim.engine.fast.kinds`), all three as doubles, so that an entry is
-    one row of one array (numba reads a structured record through a reference
-    count, a row of doubles without one). Order keys and payloads are integers
-    below ``2**53``, which doubles hold exactly. Rows past the heap's end have
-    time ``inf``.
+
+class EventQueue(NamedTuple):
+    """The event set, keyed by ``(time, order)`` as SimPy's by ``(time, priority, id)``.
+
+    A calendar queue (:mod:`eda_sim.engine.fast.event_queue`). ``entries`` has one
+    row per event: its time, its order key and its payload (``index * 8 + kind``,
+    see :mod:`eda_sim.engine.fast.kinds`), all three as doubles, so that an event
+    is one row of one array (numba reads a structured record through a reference
+    count, a row of doubles without one); order keys and payloads are integers
+    below ``2**53``, which doubles hold exactly. Row 0 is a row of time ``inf``
+    (the front of an empty queue), the other rows the calendar's nodes.
+    ``links[n]`` is the node after node ``n`` in its bucket (or in the free
+    list; -1: none), ``links[rows + b]`` the first node of bucket ``b``.
     """
 
-    entries: np.ndarray  # (room, 3) float64: time, order, payload
+    entries: np.ndarray  # (rows, 3) float64: time, order, payload
+    links: np.ndarray  # (rows + bucket room,) int64: successors, then the buckets' first nodes
+    cursor: np.ndarray  # (8,) int64: QUEUE_CURSOR
+    scale: np.ndarray  # (2,) float64: QUEUE_SCALE
 
 
 class ServerState(NamedTuple):

@@ -73,6 +73,7 @@ __all__ = [
     "WORK",
     "WORK_LIMIT",
     "day_of",
+    "earliest_payload",
     "earliest_time",
     "link_node",
     "needs_python",
@@ -101,6 +102,12 @@ SAMPLE, GAPS_PER_DAY = 25, 3.0
 def earliest_time(queue: EventQueue) -> float:
     """The time of the earliest event (``inf`` when the queue is empty)."""
     return float(queue.entries[queue.cursor[FRONT], TIME])
+
+
+@step
+def earliest_payload(queue: EventQueue) -> float:
+    """The payload of the earliest event (row 0's, stale, when the queue is empty)."""
+    return float(queue.entries[queue.cursor[FRONT], PAYLOAD])
 
 
 @step

@@ -163,7 +163,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "b1ae5636e4f3734789457020d9d7724cf2cdfb0d2b8307a07f24703af904799b"
+SOURCES_DIGEST = "cde4c9f7e9f0fe9733594f8c46f8f3c6e0ad762bf48c7fdd676b21cd2e0e8d4d"
 
 
 @step

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eda_sim.engine.fast.event_queue import PAYLOAD
+from eda_sim.engine.fast.event_queue import earliest_payload
 from eda_sim.engine.fast.jit import step
 from eda_sim.engine.fast.kinds import KIND_BITS, SERVICE_END
 from eda_sim.engine.fast.prefetching import prefetch, prefetch_record
@@ -49,7 +49,7 @@ FROM_STATIONS = 512
 @step
 def _earliest_slot(queue: EventQueue, events: np.ndarray) -> tuple[int, bool]:
     """The earliest event's index (kept inside the event pool), and whether its service ends."""
-    payload = int(queue.entries[0, PAYLOAD])
+    payload = int(earliest_payload(queue))
     return min(payload >> KIND_BITS, events.shape[0] - 1), (payload & 7) == SERVICE_END
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from eda_sim.checks import CheckResult
 from eda_sim.engine.latency import SketchKey
 from eda_sim.engine.records import ReplicationResult
-from eda_sim.results import plot_data, rows
+from eda_sim.results import json_text, plot_data, rows
 from eda_sim.results.encoding import RESULT_FORMAT, interval_json, json_clean, json_number
 from eda_sim.stats import Interval
 from eda_sim.stats.sketch import Histogram
@@ -259,5 +259,11 @@ class RunResult:
         return document
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The JSON document as text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        """The JSON document as text (``json.dumps(..., allow_nan=False)``'s text).
+
+        Indented, it is written by :func:`~eda_sim.results.json_text.dumps`: the same
+        bytes, without :mod:`json`'s item by item encoder over the sample paths.
+        """
+        if indent is None:
+            return json.dumps(self.to_dict(), allow_nan=False)
+        return json_text.dumps(self.to_dict(), indent)

@@ -39,7 +39,14 @@ from rich.text import Text
 
 from eda_sim.text import escape_controls
 
-__all__ = ["KEY_WIDTH", "NOTE_HEADERS", "OFFLINE_WIDTH", "fitted", "output_console"]
+__all__ = [
+    "KEY_WIDTH",
+    "NOTE_HEADERS",
+    "OFFLINE_WIDTH",
+    "MeasuredTable",
+    "fitted",
+    "output_console",
+]
 
 #: Line width of output written to a pipe or a file when ``COLUMNS`` is not set.
 OFFLINE_WIDTH = 160
@@ -126,6 +133,7 @@ def inert(renderable: Any) -> Any:
     if not isinstance(renderable, Table):
         return renderable
     table = copy.copy(renderable)
+    table.__class__ = MeasuredTable
     table.columns = [
         dataclasses.replace(
             column,
@@ -140,6 +148,39 @@ def inert(renderable: Any) -> Any:
     if table.caption is not None:
         table.caption = inert(table.caption)
     return table
+
+
+class MeasuredTable(Table):
+    """A :class:`rich.table.Table` that measures each column's cells once.
+
+    Rich measures every cell of a table each time it asks how wide a column is:
+    twice when the table is measured (:func:`fitted`), once more when it is
+    printed. A column of text cells only, without a fixed, least or most width,
+    measures the same at every width its widest cell fits in (nothing is cut:
+    each cell's measure is its text's, plus its padding, below the width). So the
+    first measure of such a column, taken where it was not cut, answers every
+    later question at a width at least that wide; any other question goes to
+    rich. The widths, and so the printed characters, are rich's own.
+    """
+
+    def _measure_column(self, console: Console, options: Any, column: Column) -> Measurement:
+        width: int = options.max_width
+        key = (id(console), column._index)
+        measured: dict[tuple[int, int], Measurement] = self.__dict__.setdefault("_measured", {})
+        known = measured.get(key)
+        if known is not None and width >= max(known.maximum, 1):
+            return known
+        measurement: Measurement = super()._measure_column(console, options, column)
+        if measurement.maximum < width and _measured_once(column):
+            measured[key] = measurement
+        return measurement
+
+
+def _measured_once(column: Column) -> bool:
+    """Whether ``column`` measures the same at every width its widest cell fits in."""
+    if column.width is not None or column.min_width is not None or column.max_width is not None:
+        return False
+    return all(isinstance(cell, Text) for cell in (column.header, column.footer, *column.cells))
 
 
 def output_console(stream: IO[str] | None = None) -> FittingConsole:

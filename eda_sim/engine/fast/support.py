@@ -11,7 +11,12 @@ the modules whose steps it inlines. :func:`load_kernel` therefore compares their
 digest with :data:`eda_sim.engine.fast.kernel.SOURCES_DIGEST`: when a step
 module changed since the digest was written (while developing), the loop is
 compiled afresh for this process instead of loaded from a stale cache, with a
-warning that says which line to update.
+warning that says which line to update. The loop's other cached functions
+(a grid tick inlines the queue's ``push``) are keyed on their own files only, so
+a checkout updated in place (``git pull`` leaves an unchanged file's cache) could
+load one compiled from older sources: :func:`purge_stale_caches` removes every
+cached function of the fast engine when the stamped digest is not the one they
+were made from.
 """
 
 from __future__ import annotations
@@ -34,12 +39,15 @@ __all__ = [
     "Kernel",
     "check_supported",
     "load_kernel",
+    "purge_stale_caches",
     "sources_digest",
 ]
 
 #: The message when numba is not installed.
 MISSING_NUMBA = "the fast engine needs numba: pip install 'eda-sim[fast]'"
 _PACKAGE = Path(__file__).resolve().parent
+#: The file, in numba's cache folder, naming the digest its cached functions were made from.
+_STAMP = "eda_sim_sources.digest"
 
 
 class Kernel(NamedTuple):
@@ -73,11 +81,45 @@ def load_kernel() -> Kernel:
     return _fresh(kernel)
 
 
+def purge_stale_caches(folder: Path, digest: str) -> bool:
+    """Remove numba's cached functions in ``folder`` unless they were made from ``digest``.
+
+    The folder's stamp file names the digest of the sources its cached functions
+    were compiled from; when it names another (or none), every ``*.nbi``/``*.nbc``
+    file there is removed (numba compiles them again on first use) and the stamp
+    is rewritten. A folder that cannot be read or written is left as it is.
+    Returns whether anything was removed.
+    """
+    stamp = folder / _STAMP
+    try:
+        if stamp.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    removed = False
+    for path in [*folder.glob("*.nbi"), *folder.glob("*.nbc")]:
+        try:
+            path.unlink()
+            removed = True
+        except OSError:
+            pass
+    try:
+        if folder.is_dir():
+            stamp.write_text(digest)
+    except OSError:
+        pass
+    return removed
+
+
 @functools.cache
 def _fresh(kernel: Any) -> Kernel:
     """The loop from numba's cache, or compiled afresh when its inlined modules changed."""
     digest = sources_digest(kernel.COMPILED_MODULES)
     if digest == kernel.SOURCES_DIGEST:
+        # numba's own cache folder for the package (``__pycache__`` beside the
+        # sources, or its user-wide folder when that is not writable).
+        cache = getattr(getattr(kernel.run_kernel, "_cache", None), "_cache_path", None)
+        purge_stale_caches(Path(cache) if cache else _PACKAGE / "__pycache__", digest)
         return Kernel(kernel.run_kernel, kernel.snapshot_all)
     warnings.warn(
         "the fast engine's step modules changed since eda_sim/engine/fast/kernel.py was "

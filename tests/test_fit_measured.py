@@ -117,3 +117,14 @@ def test_random_tables_printed_by_rich_itself_at_any_width(seed: int) -> None:
             console.print(shown, width=max(width // 2, 1))
             texts.append(stream.getvalue())
         assert texts[0] == texts[1]
+
+
+def test_a_copy_made_inert_again_measures_its_own_columns() -> None:
+    """inert() of an inert table that was measured keeps none of the original's measures."""
+    table = fit.inert(_table(np.random.default_rng(3)))
+    stream = io.StringIO()
+    Console(file=stream, width=200).print(table)
+    again = fit.inert(table)
+    assert isinstance(again, fit.MeasuredTable)
+    assert "_measured" in table.__dict__
+    assert "_measured" not in again.__dict__

@@ -134,6 +134,7 @@ def inert(renderable: Any) -> Any:
         return renderable
     table = copy.copy(renderable)
     table.__class__ = MeasuredTable
+    table.__dict__.pop("_measured", None)  # a copy measures its own columns
     table.columns = [
         dataclasses.replace(
             column,

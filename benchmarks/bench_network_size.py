@@ -23,10 +23,12 @@ with ``warmup: none``, its percentile sketches cut only at the end (``--mser-cut
 also at MSER-5's 50 candidate warm-ups, as a run with ``warmup: auto``).
 
 Time per visit is *marginal*: every implementation runs a short and a long
-horizon (long = 5 × short, ``--repeats`` times each, interleaved, median kept),
-and (t_long − t_short) / (visits_long − visits_short) cancels what a run pays
-once (set-up, building the result). Horizons are sized per implementation from a
-visit budget so that each timed difference is well above the timer's noise. The C
+horizon (long = 5 × short, ``--repeats`` rounds, median kept; each round runs every
+size and implementation once, so that the sizes a ratio compares are timed side by
+side, and the report adds each round's own N = 1,000 / N = 3 ratio), and
+(t_long − t_short) / (visits_long − visits_short) cancels what a run pays once
+(set-up, building the result). Horizons are sized per implementation from a visit
+budget so that each timed difference is well above the timer's noise. The C
 control times its own event loop (its process start and input parsing excluded).
 Every timing but the compile one is the process's CPU time, not the wall clock:
 on a machine shared with other work, waiting for a core would otherwise swamp
@@ -246,15 +248,16 @@ def c_runner(binary: Path, scenario: Scenario, folder: Path) -> Runner:
 # ------------------------------------------------------------------------ timing
 
 
-def marginal(runner: Runner, short: float, repeats: int) -> dict[str, float]:
-    """Median times at ``short`` and ``LONG_OVER_SHORT × short``; marginal seconds per visit."""
-    runs: dict[float, list[tuple[int, float]]] = {short: [], short * LONG_OVER_SHORT: []}
-    for _ in range(repeats):
-        for horizon in runs:
-            runs[horizon].append(runner(horizon))
+#: One timed replication: (visits, seconds).
+Timing = tuple[int, float]
+
+
+def marginal_of(runs: dict[float, list[Timing]]) -> dict[str, float]:
+    """Median times of the short and the long horizon's runs; marginal seconds per visit."""
+    (short, done_short), (_, done_long) = runs.items()
     (v_short, t_short), (v_long, t_long) = (
         (int(statistics.median(v for v, _ in done)), statistics.median(t for _, t in done))
-        for done in runs.values()
+        for done in (done_short, done_long)
     )
     return {
         "short_horizon": short,
@@ -266,16 +269,33 @@ def marginal(runner: Runner, short: float, repeats: int) -> dict[str, float]:
     }
 
 
+def round_marginal(short: Timing, long: Timing) -> float:
+    """Marginal seconds per visit of one round's pair of runs."""
+    return (long[1] - short[1]) / max(long[0] - short[0], 1)
+
+
+def marginal(runner: Runner, short: float, repeats: int) -> dict[str, float]:
+    """Median times at ``short`` and ``LONG_OVER_SHORT × short``; marginal seconds per visit."""
+    runs: dict[float, list[Timing]] = {short: [], short * LONG_OVER_SHORT: []}
+    for _ in range(repeats):
+        for horizon in runs:
+            runs[horizon].append(runner(horizon))
+    return marginal_of(runs)
+
+
 def horizon_for(visits: float, rate: float) -> float:
     return float(visits / LONG_OVER_SHORT / rate)
 
 
-def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    binary, c_note = (None, "skipped (--no-c)") if args.no_c else build_c_control(folder)
-    table: dict[str, Any] = {"C control": c_note, "sizes": {}}
+def size_runners(
+    args: argparse.Namespace, folder: Path, binary: Path | None
+) -> tuple[dict[int, dict[str, tuple[Runner, float]]], dict[int, float]]:
+    """Each size's implementations (runner, short horizon), the fast loop compiled; visit rates."""
+    plan: dict[int, dict[str, tuple[Runner, float]]] = {}
+    rates: dict[int, float] = {}
     for size in args.sizes:
         scenario = scenario_from_dict(network(size), name=f"random-{size}")
-        rate = visit_rate(scenario)
+        rate = rates[size] = visit_rate(scenario)
         fast = fast_runner(scenario, args.mser_cuts)
         runners: dict[str, Runner | None] = {
             "fast": fast,
@@ -284,16 +304,52 @@ def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "Ciw": None if args.no_ciw else ciw_runner(scenario),
         }
         fast(horizon_for(20_000, rate))  # compile (or load) the loop first
-        row: dict[str, Any] = {"visit_rate": rate}
+        plan[size] = {}
         for name, runner in runners.items():
             if runner is None:
                 continue
             budget = BUDGETS[name] * args.scale
             if name == "Ciw" and size >= 1000:
                 budget = CIW_LARGE_BUDGET * args.scale
-            row[name] = marginal(runner, horizon_for(budget, rate), args.repeats)
-            print(f"  N={size:>5} {name:<13} {row[name]['per_visit'] * 1e9:10.1f} ns/visit")
-        table["sizes"][str(size)] = row
+            plan[size][name] = (runner, horizon_for(budget, rate))
+    return plan, rates
+
+
+def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """Every size and implementation, the sizes interleaved: one round runs them all once.
+
+    A round runs each implementation's short and long horizon at every size in
+    turn, so that the sizes a ratio compares were timed minutes apart at most,
+    on the same state of the machine (a shared machine drifts by tens of per
+    cent within an hour). Each figure is the median over the rounds, as before;
+    ``rounds`` also keeps each round's own marginal time per visit, of which the
+    report gives the per-round N = 1,000 / N = 3 ratios.
+    """
+    binary, c_note = (None, "skipped (--no-c)") if args.no_c else build_c_control(folder)
+    table: dict[str, Any] = {"C control": c_note, "sizes": {}, "rounds": {}}
+    plan, rates = size_runners(args, folder, binary)
+    runs: dict[int, dict[str, dict[float, list[Timing]]]] = {
+        size: {name: {short: [], short * LONG_OVER_SHORT: []} for name, (_, short) in row.items()}
+        for size, row in plan.items()
+    }
+    for round_number in range(args.repeats):
+        for size, row in plan.items():
+            for name, (runner, _) in row.items():
+                timed = runs[size][name]
+                for horizon in timed:
+                    timed[horizon].append(runner(horizon))
+                short, long = (done[-1] for done in timed.values())
+                per_visit = round_marginal(short, long)
+                table["rounds"].setdefault(str(size), {}).setdefault(name, []).append(per_visit)
+                print(
+                    f"  round {round_number + 1} N={size:>5} {name:<13} "
+                    f"{per_visit * 1e9:10.1f} ns/visit",
+                    flush=True,
+                )
+    for size, row in plan.items():
+        table["sizes"][str(size)] = {"visit_rate": rates[size]} | {
+            name: marginal_of(runs[size][name]) for name in row
+        }
     return table
 
 
@@ -407,6 +463,17 @@ def report(results: dict[str, Any]) -> None:
         ratio = sizes["1000"]["fast"]["per_visit"] / sizes["3"]["fast"]["per_visit"]
         ok = ratio <= TARGET_SIZE_RATIO
         print(f"\nfast N=1000 / N=3: {ratio:.2f} (target <= {TARGET_SIZE_RATIO}) {verdict(ok)}")
+        rounds = results["sizes"].get("rounds", {})
+        if "3" in rounds and "1000" in rounds:  # each round's sizes were timed side by side
+            per_round = [
+                large / small
+                for large, small in zip(rounds["1000"]["fast"], rounds["3"]["fast"], strict=True)
+            ]
+            print(
+                "  per round: "
+                + ", ".join(f"{r:.2f}" for r in per_round)
+                + f" (median {statistics.median(per_round):.2f})"
+            )
         if "C" in sizes["3"] and "C" in sizes["1000"]:  # the same growth in plain C, for scale
             c_ratio = sizes["1000"]["C"]["per_visit"] / sizes["3"]["C"]["per_visit"]
             print(f"C control N=1000 / N=3: {c_ratio:.2f} (no target: the machine's own growth)")

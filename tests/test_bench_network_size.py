@@ -42,7 +42,35 @@ def test_the_benchmark_runs_and_reports(tmp_path: Path) -> None:
     else:
         assert row["C"]["visits_long"] > row["C"]["visits_short"] > 0, figures["sizes"]
         assert "fast / C at N=3:" in done.stdout
+    assert len(figures["sizes"]["rounds"]["3"]["fast"]) == 1  # one round, its own figure
     assert figures["cart"]["speedup"] > 0
     assert {"set-up, streams included", "loop", "result", "whole replication"} <= set(
         figures["fixed"]
     )
+
+
+def test_the_report_gives_each_rounds_own_size_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+    """The sizes of a round are timed side by side: the report divides them round by round."""
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        import bench_network_size as bench
+    finally:
+        sys.path.remove(str(BENCH.parent))
+
+    def row(per_visit: float) -> dict[str, dict[str, float]]:
+        return {"fast": {"per_visit": per_visit}}
+
+    results = {
+        "sizes": {
+            "C control": "skipped (--no-c)",
+            "sizes": {"3": row(100e-9), "1000": row(180e-9)},
+            "rounds": {
+                "3": {"fast": [100e-9, 120e-9, 90e-9]},
+                "1000": {"fast": [150e-9, 240e-9, 180e-9]},
+            },
+        }
+    }
+    bench.report(results)
+    printed = capsys.readouterr().out
+    assert "fast N=1000 / N=3: 1.80 (target <= 1.5) FAIL" in printed
+    assert "per round: 1.50, 2.00, 2.00 (median 2.00)" in printed

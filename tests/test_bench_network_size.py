@@ -43,7 +43,12 @@ def test_the_benchmark_runs_and_reports(tmp_path: Path) -> None:
         assert row["C"]["visits_long"] > row["C"]["visits_short"] > 0, figures["sizes"]
         assert "fast / C at N=3:" in done.stdout
     assert len(figures["sizes"]["rounds"]["3"]["fast"]) == 1  # one round, its own figure
-    assert figures["cart"]["speedup"] > 0
+    # The cart ran in both engines. Not the speedup's sign: at 1% of the visit budgets a
+    # loaded machine can time the short run slower than the long one (seen: -11,098).
+    for name in ("fast", "SimPy engine"):
+        cart = figures["cart"][name]
+        assert cart["visits_long"] > cart["visits_short"] > 0
+    assert "speedup" in figures["cart"]
     assert {"set-up, streams included", "loop", "result", "whole replication"} <= set(
         figures["fixed"]
     )

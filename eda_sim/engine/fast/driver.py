@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from eda_sim.engine.fast import kinds
+from eda_sim.engine.fast.buffers import POOL
 from eda_sim.engine.fast.queue_room import first_events, new_queue, serve
 from eda_sim.engine.fast.sketches import SketchChunks
 from eda_sim.engine.fast.state import (
@@ -61,6 +62,8 @@ __all__ = ["simulate_replication_fast"]
 
 _INITIAL_SLOTS = 256
 _INITIAL_BINS = 64
+#: The stations' sample path's purpose in the pool of kept memory.
+_PATH = "sample path"
 
 
 class _Replication:
@@ -84,7 +87,9 @@ class _Replication:
         grid = np.linspace(0.0, settings.horizon, PATH_INTERVALS + 1)
         self.path = SamplePathState(
             grid=grid,
-            stations=np.zeros((n_stations, len(grid), SNAPSHOT_FIELDS)),
+            # every value written (a snapshot at 0, a tick at each grid point, the
+            # horizon's): the memory of a dropped result's path, if any (buffers.py)
+            stations=POOL.take_shared(_PATH, (n_stations, len(grid), SNAPSHOT_FIELDS), np.float64),
             system=np.zeros((n_classes + 1, len(grid), SNAPSHOT_FIELDS)),
             warm_stations=np.zeros((n_stations, SNAPSHOT_FIELDS)),
             warm_system=np.zeros((n_classes + 1, SNAPSHOT_FIELDS)),
@@ -178,6 +183,15 @@ class _Replication:
                     seen=np.ascontiguousarray(grown(seen.T, 2 * seen.shape[1]).T),
                 )
                 control["hist_full"] = 0
+
+    def close(self) -> None:
+        """Give the work arrays that the result does not hold back to the pool of kept memory.
+
+        Made again for the next replication in this process, they would be new
+        memory to map and clear (:mod:`~eda_sim.engine.fast.buffers`).
+        """
+        self.streams.close()
+        self.sketches.close()
 
     def _grow_slots(self) -> None:
         slots = len(self.events)
@@ -365,4 +379,6 @@ def simulate_replication_fast(
     state.schedule_first_events()
     state.run(kernel)
     state.snapshot(kernel, settings.horizon, path.stations[:, -1], path.system[:, -1])
-    return with_automatic_warmup(state.result(), settings)
+    result = state.result()
+    state.close()
+    return with_automatic_warmup(result, settings)

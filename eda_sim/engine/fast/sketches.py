@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from eda_sim.engine.fast import kinds
+from eda_sim.engine.fast.buffers import POOL
 from eda_sim.engine.fast.state import (
     CARRY,
     CARRY_COUNT,
@@ -38,6 +39,13 @@ __all__ = ["SketchChunks"]
 _INITIAL_BLOCKS = 64
 #: Keys the loop buffers before the driver counts them (65,536: 512 KiB).
 BUFFER_KEYS = 1 << 16
+#: The arrays' purposes in the pool of kept memory (:mod:`~eda_sim.engine.fast.buffers`).
+_SLOTS, _COUNTS, _RARE_KEYS, _OWNERS = (
+    "sketch slots",
+    "sketch counters",
+    "sketch buffer",
+    "sketch owners",
+)
 
 
 class SketchChunks:
@@ -50,13 +58,24 @@ class SketchChunks:
         _, exponent = math.frexp(horizon)  # no time in the run exceeds the horizon
         is_cut = np.zeros(points, dtype=np.int64)
         is_cut[list(cuts)] = 1
+        # From the pool of kept memory (the last replication's arrays), set as new ones:
+        # the pool of counters as large as the last replication grew it (by doubling,
+        # from at most one block per (sketch, octave) in use at once).
+        slots = POOL.take(_SLOTS, (sketches, SKETCH_OCTAVES), np.int32)
+        slots.fill(-1)
+        counts = POOL.take_rows(
+            _COUNTS, _INITIAL_BLOCKS, (SKETCH_SUBBUCKETS,), np.uint16, 2 * slots.size
+        )
+        counts.fill(0)
+        rare_keys = POOL.take(_RARE_KEYS, (BUFFER_KEYS,), np.int64)
+        rare_keys.fill(0)
         self.state = SketchState(
             layout=np.array([layout.per_station, sketches], dtype=np.int64),
             # the horizon's exponent field is e + 1022: the last column
             base=np.array([exponent + 1022 - (SKETCH_OCTAVES - 1)], dtype=np.int64),
-            slots=np.full((sketches, SKETCH_OCTAVES), -1, dtype=np.int32),
-            counts=np.zeros((_INITIAL_BLOCKS, SKETCH_SUBBUCKETS), dtype=np.uint16),
-            rare_keys=np.zeros(BUFFER_KEYS, dtype=np.int64),
+            slots=slots,
+            counts=counts,
+            rare_keys=rare_keys,
             is_cut=is_cut,
         )
         self.size = sketches
@@ -68,7 +87,8 @@ class SketchChunks:
         self._rare: list[np.ndarray] = []  # keys set aside this chunk (outside, carries)
         self._pool_n = 0  # blocks of the pool in use this chunk: the first _pool_n
         # each block's owner, sketch << COLUMN_BITS | column (written when the block is allocated)
-        self._owners = np.zeros(_INITIAL_BLOCKS, np.int64)
+        self._owners = POOL.take(_OWNERS, (len(counts),), np.int64)
+        self._owners.fill(0)
 
     def serve(self, status: int, control: np.ndarray) -> None:
         """Do what the loop returned for: cut, or count the buffered keys."""
@@ -145,3 +165,14 @@ class SketchChunks:
         return ChunkedSketches(
             self.size, tuple(self.labels), tuple(self.keys), tuple(self.counts), tuple(self.floors)
         )
+
+    def close(self) -> None:
+        """Give the loop's arrays back for the next replication (after :meth:`finish`).
+
+        The sketches must not be counted or cut afterwards.
+        """
+        state = self.state
+        POOL.give_back(_SLOTS, state.slots)
+        POOL.give_back(_COUNTS, state.counts)
+        POOL.give_back(_RARE_KEYS, state.rare_keys)
+        POOL.give_back(_OWNERS, self._owners)

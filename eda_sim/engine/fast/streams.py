@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from eda_sim.engine.fast.buffers import POOL
 from eda_sim.engine.fast.state import CURSOR, StreamState
 from eda_sim.rng import DEFAULT_BATCH_SIZE, stream_generators
 from eda_sim.scenario import Scenario
@@ -40,6 +41,8 @@ _MAX_BATCHES = 32
 _BUFFER_BYTES = 64 << 20
 #: The refill point of a row that is never read.
 _NEVER = np.iinfo(np.int64).max
+#: The buffers' purpose in the pool of kept memory.
+_VALUES = "stream values"
 
 
 def reads_per_event(scenario: Scenario) -> int:
@@ -125,6 +128,13 @@ class Streams:
         quarter = np.minimum(self.batches[rows], self.room) * (batch // 4)
         self.mark[rows] = np.minimum(valid - self.reserve, valid - quarter + 1)
 
+    def close(self) -> None:
+        """Give the buffers back for the next replication (:mod:`~eda_sim.engine.fast.buffers`).
+
+        The streams must not be used afterwards.
+        """
+        POOL.give_back(_VALUES, self.state.values)
+
 
 def _bind_draw(distribution: Any, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
     return lambda size: np.asarray(distribution.draw(rng, size), dtype=np.float64)
@@ -167,16 +177,17 @@ def open_streams(scenario: Scenario, seed: int, replication: int) -> Streams:
     rows = len(draws) // 2
     reserve = reads_per_event(scenario)
     batch = DEFAULT_BATCH_SIZE
-    # At most about _BUFFER_BYTES in all (np.zeros does not touch what is never filled),
-    # and room for the values a refill keeps: the reserve of a row that reached its
-    # refill point, less than a quarter of a refill of a row refilled with it.
+    # At most about _BUFFER_BYTES in all, and room for the values a refill keeps: the
+    # reserve of a row that reached its refill point, less than a quarter of a refill
+    # of a row refilled with it. The buffers come from the pool of kept memory (the
+    # last replication's values: the loop reads only what the refills wrote).
     most = _BUFFER_BYTES // (16 * rows * batch)
     room = max(1, min(_MAX_BATCHES, most), -(-(reserve + 1) // batch))
     kept = -(-max(reserve, room * batch // 4) // 8) * 8  # whole cache lines
     width = batch * room + kept
     streams = Streams(
         state=StreamState(
-            values=np.zeros((2 * rows, width)),
+            values=POOL.take(_VALUES, (2 * rows, width), np.float64),
             cursor=np.zeros(2 * rows, dtype=CURSOR),
         ),
         draws=draws,

@@ -63,9 +63,10 @@ def counted(
     counts = np.zeros((sketches * 63 + spare, 128), np.uint16)
     owners = np.full(counts.shape[0], -1, np.int64)
     buffer = keys.astype(np.int64)
-    reached, pool_n, kept = count_keys(buffer, 0, buffer.size, 0, slots, counts, owners, BASE, 0)
+    kept_keys = np.zeros(buffer.size, np.int64)
+    reached, pool_n, kept = count_keys(buffer, kept_keys, 0, slots, counts, owners, BASE, 0)
     assert reached == buffer.size
-    return slots, counts, owners, pool_n, buffer[:kept].copy()
+    return slots, counts, owners, pool_n, kept_keys[:kept].copy()
 
 
 def set_aside(rare: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -135,11 +136,12 @@ def test_chunks_cut_in_turn_from_one_pool(seed: int) -> None:
         sketch[: 70_000 if n > 70_000 else 0] = 3  # a counter of sketch 3 carries
         values[: 70_000 if n > 70_000 else 0] = 0.25
         buffer = keys_of(sketch, values)
+        kept_keys = np.zeros(buffer.size, np.int64)
         reached, pool_n, kept = count_keys(
-            buffer, 0, buffer.size, 0, slots, counts, owners, BASE, 0
+            buffer, kept_keys, 0, slots, counts, owners, BASE, 0
         )  # fmt: skip
         assert reached == buffer.size
-        rare = buffer[:kept].copy()
+        rare = kept_keys[:kept].copy()
         expected = reference(slots.copy(), counts.copy(), rare, LEVELS)
         got = cut_chunk(slots, counts, owners, pool_n, BASE, *set_aside(rare), LEVELS)
         for mine, theirs in zip(got, expected, strict=True):

@@ -19,7 +19,7 @@ from numba import njit
 
 from eda_sim.engine.fast.latency import sketch_time, sketch_window
 from eda_sim.engine.fast.sketches import SketchChunks
-from eda_sim.engine.fast.state import CONTROL
+from eda_sim.engine.fast.state import CARRY, CONTROL
 from eda_sim.engine.latency import LatencyLayout
 from eda_sim.stats.sketch import Histogram, bucket_of
 
@@ -163,9 +163,10 @@ def test_counting_ahead_counts_what_count_keys_counts() -> None:
         slots = np.full((sketches, 63), -1, np.int32)
         counts = np.zeros((4096, 128), np.uint16)
         owners = np.full(4096, -1, np.int64)
-        buffer = keys.copy()
-        reached, pool_n, kept = function(buffer, 0, buffer.size, 0, slots, counts, owners, base, 0)
-        outcomes.append((reached, pool_n, kept, slots, counts, owners, buffer[:kept]))
+        buffer, kept_keys = keys.copy(), np.zeros(keys.size, np.int64)
+        reached, pool_n, kept = function(buffer, kept_keys, 0, slots, counts, owners, base, 0)
+        assert np.array_equal(buffer, keys)  # the buffer is only read
+        outcomes.append((reached, pool_n, kept, slots, counts, owners, kept_keys[:kept]))
     (r1, p1, k1, s1, c1, o1, b1), (r2, p2, k2, s2, c2, o2, b2) = outcomes
     assert (r1, p1, k1) == (r2, p2, k2) and k1 > 0
     assert np.array_equal(s1, s2) and np.array_equal(c1, c2) and np.array_equal(b1, b2)
@@ -175,6 +176,50 @@ def test_counting_ahead_counts_what_count_keys_counts() -> None:
     assert np.array_equal(np.sort(s1[sketch, column]), np.arange(p1))
     assert np.array_equal(o1[s1[sketch, column]], sketch << 6 | column)
     assert (o1[p1:] == -1).all()
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_a_pass_stopped_by_a_full_pool_resumes_where_it_stopped(ahead: bool) -> None:
+    """A pass grown and resumed as the driver does counts as one pass with room.
+
+    The driver calls again with the keys from ``reached`` on; the kept keys of
+    both calls (outside the octaves, carries) follow one another.
+    """
+    from eda_sim.engine.fast.counting import count_keys, count_keys_ahead
+
+    function = count_keys_ahead if ahead else count_keys
+    rng = np.random.default_rng(8)
+    sketches, base = 40, 1022 + 14 - 62
+    values = rng.exponential(10.0 ** rng.uniform(-3, 2, sketches), (6000, sketches)).ravel()
+    values[rng.random(values.size) < 0.05] = 0.0
+    values[rng.random(values.size) < 0.01] = 2.0**-70  # below the counted octaves: kept
+    ids = np.tile(np.arange(sketches), 6000)
+    values[:140_000:2], ids[:140_000:2] = 0.75, 5  # a counter of sketch 5 carries
+    keys = (ids << 19) | bucket_of(values)
+
+    def counted(blocks: int) -> tuple[np.ndarray, ...]:
+        slots = np.full((sketches, 63), -1, np.int32)
+        counts = np.zeros((blocks, 128), np.uint16)
+        owners = np.full(blocks, -1, np.int64)
+        kept_keys = np.zeros(keys.size, np.int64)
+        reached = kept = pool_n = stops = 0
+        while reached < keys.size:
+            done, pool_n, kept = function(
+                keys[reached:], kept_keys, kept, slots, counts, owners, base, pool_n
+            )  # fmt: skip
+            reached += done
+            if reached < keys.size:  # full: twice the pool, as the driver grows it
+                stops += 1
+                counts = np.concatenate([counts, np.zeros_like(counts)])
+                owners = np.concatenate([owners, np.full(owners.size, -1, np.int64)])
+        assert (stops > 0) == (blocks < 1024)
+        return slots, counts[:pool_n], owners[:pool_n], kept_keys[:kept]
+
+    stopped, with_room = counted(8), counted(1 << 14)
+    for mine, theirs in zip(stopped, with_room, strict=True):
+        assert np.array_equal(mine, theirs)
+    kept_keys = with_room[3]
+    assert ((kept_keys & CARRY) != 0).any() and ((kept_keys & CARRY) == 0).any()
 
 
 def test_the_driver_counting_ahead_gives_the_same_histogram(

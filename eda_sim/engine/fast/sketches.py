@@ -40,11 +40,12 @@ _INITIAL_BLOCKS = 64
 #: Keys the loop buffers before the driver counts them (65,536: 512 KiB).
 BUFFER_KEYS = 1 << 16
 #: The arrays' purposes in the pool of kept memory (:mod:`~eda_sim.engine.fast.buffers`).
-_SLOTS, _COUNTS, _RARE_KEYS, _OWNERS = (
+_SLOTS, _COUNTS, _RARE_KEYS, _OWNERS, _KEPT = (
     "sketch slots",
     "sketch counters",
     "sketch buffer",
     "sketch owners",
+    "sketch kept keys",
 )
 
 
@@ -89,6 +90,8 @@ class SketchChunks:
         # each block's owner, sketch << COLUMN_BITS | column (written when the block is allocated)
         self._owners = POOL.take(_OWNERS, (len(counts),), np.int64)
         self._owners.fill(0)
+        # the keys a counting pass leaves to Python (at most the buffer's; written before read)
+        self._kept = POOL.take(_KEPT, (BUFFER_KEYS,), np.int64)
 
     def serve(self, status: int, control: np.ndarray) -> None:
         """Do what the loop returned for: cut, or count the buffered keys."""
@@ -108,10 +111,11 @@ class SketchChunks:
             # the same counts either way; fetching ahead pays once the counters outgrow the caches
             large = state.counts.shape[0] >= counting.PREFETCH_FROM_BLOCKS
             count = counting.count_keys_ahead if large else counting.count_keys
-            reached, self._pool_n, kept = count(
-                state.rare_keys, reached, stop, kept, state.slots, state.counts,
+            done, self._pool_n, kept = count(
+                state.rare_keys[reached:stop], self._kept, kept, state.slots, state.counts,
                 self._owners, int(state.base[0]), self._pool_n,
             )  # fmt: skip
+            reached += done
             if reached < stop:  # no free block: twice the pool
                 counts = np.zeros((2 * state.counts.shape[0], SKETCH_SUBBUCKETS), np.uint16)
                 counts[: self._pool_n] = state.counts[: self._pool_n]
@@ -119,7 +123,7 @@ class SketchChunks:
                 owners[: self._pool_n] = self._owners[: self._pool_n]
                 self.state, self._owners = state._replace(counts=counts), owners
         if kept:
-            self._rare.append(self.state.rare_keys[:kept].copy())
+            self._rare.append(self._kept[:kept].copy())
         control["rare_n"] = 0
 
     def _cut(self, control: np.ndarray, label: int) -> None:
@@ -176,3 +180,4 @@ class SketchChunks:
         POOL.give_back(_COUNTS, state.counts)
         POOL.give_back(_RARE_KEYS, state.rare_keys)
         POOL.give_back(_OWNERS, self._owners)
+        POOL.give_back(_KEPT, self._kept)

@@ -52,6 +52,9 @@ PRELOAD = (
     "eda_sim.theory.percentiles",
     "eda_sim.theory.scenario",
 )
+#: :data:`PRELOAD` and what writing an HTML report imports (matplotlib through the plots):
+#: for the servers of commands that write reports (``--report``, ``eda-sim report``).
+REPORT_PRELOAD = (*PRELOAD, "eda_sim.plots", "eda_sim.report")
 
 #: The server: reads one JSON request a line on stdin, forks, answers one JSON line.
 SERVER = r"""
@@ -227,25 +230,27 @@ def run_on(servers: Queue[CommandForks], args: Sequence[str], **options: object)
         servers.put(server)
 
 
-_shared: list[CommandForks] = []
+_shared: dict[tuple[str, ...], CommandForks] = {}
 _shared_lock = threading.Lock()
 
 
 def eda_sim_forked(
-    *args: str, cwd: Path = ROOT, timeout: float = 300.0
+    *args: str, cwd: Path = ROOT, timeout: float = 300.0, preload: Sequence[str] = PRELOAD
 ) -> subprocess.CompletedProcess[str]:
     """``eda-sim ARGS`` as ``subprocess.run([python, -m, eda_sim, ...], capture_output=True,
     text=True, cwd=cwd)`` returns it, forked from one server shared by the test process.
 
-    The server is started at the first call, with the environment of that moment
+    The server (one per ``preload``: :data:`REPORT_PRELOAD` for commands that write
+    reports) is started at the first call, with the environment of that moment
     (a test that changes the environment for its command runs its own process), and
     ends with the test process. One command at a time.
     """
+    key = tuple(preload)
     with _shared_lock:
-        if not _shared:
-            _shared.append(CommandForks())
-            atexit.register(_shared[0].close)
-        done = _shared[0].run(args, cwd=cwd, timeout=timeout)
+        if key not in _shared:
+            _shared[key] = CommandForks(preload=key)
+            atexit.register(_shared[key].close)
+        done = _shared[key].run(args, cwd=cwd, timeout=timeout)
     return subprocess.CompletedProcess(
         ["eda-sim", *args], done.returncode, done.stdout, done.stderr
     )

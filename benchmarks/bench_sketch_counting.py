@@ -16,7 +16,7 @@ process, interleaved rounds, CPU time (``time.process_time``), medians:
   driver's rule (fetch ahead once the pool holds ``PREFETCH_FROM_BLOCKS``
   blocks) and with fetching ahead switched off; both must give equal chunks;
 * ``in a run``: ns per key of each way of counting on the buffers a real
-  replication fills (2,000,000 visits, ``--in-run`` replications), between
+  replication fills (``--visits``, ``--in-run`` replications), between
   the loop's calls as the driver counts them, so with the caches as the loop
   leaves them (the table above counts buffer after buffer, the counters warm):
   at each counting pass every way counts a copy of the buffer into a pool of
@@ -30,7 +30,7 @@ How to run (from the repository root; a minute or two)::
     python benchmarks/bench_sketch_counting.py
     python benchmarks/bench_sketch_counting.py --sizes 3,1000 --rounds 5 --visits 1000000
     python benchmarks/bench_sketch_counting.py --sizes 3,1000 --rounds 0 --in-run 2 \
-        --against 641a0e6
+        --visits 2000000 --against 641a0e6
 
 A report, not a test: it exits 0 either way (1 if the two ways' chunks differ).
 """
@@ -201,7 +201,7 @@ def in_run_ns(size: int, visits: int, replications: int, ways: dict[str, Way]) -
     return [row for row in passes if min(row) > 0]
 
 
-def in_run_table(sizes: list[int], replications: int, against: str | None) -> None:
+def in_run_table(sizes: list[int], replications: int, visits: int, against: str | None) -> None:
     """Print the ``in a run`` table: each way's median, and ratios per pass (medians)."""
     ways: dict[str, Way] = {"plain": counting.count_keys, "ahead": counting.count_keys_ahead}
     # ratios: each way to the revision's same way, or fetching ahead to not
@@ -209,7 +209,10 @@ def in_run_table(sizes: list[int], replications: int, against: str | None) -> No
     if against:
         ways = {**older_ways(against), **ways}
     names = list(ways)
-    print(f"in a run (ns per key, medians over the counting passes of {replications} replications)")
+    print(
+        f"in a run (ns per key, medians over the counting passes of {replications}"
+        f" replications of {visits:,} visits)"
+    )
     print(
         f"{'stations':>8} "
         + " ".join(f"{name:>14}" for name in names)
@@ -217,7 +220,7 @@ def in_run_table(sizes: list[int], replications: int, against: str | None) -> No
         + " ".join(f"{names[b]} / {names[a]}" for a, b in pairs)
     )
     for size in sizes:
-        rows = in_run_ns(size, 2_000_000, replications, ways)
+        rows = in_run_ns(size, visits, replications, ways)
         medians = [statistics.median(row[i] for row in rows) for i in range(len(ways))]
         ratios = [statistics.median(row[b] / row[a] for row in rows) for a, b in pairs]
         print(f"{size:>8} " + " ".join(f"{value:>14.2f}" for value in medians)
@@ -235,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     sizes = [int(size) for size in options.sizes.split(",")]
     if options.in_run:
-        in_run_table(sizes, options.in_run, options.against)
+        in_run_table(sizes, options.in_run, options.visits, options.against)
     if not options.rounds:
         return 0
     print(f"counting (ns per key, {options.rounds} rounds, medians)")

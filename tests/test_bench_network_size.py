@@ -79,3 +79,29 @@ def test_the_report_gives_each_rounds_own_size_ratio(capsys: pytest.CaptureFixtu
     printed = capsys.readouterr().out
     assert "fast N=1000 / N=3: 1.80 (target <= 1.5) FAIL" in printed
     assert "per round: 1.50, 2.00, 2.00 (median 2.00)" in printed
+
+
+def test_a_timed_run_has_the_collector_off_and_gives_it_back() -> None:
+    """As timeit does: the run sees gc disabled; gc is enabled again after, even on an error."""
+    import gc
+
+    sys.path.insert(0, str(BENCH.parent))
+    try:
+        import bench_network_size as bench
+    finally:
+        sys.path.remove(str(BENCH.parent))
+    seen: list[bool] = []
+
+    def run(horizon: float) -> tuple[int, float]:
+        seen.append(gc.isenabled())
+        if horizon < 0:
+            raise ValueError("negative horizon")
+        return 1, horizon
+
+    timed = bench.without_collections(run)
+    assert gc.isenabled()
+    assert timed(2.0) == (1, 2.0)
+    with pytest.raises(ValueError, match="negative horizon"):
+        timed(-1.0)
+    assert seen == [False, False]
+    assert gc.isenabled()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -337,20 +338,44 @@ def test_every_mechanism_has_an_identity_case() -> None:
     assert scenarios["mixed"].features >= {"fanout", "blocking", "priorities"}
 
 
-@pytest.mark.parametrize("name", sorted(SUPPORTED))
-@pytest.mark.parametrize("warmup", [None, 150.0])
-def test_same_replication_as_the_simpy_engine(name: str, warmup: float | None) -> None:
-    """Each case with its own warm-up (``auto``: MSER-5 on the sample path) and a fixed one."""
+#: The SimPy engine's replications of the identity cases with the fixed warm-up, by
+#: (case, warm-up, replication): :func:`test_the_loop_stays_in_bounds` hands them to its
+#: fresh process, which runs the same cases and compares its fast runs with them instead
+#: of simulating them with SimPy once more (a case is fully given by those three, and
+#: the SimPy engine gives the same replication for it in any process:
+#: ``tests/test_reproducibility.py``).
+SIMPY_RUNS: dict[tuple[str, float | None, int], ReplicationResult] = {}
+
+
+def compare_case(
+    name: str,
+    warmup: float | None,
+    simpy_runs: dict[tuple[str, float | None, int], ReplicationResult] | None = None,
+) -> None:
+    """Both engines on identity case ``name``, replications 0 and 1; the SimPy side taken
+    from ``simpy_runs`` where it holds it, else simulated (and kept in :data:`SIMPY_RUNS`
+    when the warm-up is fixed)."""
     scenario = SUPPORTED[name]()
     horizon = HORIZONS.get(name, 2500.0)
     for replication in (0, 1):
         kwargs: dict[str, Any] = {"replication": replication, "horizon": horizon, "warmup": warmup}
         if warmup is not None and horizon is None:
             kwargs["warmup"] = warmup / 10  # the trace's span is short
-        slow = simulate_replication(scenario, keep_waits=30, **kwargs)
+        key = (name, warmup, replication)
+        kept = (simpy_runs or {}).get(key)
+        slow = kept if kept is not None else simulate_replication(scenario, keep_waits=30, **kwargs)
         fast = simulate_replication_fast(scenario, keep_waits=30, **kwargs)
         assert slow.completed_visits > 1000
         assert_identical(slow, fast)
+        if warmup is not None:
+            SIMPY_RUNS[key] = slow
+
+
+@pytest.mark.parametrize("name", sorted(SUPPORTED))
+@pytest.mark.parametrize("warmup", [None, 150.0])
+def test_same_replication_as_the_simpy_engine(name: str, warmup: float | None) -> None:
+    """Each case with its own warm-up (``auto``: MSER-5 on the sample path) and a fixed one."""
+    compare_case(name, warmup)
 
 
 def test_long_run_refills_and_grows_and_stays_identical() -> None:
@@ -854,17 +879,18 @@ def test_cli_engine_errors_are_one_line_exit_2() -> None:
 
 
 _BOUNDS_CHECKED = """
-import sys, tempfile
+import pickle, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import test_fast_engine as t
+simpy_runs = pickle.loads(Path(sys.argv[2]).read_bytes())
 
 def cases(test):
     (marks,) = [m for m in test.pytestmark if m.name == "parametrize"]
     return marks.args[1]
 
 for name in sorted(t.SUPPORTED):
-    t.test_same_replication_as_the_simpy_engine(name, 150.0)
+    t.compare_case(name, 150.0, simpy_runs)
 t.test_long_run_refills_and_grows_and_stays_identical()
 t.test_deterministic_tandem_per_visit_waits()
 for test in (
@@ -888,10 +914,16 @@ def test_the_loop_stays_in_bounds(tmp_path: Path) -> None:
     Run in a fresh process with ``NUMBA_BOUNDSCHECK=1`` and an empty cache, so that
     an index past an array's end (the event pool, the heap, a stream buffer, the
     per-event scratch arrays) raises an IndexError instead of reading other memory.
+    The SimPy side of an identity case that :func:`test_same_replication_as_the_simpy_engine`
+    ran with the fixed warm-up in this process is that run's replication
+    (:data:`SIMPY_RUNS`); any other is simulated there.
     """
+    stored = tmp_path / "simpy_runs.pickle"
+    stored.write_bytes(pickle.dumps(SIMPY_RUNS))
+    SIMPY_RUNS.clear()  # tens of MB (the 640-station case's sample paths): not kept longer
     environment = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", _BOUNDS_CHECKED, str(Path(__file__).parent)],
+        [sys.executable, "-c", _BOUNDS_CHECKED, str(Path(__file__).parent), str(stored)],
         capture_output=True, text=True, cwd=ROOT, env=environment, check=False, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

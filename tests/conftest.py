@@ -8,10 +8,18 @@ threads and 0.12 ms on one (load 4 to 6), which made the exact-percentile checks
 of ``tests/test_theory_percentiles.py`` five times slower. The variables are read
 when NumPy loads its BLAS, so they are set before any test module imports NumPy;
 subprocesses inherit them, as the command would set them anyway.
+
+Once the tests are collected, everything the test process holds by then (the
+imported modules of NumPy, SciPy, pandas, numba, matplotlib, the package and
+the test modules, the parameters) is moved out of the garbage collector's sight
+(:func:`gc.freeze`): it lives as long as the process, and every full collection
+walked all of it again (about 120,000 objects; gc time on ten in-process test
+files 1.8-3.3 s -> 1.0 s). Objects the tests make are collected as before.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -21,3 +29,9 @@ if "numpy" in sys.modules:  # pragma: no cover - a plugin imported NumPy first
     raise RuntimeError("tests/conftest.py must set the BLAS threads before NumPy is imported")
 for _variable in BLAS_THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
+
+
+def pytest_collection_finish() -> None:
+    """Freeze what collection left alive: the full collections of the run skip it."""
+    gc.collect()
+    gc.freeze()

@@ -182,3 +182,71 @@ def test_scenario_tables_draw_as_the_simpy_engine_s_routing(build: Callable[[], 
         taken = counted.hops["taken"][start:stop]
         assert taken.tolist() == np.bincount(picks, minlength=len(targets) + 1)[:-1].tolist()
         assert counted.rows[station]["exits"] == np.count_nonzero(picks == len(targets))
+
+
+SHORT_ROWS = [  # (cumulative values of one hop row): 1 to 5 entries, ties, exits, sums near 1
+    [1.0],
+    [0.3],
+    [0.5, 1.0],
+    [0.25, 0.25 + 1e-18, 0.75],  # a tie: the second share is below an ulp of the sum
+    [0.1, 0.30000000000000004, 0.6000000000000001],
+    [0.2, 0.4, 0.6, 0.8],  # past SHORT_SPAN: bisected
+    [0.1, 0.2, 0.3, 0.4, 1.0],
+    [],  # no entry: every draw leaves (kept last: its neighbour's count gets 0 added)
+]
+
+
+def _short_row_tables() -> RouteTables:
+    """Hop rows of SHORT_ROWS, one after the other, the last row's reads at the table's end."""
+    lengths = [len(row) for row in SHORT_ROWS]
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows = np.zeros(len(SHORT_ROWS), dtype=HOP_ROW)
+    rows["start"], rows["stop"] = starts[:-1], starts[1:]
+    hops = np.zeros(int(starts[-1]) + 1, dtype=HOP)  # + the padding entry route_tables adds
+    hops["cumulative"][:-1] = np.concatenate(
+        [np.array(row, dtype=np.float64) for row in SHORT_ROWS]
+    )
+    hops["target"][:-1] = np.arange(int(starts[-1])) + 100
+    return RouteTables(
+        rows=rows,
+        hops=hops,
+        entry_start=np.array([0, 1], dtype=np.int64),
+        entry_targets=np.zeros(1, dtype=np.int64),
+        entry_cumulative=np.ones(1),
+        entry_guide=np.zeros(1, dtype=np.int64),
+        guide=np.zeros(1, dtype=np.int64),
+    )
+
+
+@pytest.mark.parametrize("row", range(len(SHORT_ROWS)))
+def test_short_rows_counted_without_a_branch_pick_the_bisection_s_hop(row: int) -> None:
+    """Rows of at most SHORT_SPAN entries are counted, longer ones bisected: the same hop."""
+    routes = _short_row_tables()
+    cumulative = np.array(SHORT_ROWS[row], dtype=np.float64)
+    start = int(routes.rows[row]["start"])
+    uniforms = _uniforms(cumulative, 20_000, seed=row)
+    picks = np.searchsorted(cumulative, uniforms, side="right")
+    expected = np.append(start + 100 + np.arange(len(cumulative)), -1)[picks]
+    assert np.array_equal(_hops(routes, row, uniforms), expected)
+    taken = routes.hops["taken"][start : start + len(cumulative)]
+    assert taken.tolist() == np.bincount(picks, minlength=len(cumulative) + 1)[:-1].tolist()
+    assert routes.rows[row]["exits"] == np.count_nonzero(picks == len(cumulative))
+
+
+@pytest.mark.parametrize("entries", [[1.0], [0.4, 1.0], [0.25, 0.25 + 1e-18, 1.0]])
+def test_short_entry_rows_counted_at_the_table_s_end_pick_the_bisection_s_station(
+    entries: list[float],
+) -> None:
+    """An unguided entry row of 1-3 stations, its reads past the end clamped: searchsorted's."""
+    cumulative = np.array(entries, dtype=np.float64)
+    routes = RouteTables(
+        rows=np.zeros(0, dtype=HOP_ROW),
+        hops=np.zeros(1, dtype=HOP),
+        entry_start=np.array([0, len(cumulative)], dtype=np.int64),
+        entry_targets=np.arange(len(cumulative), dtype=np.int64) + 7,
+        entry_cumulative=cumulative,  # no padding: the count reads its last value again
+        entry_guide=np.zeros(1, dtype=np.int64),
+        guide=np.zeros(1, dtype=np.int64),
+    )
+    uniforms = _uniforms(cumulative, 20_000, seed=len(entries))
+    assert np.array_equal(_entries(routes, 0, uniforms), _bisected_entry(cumulative, uniforms) + 7)

@@ -163,7 +163,7 @@ COMPILED_MODULES = (
     "trace_replay",
 )
 #: SHA-256 of those modules' sources, in that order (see the module docstring).
-SOURCES_DIGEST = "cde4c9f7e9f0fe9733594f8c46f8f3c6e0ad762bf48c7fdd676b21cd2e0e8d4d"
+SOURCES_DIGEST = "c787c29fa5892d09328a84cfa769ca541f76846955199b6f66f48705ab48163f"
 
 
 @step

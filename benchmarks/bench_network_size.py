@@ -79,6 +79,8 @@ SHOPPING_CART = ROOT / "scenarios" / "shopping_cart.yaml"
 SIZES = (3, 100, 1_000)
 LOAD = 0.5
 LONG_OVER_SHORT = 5.0
+#: Visits of the fast replication run at a size before its timed pair (see measure_sizes).
+SETTLING_VISITS = 20_000
 #: Visits of the long horizon per implementation (the short one has a fifth).
 BUDGETS = {"fast": 2_000_000, "C": 4_000_000, "SimPy engine": 150_000, "Ciw": 30_000}
 #: Ciw scans every node on every event: its budget shrinks with N (visits at N = 1,000).
@@ -348,7 +350,12 @@ def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     on the same state of the machine (a shared machine drifts by tens of per
     cent within an hour). Each figure is the median over the rounds, as before;
     ``rounds`` also keeps each round's own marginal time per visit, of which the
-    report gives the per-round N = 1,000 / N = 3 ratios.
+    report gives the per-round N = 1,000 / N = 3 ratios. The fast engine's pair
+    at a size comes after a replication of :data:`SETTLING_VISITS` there: its
+    pool of kept memory (``engine/fast/buffers.py``) holds one array per
+    purpose, and the short run after another size's would alone pay for new
+    memory, which lowered the marginal figure (by up to ~50 ns per visit at
+    1,000 stations, ``benchmarks/bench_replication_stages.py``).
     """
     binary, c_note = (None, "skipped (--no-c)") if args.no_c else build_c_control(folder)
     table: dict[str, Any] = {"C control": c_note, "sizes": {}, "rounds": {}}
@@ -360,6 +367,8 @@ def measure_sizes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     for round_number in range(args.repeats):
         for size, row in plan.items():
             for name, (runner, _) in row.items():
+                if name == "fast":  # its kept memory fitted to this size first
+                    runner(SETTLING_VISITS / rates[size])
                 timed = runs[size][name]
                 for horizon in timed:
                     timed[horizon].append(runner(horizon))

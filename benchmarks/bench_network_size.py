@@ -63,7 +63,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -91,6 +91,7 @@ TARGET_CART_SPEEDUP = 30.0
 
 #: Runs one replication to a horizon and returns (visits, seconds).
 Runner = Callable[[float], tuple[int, float]]
+_Timed = TypeVar("_Timed")
 
 #: The clock of every timing but the compile one: this process's CPU time, so
 #: that on a shared machine the time spent waiting for a core is not counted (a
@@ -140,7 +141,7 @@ def visit_rate(scenario: Scenario) -> float:
 # ----------------------------------------------------------------------- runners
 
 
-def without_collections(run: Runner) -> Runner:
+def without_collections(run: Callable[[float], _Timed]) -> Callable[[float], _Timed]:
     """``run`` timed with Python's cyclic garbage collector off, after a full collection.
 
     As :mod:`timeit` does by default. A full collection walks every tracked object
@@ -152,7 +153,7 @@ def without_collections(run: Runner) -> Runner:
     control has no collector.
     """
 
-    def timed(horizon: float) -> tuple[int, float]:
+    def timed(horizon: float) -> _Timed:
         gc.collect()
         gc.disable()
         try:

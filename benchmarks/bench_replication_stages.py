@@ -41,20 +41,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import json
 import resource
 import statistics
 import sys
-import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_network_size import network, visit_rate
+from bench_network_size import cpu_seconds, network, visit_rate, without_collections
 
 from eda_sim.engine.fast import driver, simulate_replication_fast
 from eda_sim.scenario import Scenario, scenario_from_dict
@@ -66,7 +65,7 @@ STAGES = ("set-up", "loop", "refill", "serve", "grow", "result", "other")
 #: Figures of a replication beside the stages: CPU seconds and system seconds, minor faults.
 TOTALS = ("whole", "system", "faults")
 
-clock = time.process_time
+clock = cpu_seconds  # (this process's CPU time, as bench_network_size.py times)
 
 
 class StageClock:
@@ -125,20 +124,19 @@ def stages_timed(stages: StageClock) -> Iterator[None]:
 
 def replication(scenario: Scenario, horizon: float) -> dict[str, float]:
     """One fast replication to ``horizon``: its visits, each stage's seconds, its totals."""
+    return without_collections(partial(_timed_replication, scenario))(horizon)
+
+
+def _timed_replication(scenario: Scenario, horizon: float) -> dict[str, float]:
     stages = StageClock()
-    gc.collect()
-    gc.disable()
-    try:
-        with stages_timed(stages):
-            before = resource.getrusage(resource.RUSAGE_SELF)
-            start = clock()
-            result = simulate_replication_fast(
-                scenario, horizon=horizon, warmup=0.0, later_starts=False
-            )
-            whole = clock() - start
-            after = resource.getrusage(resource.RUSAGE_SELF)
-    finally:
-        gc.enable()
+    with stages_timed(stages):
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        start = clock()
+        result = simulate_replication_fast(
+            scenario, horizon=horizon, warmup=0.0, later_starts=False
+        )
+        whole = clock() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
     seconds = stages.seconds
     seconds["other"] = whole - sum(seconds[stage] for stage in STAGES if stage != "other")
     return {

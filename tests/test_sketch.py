@@ -18,12 +18,14 @@ from hypothesis import strategies as st
 
 from eda_sim.stats.chunks import FLUSH_AT_LEAST, SketchBank
 from eda_sim.stats.sketch import (
+    BUCKET_BITS,
     RELATIVE_ACCURACY,
     Histogram,
     bucket_bounds,
     bucket_of,
     bucket_value,
     quantile_rank,
+    sketch_bounds,
 )
 
 #: Rounding of the bucket's point 2·lo·hi/(lo + hi): a few ulps on top of α.
@@ -249,3 +251,18 @@ def test_exact_ranks_for_huge_counts() -> None:
     for level in (0.5, 0.07, 0.123456789):
         expected = [quantile_rank(level, int(n)) for n in counts]
         assert quantile_ranks(level, counts).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(st.tuples(st.integers(0, 9), st.integers(0, (1 << BUCKET_BITS) - 1)), unique=True),
+    st.integers(1, 12),
+)
+def test_sketch_bounds_are_the_search_over_the_keys_sketches(
+    pairs: list[tuple[int, int]], size: int
+) -> None:
+    """Each sketch's segment is where the keys' sketch numbers say (empty sketches, the last
+    bucket of a sketch and sketches past ``size`` included)."""
+    keys = np.array(sorted((sketch << BUCKET_BITS) | bucket for sketch, bucket in pairs), np.int64)
+    expected = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
+    assert sketch_bounds(keys, size).tolist() == expected.tolist()

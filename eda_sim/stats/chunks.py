@@ -33,6 +33,7 @@ from eda_sim.stats.sketch import (
     bucket_of,
     combine_sorted,
     fold_below,
+    sketch_bounds,
 )
 
 __all__ = [
@@ -103,8 +104,7 @@ class ChunkedSketches:
     def window(self, start: int, end: int) -> list[Histogram]:
         """Every sketch's histogram over the chunks between boundary positions ``start < end``."""
         keys, counts = self.window_counts(start, end)
-        sketch = keys >> BUCKET_BITS
-        bounds = np.searchsorted(sketch, np.arange(self.size + 1), side="left")
+        bounds = sketch_bounds(keys, self.size)
         mask = (1 << BUCKET_BITS) - 1
         floors = self.floor_of(start, end).tolist()
         return [

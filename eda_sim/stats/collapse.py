@@ -50,6 +50,7 @@ from eda_sim.stats.sketch import (
     IntArray,
     fold_below,
     quantile_ranks,
+    sketch_bounds,
 )
 
 __all__ = [
@@ -84,7 +85,7 @@ def chunk_floors(keys: IntArray, counts: IntArray, size: int, levels: Sequence[f
     zeros = np.zeros(size, np.int64)
     zeros[keys[~positive] >> BUCKET_BITS] = counts[~positive]
     keys, counts = keys[positive], counts[positive]
-    bounds = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
+    bounds = sketch_bounds(keys, size)
     running = np.concatenate(([0], np.cumsum(counts)))
     before = running[bounds[:-1]]
     chosen, half, near = floor_ranks(zeros, running[bounds[1:]] - before, np.diff(bounds), levels)

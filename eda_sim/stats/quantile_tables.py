@@ -19,6 +19,7 @@ from eda_sim.stats.sketch import (
     IntArray,
     bucket_value,
     quantile_ranks,
+    sketch_bounds,
 )
 
 __all__ = ["segment_quantiles", "stacked_quantiles"]
@@ -69,7 +70,7 @@ def stacked_quantiles(
     out = np.full((windows, size, len(levels)), np.nan)
     if not windows or not keys.size:
         return out
-    bounds = np.searchsorted(keys >> BUCKET_BITS, np.arange(size + 1), side="left")
+    bounds = sketch_bounds(keys, size)
     for window, running in enumerate(cumulative):
         # the running count before each bound (0 before the first key)
         at = np.where(bounds > 0, running[bounds - 1], 0)

@@ -78,6 +78,7 @@ __all__ = [
     "fold_below",
     "quantile_rank",
     "quantile_ranks",
+    "sketch_bounds",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -169,6 +170,20 @@ def quantile_ranks(level: float, counts: IntArray) -> IntArray:
     return np.array(
         [-((-numerator * int(n)) // denominator) for n in counts.tolist()], dtype=np.int64
     )
+
+
+def sketch_bounds(keys: IntArray, size: int) -> IntArray:
+    """Where each sketch's segment of the sorted combined ``keys`` starts: ``size + 1`` bounds.
+
+    Sketch ``s``'s keys are ``keys[bounds[s]:bounds[s + 1]]``. A key is ``sketch
+    << BUCKET_BITS | bucket`` with ``bucket < 2**BUCKET_BITS``, so the first key
+    of sketch ``s`` or later is the first key at or above ``s << BUCKET_BITS``:
+    the keys are searched as they are, with no array of their sketches made
+    (at 1,000 stations a replication's chunk holds about a million keys).
+    """
+    starts = np.arange(size + 1, dtype=np.int64) << BUCKET_BITS
+    bounds: IntArray = np.searchsorted(keys, starts, side="left")
+    return bounds
 
 
 def fold_below(keys: IntArray, counts: IntArray, floors: IntArray) -> tuple[IntArray, IntArray]:

@@ -47,6 +47,7 @@ __all__ = [
     "TAIL_TARGET",
     "SolvedChain",
     "StationChain",
+    "size_refusal",
     "station_chain",
     "station_ctmc",
 ]
@@ -111,6 +112,30 @@ class SolvedChain:
     tail: float
 
 
+def size_refusal(network: MarkovNetwork, depths: dict[int, int], levels: int = 1) -> str | None:
+    """Why :func:`_solve_truncated` refuses to build ``network`` at ``depths`` (None: it builds).
+
+    Decided from :func:`~eda_sim.theory.ctmc_model.state_bound`, before anything is built.
+    """
+    bound = state_bound(network)
+    if bound > STATE_LIMIT:
+        return f"state space above the limit of {STATE_LIMIT:,} states"
+    if depths and levels >= 2 and bound > (LATTICE_LIMIT if levels >= 3 else PLANE_LIMIT):
+        return (
+            f"an unlimited buffer shared by {levels} priority levels, to truncate: up to "
+            f"{bound:,} states, which a sparse LU cannot solve in seconds (limit "
+            f"{LATTICE_LIMIT if levels >= 3 else PLANE_LIMIT:,})"
+        )
+    limit = LATTICE_LIMIT if len(depths) >= 3 else PLANE_LIMIT
+    if depths and len(network.stations) >= 2 and bound > limit:
+        return (
+            f"{len(depths)} unlimited buffer(s) to truncate in a chain of "
+            f"{len(network.stations)} stations: up to {bound:,} states, which a sparse "
+            f"LU cannot solve in seconds (limit {limit:,})"
+        )
+    return None
+
+
 def _solve_truncated(build: object, depths: dict[int, int], levels: int = 1) -> SolvedChain | str:
     """Solve, deepening the truncated buffers until the tail is small; or why not.
 
@@ -120,22 +145,9 @@ def _solve_truncated(build: object, depths: dict[int, int], levels: int = 1) -> 
     assert callable(build)
     for _ in range(_MAX_DOUBLINGS):
         network = build(depths)
-        bound = state_bound(network)
-        if bound > STATE_LIMIT:
-            return f"state space above the limit of {STATE_LIMIT:,} states"
-        if depths and levels >= 2 and bound > (LATTICE_LIMIT if levels >= 3 else PLANE_LIMIT):
-            return (
-                f"an unlimited buffer shared by {levels} priority levels, to truncate: up to "
-                f"{bound:,} states, which a sparse LU cannot solve in seconds (limit "
-                f"{LATTICE_LIMIT if levels >= 3 else PLANE_LIMIT:,})"
-            )
-        limit = LATTICE_LIMIT if len(depths) >= 3 else PLANE_LIMIT
-        if depths and len(network.stations) >= 2 and bound > limit:
-            return (
-                f"{len(depths)} unlimited buffer(s) to truncate in a chain of "
-                f"{len(network.stations)} stations: up to {bound:,} states, which a sparse "
-                f"LU cannot solve in seconds (limit {limit:,})"
-            )
+        refused = size_refusal(network, depths, levels)
+        if refused is not None:
+            return refused
         try:
             chain = build_chain(network)
             pi = stationary(chain)

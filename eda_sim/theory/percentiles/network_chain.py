@@ -61,7 +61,9 @@ __all__ = [
     "TagView",
     "TaggedNetwork",
     "explore",
+    "network_too_large",
     "tagged_network",
+    "too_many_states",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -77,9 +79,8 @@ def tagged_network(inputs: ScenarioInputs, members: list[int]) -> TaggedNetwork 
     if isinstance(found, str):
         return found
     solved, build = found
-    limit = tagged_chains.PASSAGE_LIMIT
-    if solved.chain.size > limit:  # every stationary state is a start of the Palm law
-        return f"the network chain has more than {limit:,} states ({solved.chain.size:,})"
+    if solved.chain.size > tagged_chains.PASSAGE_LIMIT:  # every stationary state is a start
+        return network_too_large(solved.chain.size)
     base = build(solved.depths)
     tags = tuple(
         replace(c, name=f"tagged {c.name}", arrivals=np.zeros_like(c.arrivals))
@@ -164,6 +165,16 @@ class Explored:
         return np.array([self.index.get(k.tobytes(), -1) for k in state_keys(rows)], np.int64)
 
 
+def network_too_large(size: int, limit: int = tagged_chains.PASSAGE_LIMIT) -> str:
+    """The reason a network chain of ``size`` states is not given tagged events."""
+    return f"the network chain has more than {limit:,} states ({size:,})"
+
+
+def too_many_states(limit: int = tagged_chains.PASSAGE_LIMIT) -> str:
+    """The reason a first-passage chain above ``limit`` states is refused."""
+    return f"the first-passage chain has more than {limit:,} states"
+
+
 def explore(
     moves: Moves,
     start: IntArray,
@@ -195,7 +206,7 @@ def explore(
         unique, first, inverse = np.unique(state_keys(rows), return_index=True, return_inverse=True)
         ids, fresh = intern_states(index, unique)
         if len(index) > limit:
-            return f"the first-passage chain has more than {limit:,} states"
+            return too_many_states(limit)
         sources.append(origin)
         targets.append(ids[inverse.ravel()])
         rates.append(weight)

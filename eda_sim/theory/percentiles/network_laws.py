@@ -23,10 +23,20 @@ from typing import TypeVar
 import numpy as np
 
 from eda_sim.theory.percentiles.laws import TimeLaw
-from eda_sim.theory.percentiles.network_chain import tagged_network
+from eda_sim.theory.percentiles.network_bounds import PassageBounds, passage_bounds
+from eda_sim.theory.percentiles.network_chain import (
+    network_too_large,
+    tagged_network,
+    too_many_states,
+)
 from eda_sim.theory.percentiles.network_moves import TaggedNetwork
-from eda_sim.theory.percentiles.network_passage import journey_laws, station_passage
+from eda_sim.theory.percentiles.network_passage import (
+    journey_laws,
+    returns_at_once,
+    station_passage,
+)
 from eda_sim.theory.percentiles.stations import StationLaws
+from eda_sim.theory.percentiles.tagged import PASSAGE_LIMIT
 from eda_sim.theory.scenario.inputs import ScenarioInputs
 from eda_sim.theory.scenario.markov_network import components, markovian_reason
 
@@ -80,7 +90,10 @@ def network_findings(
     """The network first-passage laws of the stations without a law and of ``classes``.
 
     A class gets a law only when every station it reaches lies in one group
-    (its journey is one chain's passage).
+    (its journey is one chain's passage). A passage sure to be refused (one
+    that returns at once, or above the limit by :mod:`.network_bounds`) is
+    refused before the network is solved and explored; where all are, it is
+    not solved at all.
     """
     found = NetworkFindings()
     for members in components(inputs):
@@ -90,6 +103,17 @@ def network_findings(
         if not stations and not wanted:
             continue
         why = markovian_reason(inputs, members)
+        position = {j: i for i, j in enumerate(members)}
+        bounds = passage_bounds(inputs, members) if why is None else None
+        early = _early(inputs, bounds, position, stations, wanted)
+        if bounds is not None and not bounds.truncated and bounds.chain.size > PASSAGE_LIMIT:
+            why = network_too_large(bounds.chain.size)  # tagged_network's reason, known now
+        elif why is None and early.keys() == {*stations, *(~k for k in wanted)}:
+            for j in stations:
+                found.station_reasons[j] = f"{_NOT_USED}: {early[j]}"
+            for k in wanted:
+                found.class_reasons[k] = f"{_NOT_USED}: {early[~k]}"
+            continue
         tagged = _tagged(inputs, members) if why is None else why
         if isinstance(tagged, str):
             for j in stations:
@@ -97,18 +121,52 @@ def network_findings(
             for k in wanted:
                 found.class_reasons[k] = f"{_NOT_USED}: {tagged}"
             continue
-        position = {j: i for i, j in enumerate(members)}
         for j in stations:
-            passage = _guarded(partial(station_passage, tagged, position[j]))
+            visit = 0 if bounds is None else bounds.visit(position[j])
+            passage = (
+                early[j]
+                if j in early
+                else _guarded(partial(station_passage, tagged, position[j], visit))
+            )
             if isinstance(passage, str):
                 found.station_reasons[j] = f"{_NOT_USED}: {passage}"
                 continue
-            wait, visit, _ = passage
-            found.stations[j] = StationLaws(wait, visit, classes={})
+            wait, visit_law, _ = passage
+            found.stations[j] = StationLaws(wait, visit_law, classes={})
         for k in wanted:
-            journey = _guarded(partial(journey_laws, tagged, [k]))
+            journey = early[~k] if ~k in early else _guarded(partial(journey_laws, tagged, [k]))
             if isinstance(journey, str):
                 found.class_reasons[k] = f"{_NOT_USED}: {journey}"
             else:
                 found.journeys[k] = journey[k]
     return found
+
+
+def _early(
+    inputs: ScenarioInputs,
+    bounds: PassageBounds | None,
+    position: dict[int, int],
+    stations: list[int],
+    wanted: list[int],
+) -> dict[int, str]:
+    """The passages refused before solving: station ``j`` at ``j``, class ``k`` at ``~k``.
+
+    The reasons are those :func:`~.network_passage.station_passage` and
+    :func:`~.network_passage.journey_laws` give, in their order: a station an
+    event returns to at once; then a ``Wq`` (for a station) or end-to-end chain
+    whose lower bound is above :data:`~.tagged.PASSAGE_LIMIT`.
+    """
+    if bounds is None:
+        return {}
+    out: dict[int, str] = {}
+    originals = len(bounds.network.classes)
+    for j in stations:
+        back = returns_at_once(bounds.network, originals, position[j])
+        if back is not None:
+            out[j] = back
+        elif bounds.wait(position[j]) > PASSAGE_LIMIT:
+            out[j] = too_many_states()
+    for k in wanted:
+        if bounds.journey(k) > PASSAGE_LIMIT:
+            out[~k] = f"class {inputs.scenario.classes[k].name}: {too_many_states()}"
+    return out

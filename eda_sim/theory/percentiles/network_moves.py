@@ -28,6 +28,7 @@ __all__ = [
     "TaggedNetwork",
     "closed_reach",
     "project",
+    "reach_tree",
     "tag_layout",
 ]
 
@@ -191,7 +192,14 @@ def closed_reach(tagged: TaggedNetwork, start: int) -> list[int] | None:
     neither take a server, a place nor a blocking station's room before it: the
     passage chain may leave them out (:func:`project`), exactly.
     """
-    network, originals = tagged.network, tagged.originals
+    lines = [len(queue) for queue in tagged.layout.queue]
+    return reach_tree(tagged.network, tagged.originals, lines, start)
+
+
+def reach_tree(
+    network: MarkovNetwork, originals: int, lines: list[int], start: int
+) -> list[int] | None:
+    """:func:`closed_reach` from the network, its first ``originals`` classes, its lines' counts."""
     n = len(network.stations)
     links = np.zeros((n, n), bool)
     external = np.zeros(n, bool)
@@ -208,7 +216,7 @@ def closed_reach(tagged: TaggedNetwork, start: int) -> list[int] | None:
         reach.extend(nxt)
         frontier = nxt
     for s in reach:
-        if len(tagged.layout.queue[s]) > 1:
+        if lines[s] > 1:
             return None
         if links[s].any() and network.stations[s].servers > 1:
             return None

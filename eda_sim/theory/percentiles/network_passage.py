@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from eda_sim.theory.ctmc import state_keys
+from eda_sim.theory.ctmc import MarkovNetwork, state_keys
 from eda_sim.theory.ctmc_moves import Batch, events
 from eda_sim.theory.percentiles import tagged as tagged_chains
 from eda_sim.theory.percentiles.laws import TimeLaw
@@ -55,6 +55,7 @@ from eda_sim.theory.percentiles.network_chain import (
     TRANSIENT,
     Explored,
     explore,
+    too_many_states,
 )
 from eda_sim.theory.percentiles.network_moves import (
     PassageMoves,
@@ -65,7 +66,14 @@ from eda_sim.theory.percentiles.network_moves import (
 )
 from eda_sim.theory.percentiles.passage import Passage
 
-__all__ = ["Found", "arrivals_at", "entries_of", "journey_laws", "station_passage"]
+__all__ = [
+    "Found",
+    "arrivals_at",
+    "entries_of",
+    "journey_laws",
+    "returns_at_once",
+    "station_passage",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -217,25 +225,41 @@ def _passage_of(
     return explored, _start_vector(explored, rows, found.weight), top
 
 
-def station_passage(tagged: TaggedNetwork, j: int) -> tuple[TimeLaw, TimeLaw, float] | str:
+def returns_at_once(network: MarkovNetwork, originals: int, j: int) -> str | None:
+    """Why no passage at ``j``: an event of the first ``originals`` classes comes straight back.
+
+    Its next visit would begin at the instant its visit ends, which the passage
+    cannot tell apart. None where none does.
+    """
+    for cls in network.classes[:originals]:
+        if cls.routing[j, j] > 0 or j in cls.fanout[j]:
+            return f"events of class {cls.name} return to {network.stations[j].name} at once"
+    return None
+
+
+def station_passage(
+    tagged: TaggedNetwork, j: int, visit_bound: int = 0
+) -> tuple[TimeLaw, TimeLaw, float] | str:
     """``(Wq law, W law, admitted rate)`` at station ``j`` of the network; or why not.
 
-    Refused where an event can come straight back to ``j`` (its next visit
-    would begin at the instant its visit ends, which the passage cannot tell apart).
+    Refused where an event can come straight back to ``j`` (:func:`returns_at_once`).
+    ``visit_bound`` is a lower bound on the ``W`` passage chain's states
+    (:mod:`.network_bounds`): above the limit, ``W`` is refused without exploring.
     """
-    for cls in tagged.network.classes[: tagged.originals]:
-        if cls.routing[j, j] > 0 or j in cls.fanout[j]:
-            name = tagged.network.stations[j].name
-            return f"events of class {cls.name} return to {name} at once"
+    back = returns_at_once(tagged.network, tagged.originals, j)
+    if back is not None:
+        return back
     found = arrivals_at(tagged, j)
     if isinstance(found, str):
         return found
     view = TagView(tagged)
     laws = []
-    for gone in (
-        lambda rows: view.waiting(rows, j) == 0,  # Wq: it has started service
-        lambda rows: view.at(rows, j) == 0,  # W: it has left the station
+    for gone, bound in (
+        (lambda rows: view.waiting(rows, j) == 0, 0),  # Wq: it has started service
+        (lambda rows: view.at(rows, j) == 0, visit_bound),  # W: it has left the station
     ):
+        if bound > tagged_chains.PASSAGE_LIMIT:
+            return too_many_states()
         built = _passage_of(tagged, found, gone, j)
         if isinstance(built, str):
             return built

@@ -21,7 +21,9 @@ truncation and its tail bound in their ``reason``.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,12 +138,65 @@ def size_refusal(network: MarkovNetwork, depths: dict[int, int], levels: int = 1
     return None
 
 
-def _solve_truncated(build: object, depths: dict[int, int], levels: int = 1) -> SolvedChain | str:
+#: Solved chains kept per scenario (its lifetime), by what was solved: :func:`solve` and
+#: :func:`~eda_sim.theory.percentiles.latency_theory` of one scenario solve a part once.
+_SOLVED: weakref.WeakKeyDictionary[object, dict[bytes, SolvedChain | str]] = (
+    weakref.WeakKeyDictionary()
+)
+#: The most solved chains kept per scenario (the last ones solved).
+_KEPT = 8
+
+
+def _fingerprint(network: MarkovNetwork, depths: dict[int, int], levels: int) -> bytes:
+    """A key that determines :func:`_solve_truncated`'s result: the network at its first depths.
+
+    Both builders (a station's, a component's) change only the truncated limits
+    with the depths, by ``servers + depth``, so the first network, the depths and
+    ``levels`` fix every chain solved after it.
+    """
+    digest = hashlib.blake2b(digest_size=32)
+    digest.update(repr((network.stations, sorted(depths.items()), levels)).encode())
+    for c in network.classes:
+        digest.update(repr((c.name, c.fanout, c.level, c.arrivals.shape)).encode())
+        for part in (c.arrivals, c.routing):
+            digest.update(np.ascontiguousarray(part, np.float64).tobytes())
+        for law in c.service:
+            if law is None:
+                digest.update(b"none")
+                continue
+            for part in law:
+                digest.update(repr(part.shape).encode())
+                digest.update(np.ascontiguousarray(part, np.float64).tobytes())
+    return digest.digest()
+
+
+def _solve_truncated(
+    build: object, depths: dict[int, int], levels: int = 1, owner: object = None
+) -> SolvedChain | str:
     """Solve, deepening the truncated buffers until the tail is small; or why not.
 
     ``levels`` > 1 says that one truncated buffer holds several priority levels:
-    a lattice too (one dimension per level), under the same limits.
+    a lattice too (one dimension per level), under the same limits. With an
+    ``owner`` (the scenario), the result is kept while the owner lives and given
+    again for the same chain (its arrays read-only), not solved again.
     """
+    assert callable(build)
+    if owner is None:
+        return _solve_fresh(build, depths, levels)
+    key = _fingerprint(build(depths), depths, levels)
+    kept = _SOLVED.setdefault(owner, {})
+    if key not in kept:
+        solved = _solve_fresh(build, depths, levels)
+        if not isinstance(solved, str):
+            for array in (solved.pi, solved.chain.states):
+                array.flags.writeable = False
+        kept[key] = solved
+        while len(kept) > _KEPT:
+            del kept[next(iter(kept))]
+    return kept[key]
+
+
+def _solve_fresh(build: object, depths: dict[int, int], levels: int) -> SolvedChain | str:
     assert callable(build)
     for _ in range(_MAX_DOUBLINGS):
         network = build(depths)
@@ -235,7 +290,7 @@ def station_chain(inputs: ScenarioInputs, j: int, lattice: bool = False) -> Stat
     depths = (
         {} if capacity is not None else {0: _first_depth(float(rates.sum()) * mean / servers, scv)}
     )
-    solved = _solve_truncated(build, depths, len(groups) if lattice else 1)
+    solved = _solve_truncated(build, depths, len(groups) if lattice else 1, scenario)
     if isinstance(solved, str):
         return solved
     limit = capacity if capacity is not None else servers + solved.depths[0]

@@ -148,7 +148,7 @@ def solve_component(
     if isinstance(model, str):
         return model
     build, unlimited = model
-    solved = _solve_truncated(build, unlimited)
+    solved = _solve_truncated(build, unlimited, owner=inputs.scenario)
     return solved if isinstance(solved, str) else (solved, build)
 
 

@@ -165,13 +165,14 @@ class Explored:
         return np.array([self.index.get(k.tobytes(), -1) for k in state_keys(rows)], np.int64)
 
 
-def network_too_large(size: int, limit: int = tagged_chains.PASSAGE_LIMIT) -> str:
+def network_too_large(size: int) -> str:
     """The reason a network chain of ``size`` states is not given tagged events."""
-    return f"the network chain has more than {limit:,} states ({size:,})"
+    return f"the network chain has more than {tagged_chains.PASSAGE_LIMIT:,} states ({size:,})"
 
 
-def too_many_states(limit: int = tagged_chains.PASSAGE_LIMIT) -> str:
-    """The reason a first-passage chain above ``limit`` states is refused."""
+def too_many_states(limit: int | None = None) -> str:
+    """The reason a first-passage chain above ``limit`` (default the limit) states is refused."""
+    limit = tagged_chains.PASSAGE_LIMIT if limit is None else limit
     return f"the first-passage chain has more than {limit:,} states"
 
 

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from eda_sim.theory.percentiles import tagged as tagged_chains
 from eda_sim.theory.percentiles.laws import TimeLaw
 from eda_sim.theory.percentiles.network_bounds import PassageBounds, passage_bounds
 from eda_sim.theory.percentiles.network_chain import (
@@ -36,7 +37,6 @@ from eda_sim.theory.percentiles.network_passage import (
     station_passage,
 )
 from eda_sim.theory.percentiles.stations import StationLaws
-from eda_sim.theory.percentiles.tagged import PASSAGE_LIMIT
 from eda_sim.theory.scenario.inputs import ScenarioInputs
 from eda_sim.theory.scenario.markov_network import components, markovian_reason
 
@@ -106,7 +106,8 @@ def network_findings(
         position = {j: i for i, j in enumerate(members)}
         bounds = passage_bounds(inputs, members) if why is None else None
         early = _early(inputs, bounds, position, stations, wanted)
-        if bounds is not None and not bounds.truncated and bounds.chain.size > PASSAGE_LIMIT:
+        whole = bounds is not None and not bounds.truncated  # the chain the solve would solve
+        if bounds is not None and whole and bounds.chain.size > tagged_chains.PASSAGE_LIMIT:
             why = network_too_large(bounds.chain.size)  # tagged_network's reason, known now
         elif why is None and early.keys() == {*stations, *(~k for k in wanted)}:
             for j in stations:
@@ -164,9 +165,9 @@ def _early(
         back = returns_at_once(bounds.network, originals, position[j])
         if back is not None:
             out[j] = back
-        elif bounds.wait(position[j]) > PASSAGE_LIMIT:
+        elif bounds.wait(position[j]) > tagged_chains.PASSAGE_LIMIT:
             out[j] = too_many_states()
     for k in wanted:
-        if bounds.journey(k) > PASSAGE_LIMIT:
+        if bounds.journey(k) > tagged_chains.PASSAGE_LIMIT:
             out[~k] = f"class {inputs.scenario.classes[k].name}: {too_many_states()}"
     return out

@@ -91,6 +91,8 @@ class Chain:
 
 def state_keys(rows: IntArray) -> npt.NDArray[np.void]:
     """Each row of ``rows`` (one state per row) as one bytes-comparable key, for ``np.unique``."""
+    if rows.shape[1] == 0:  # no columns (nothing reaches the stations): every row is one state
+        return np.zeros(len(rows), np.dtype((np.void, 1)))
     contiguous = np.ascontiguousarray(rows)
     return contiguous.view(np.dtype((np.void, contiguous.dtype.itemsize * rows.shape[1]))).ravel()
 

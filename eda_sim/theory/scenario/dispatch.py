@@ -132,8 +132,8 @@ def _by_station(inputs: ScenarioInputs) -> tuple[list[StationSolution | None], n
     scv = None if poisson_everywhere else arrival_scv(inputs)
     out: list[StationSolution | None] = []
     for j, station in enumerate(scenario.stations):
-        if station.on_full == "block":
-            out.append(None)
+        if station.on_full == "block" and inputs.traffic.offered_total[j] > 0:
+            out.append(None)  # a station that nothing reaches never blocks: solved as idle
             continue
         solution = solve_station(inputs, j, scv, station_ctmc)
         if inputs.senders[j]:

@@ -96,7 +96,7 @@ class ScenarioInputs:
     servers: FloatArray  # (N,) as floats (whole numbers; 1e20 servers fit)
     capacity: tuple[int | None, ...]
     blocking: BoolArray  # (N,) on_full: block
-    senders: BoolArray  # (N,) stations that route to a blocking station
+    senders: BoolArray  # (N,) stations a class reaches and routes from to a blocking one
     traffic: Traffic
     flow: Any  # (N, N) bool: events go from i to j
     on_cycle: BoolArray  # (N,)
@@ -356,12 +356,13 @@ def scenario_inputs(scenario: Scenario, losses: dict[int, float] | None = None) 
     means = service_means(scenario)
     copies = [copies_matrix(c.routing) for c in scenario.classes]
     blocking = np.array([s.on_full == "block" for s in stations])
+    traffic = _traffic(scenario, means, copies, losses or {})
     senders = np.zeros(n, dtype=bool)
-    for c in scenario.classes if blocking.any() else ():
+    for k, c in enumerate(scenario.classes if blocking.any() else ()):
         rows = c.routing.transitions
         hits = blocking[rows.columns] & (rows.values > 0)
-        senders[rows.row_of_entry[hits]] = True
-    traffic = _traffic(scenario, means, copies, losses or {})
+        origins = rows.row_of_entry[hits]
+        senders[origins[traffic.offered[k, origins] > 0]] = True
     gamma = external_rates(scenario)
     flow = _flow(traffic, copies, n)
     on_cycle = _on_cycle(flow, n)

@@ -298,23 +298,12 @@ def journey_laws(
         if isinstance(built, str):
             return f"class {cls.name}: {built}"
         explored, beta, top = built
-        done = _done(explored)
-        ends = float(beta @ done) if done is not None else float(beta.sum())
+        # where the tag may be lost, its law is taken on ending without a loss
+        exits = explored.absorbed if explored.lost.any() else None
         try:
-            passage = Passage(beta, explored.generator, _leak(explored), done)
+            passage = Passage(beta, explored.generator, _leak(explored), exits)
         except ValueError as error:
             return f"class {cls.name}: {error}"
+        ends = float(passage.terms[0]) if exits is not None else float(beta.sum())
         out[k] = (_law(passage, found.error + top, explored.size, ends), admitted * ends)
     return out
-
-
-def _done(explored: Explored) -> FloatArray | None:
-    """``h``: the probability of ending without a loss from each state (None: no loss)."""
-    if not explored.lost.any():
-        return None
-    from scipy.sparse import csc_matrix
-    from scipy.sparse.linalg import spsolve
-
-    generator = csc_matrix(explored.generator)
-    h = np.asarray(spsolve(-generator, explored.absorbed), dtype=np.float64)
-    return np.clip(h, 0.0, 1.0)

@@ -56,10 +56,17 @@ class Passage:
         ``T``, the generator among the transient states (rows may sum to < 0).
     leak : array, optional
         The rate from each transient state into an overflow outside the chain.
-    reward : array, optional
-        ``h`` with ``0 <= h <= 1`` and ``T h <= 0`` (e.g. the probability of being
-        absorbed in one chosen way): the series is then ``u_n = β P^n h``, so
-        ``P(X > t)`` becomes ``β e^{Tt} h`` (still non-increasing in ``n``).
+    exits : array, optional
+        ``b``, the rate from each transient state into one chosen way of being
+        absorbed (e.g. leaving without a loss): the law is then that of ``X`` on
+        that event, ``P(X > t, absorbed that way)``. With ``h = (−T)⁻¹ b`` (the
+        probability of being absorbed that way) its series is ``u_n = β P^n h``;
+        since ``h = Σ_m P^m b/Λ``, ``u_n = Σ_{m >= n} a_m`` with ``a_m = β P^m b/Λ``
+        (the chance that step ``m + 1`` is that absorption), summed from the same
+        forward products, so ``h`` is never solved for (a sparse LU of ``T`` fills
+        in: minutes for a 46,260-state passage). The forward series then runs
+        until the mass left, ``β P^N 1``, is below :data:`SERIES_FLOOR`: every
+        ``a_m`` beyond it adds to each ``u_n`` at most that mass, the bound kept.
 
     Raises
     ------
@@ -73,7 +80,7 @@ class Passage:
         start: FloatArray,
         generator: object,
         leak: FloatArray | None = None,
-        reward: FloatArray | None = None,
+        exits: FloatArray | None = None,
     ) -> None:
         from scipy.sparse import csr_matrix
 
@@ -87,14 +94,16 @@ class Passage:
         # when its threads compete for the cores)
         leaking = np.zeros(0, np.int64) if leak is None else np.flatnonzero(np.asarray(leak) > 0)
         leaks = None if leak is None else np.asarray(leak, dtype=np.float64)[leaking] / self.rate
-        weight = None if reward is None else np.asarray(reward, np.float64)
+        weight = None if exits is None else np.asarray(exits, np.float64) / self.rate
 
         def term(v: FloatArray) -> float:
             return float(v.sum()) if weight is None else float(np.dot(v, weight))
 
+        # plain: terms u_n = β P^n 1; with exits: a_n, and the mass left β P^n 1 alongside
         terms, leaked, spilled = [term(vector)], [0.0], 0.0
+        mass = float(vector.sum())
         budget = MAX_WORK // max(step.nnz + self.states, 1)
-        while terms[-1] > SERIES_FLOOR:
+        while (terms[-1] if weight is None else mass) > SERIES_FLOOR:
             if len(terms) > budget:
                 raise ValueError(
                     f"the uniformised series of the {self.states}-state first-passage chain "
@@ -106,14 +115,21 @@ class Passage:
             vector[vector < _NEGLIGIBLE] = 0.0  # no subnormals (slow); error <= states × this
             terms.append(term(vector))
             leaked.append(spilled)
-        self.terms = np.array(terms)
+            mass = float(vector.sum())
+        if weight is None:
+            self.terms = np.array(terms)
+            #: A bound on what the terms left out (and the kept ones' rounding) add.
+            self.cut = float(self.terms[-1])
+        else:  # u_n = Σ_{m >= n} a_m, short of at most the mass left
+            self.terms = np.cumsum(np.array(terms)[::-1])[::-1].copy()
+            self.cut = mass
         self.leaked = np.array(leaked)
         self.mean = float(self.terms.sum()) / self.rate  # E[X] = ∫ P(X > t) dt = Σ u_n / Λ
 
     @property
     def overflow(self) -> float:
         """The probability of leaking out of the chain before absorption (0 without a leak)."""
-        return float(self.leaked[-1] + self.terms[-1] if self.leaked[-1] > 0 else 0.0)
+        return float(self.leaked[-1] + self.cut if self.leaked[-1] > 0 else 0.0)
 
     def __call__(self, t: float) -> tuple[float, float]:
         """``(P(X > t), error bound)`` for ``t >= 0``."""
@@ -125,5 +141,5 @@ class Passage:
             m = self.rate * t
             weights = np.exp(n * math.log(m) - m - gammaln(n + 1.0))
         value = float((weights * self.terms).sum())
-        error = float(self.terms[-1]) + float((weights * self.leaked).sum()) + _ROUNDING
+        error = self.cut + float((weights * self.leaked).sum()) + _ROUNDING
         return min(max(value, 0.0), 1.0), error

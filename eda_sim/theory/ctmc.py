@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +70,12 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Chains up to this many states are solved by a direct sparse LU; larger ones by GMRES.
 DIRECT_LIMIT = 300_000
+#: Above this many states a chain is first tried by GMRES with a light incomplete LU,
+#: kept only if its residual is below ``_KEPT_RESIDUAL``: a chain of two stations whose
+#: first one has many states (a FIFO line of two classes) fills a direct LU in, 22,656
+#: states in 20 s against 1.2 s (the same π to 1.4e-15).
+ITERATIVE_FROM = 2_000
+_KEPT_RESIDUAL = 1e-12
 
 
 # --------------------------------------------------------------------------- build and solve
@@ -168,6 +175,8 @@ def stationary(chain: Chain) -> FloatArray:
 
     A direct sparse LU with one balance equation replaced by the normalisation, or,
     above ``DIRECT_LIMIT`` states, GMRES with an incomplete-LU preconditioner.
+    Above ``ITERATIVE_FROM`` states GMRES with a light incomplete LU is tried
+    first (:func:`_light_solve`), and kept where it reaches a residual of 1e-12.
 
     Raises
     ------
@@ -186,6 +195,9 @@ def stationary(chain: Chain) -> FloatArray:
     # (no dense normalisation row, which would fill the LU factors in).
     sub = q[1:, 1:].T.tocsc()
     rhs = -np.asarray(q[0, 1:].todense()).ravel()
+    light = _light_solve(q, sub, rhs) if size > ITERATIVE_FROM else None
+    if light is not None:
+        return light
     if size <= DIRECT_LIMIT:
         rest = np.asarray(spsolve(sub, rhs), dtype=np.float64)
     else:
@@ -193,11 +205,42 @@ def stationary(chain: Chain) -> FloatArray:
         preconditioner = LinearOperator(sub.shape, ilu.solve)
         rest, _ = gmres(sub, rhs, M=preconditioner, rtol=1e-13, atol=0.0, restart=100, maxiter=200)
         rest = np.asarray(rest, dtype=np.float64)
-    pi = np.concatenate([[1.0], rest])
-    pi = pi / pi.sum()
-    scale = float(np.abs(q).max())
-    residual = float(np.abs(q.T @ pi).max()) / scale if scale > 0 else 0.0
+    pi, residual = _normalised(q, rest)
     if not np.all(np.isfinite(pi)) or pi.min() < -1e-9 or residual > 1e-9:
         raise ValueError(f"the CTMC solve did not converge (residual {residual:.2g})")
+    pi = np.maximum(pi, 0.0)
+    return np.asarray(pi / pi.sum(), dtype=np.float64)
+
+
+def _normalised(q: Any, rest: FloatArray) -> tuple[FloatArray, float]:
+    """``π`` from ``π_0 = 1`` and the others ``rest``; its residual ``|πQ|`` over ``max |Q|``."""
+    pi = np.concatenate([[1.0], np.asarray(rest, dtype=np.float64)])
+    pi = pi / pi.sum()
+    scale = float(abs(q).max())
+    residual = float(np.abs(q.T @ pi).max()) / scale if scale > 0 else 0.0
+    return pi, residual
+
+
+def _light_solve(q: Any, sub: Any, rhs: FloatArray) -> FloatArray | None:
+    """``π`` by GMRES with a light incomplete LU (None where it does not reach 1e-12).
+
+    The factor keeps entries above 1e-3 and at most 3× the matrix's nonzeros, in a
+    minimum-degree order of ``AᵀA``: cheap to build even where a full LU fills in,
+    and a preconditioner that GMRES needs some tens of steps with (at most 300 here).
+    """
+    from scipy.sparse.linalg import LinearOperator, gmres, spilu
+
+    try:
+        factor = spilu(sub, drop_tol=1e-3, fill_factor=3, permc_spec="MMD_AT_PLUS_A")
+    except RuntimeError:  # an exactly singular factor: the direct solve decides
+        return None
+    preconditioner = LinearOperator(factor.shape, factor.solve)
+    with np.errstate(all="ignore"):
+        rest, info = gmres(sub, rhs, M=preconditioner, rtol=1e-13, atol=0.0, restart=100, maxiter=3)
+    if info != 0:
+        return None
+    pi, residual = _normalised(q, rest)
+    if not np.all(np.isfinite(pi)) or pi.min() < -1e-12 or residual > _KEPT_RESIDUAL:
+        return None
     pi = np.maximum(pi, 0.0)
     return np.asarray(pi / pi.sum(), dtype=np.float64)

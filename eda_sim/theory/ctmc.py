@@ -225,7 +225,7 @@ def _light_solve(q: Any, sub: Any, rhs: FloatArray) -> FloatArray | None:
     """``π`` by GMRES with a light incomplete LU (None where it does not reach 1e-12).
 
     The factor keeps entries above 1e-3 and at most 3× the matrix's nonzeros, in a
-    minimum-degree order of ``AᵀA``: cheap to build even where a full LU fills in,
+    minimum-degree order of ``Aᵀ + A``: cheap to build even where a full LU fills in,
     and a preconditioner that GMRES needs some tens of steps with (at most 300 here).
     """
     from scipy.sparse.linalg import LinearOperator, gmres, spilu

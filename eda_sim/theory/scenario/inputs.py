@@ -20,13 +20,14 @@ stations have Poisson input, so that exactness never rests on a moment:
   losses, on no cycle, fed by Poisson traffic, are Poisson (P. J. Burke,
   *Operations Research* 4 (1956) 699-704), so a station fed by one such station
   only (by routing or by fan-out copies, not both) receives Poisson traffic;
-* **renewal input**: a station fed only by one class's renewal stream (thinned
-  by the entry probabilities, which keeps it renewal) is a GI queue.
+* **renewal input** (:mod:`.renewal_input`): a station fed only by one renewal
+  stream (a class's own, thinned by the entry probabilities, or a one-place
+  loss station's departures), with at most its own Bernoulli feedback, is a GI
+  queue.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,10 +42,10 @@ from eda_sim.scenario import Scenario
 from eda_sim.scenario.load import copies_matrix, external_rates, service_means
 from eda_sim.theory.families import (
     arrivals_during,
-    laplace_transform,
     mixture_exponential_rate,
 )
 from eda_sim.theory.finite import MG1K_LIMIT, mg1k
+from eda_sim.theory.scenario.renewal_input import RenewalInput, renewal_inputs, routing_entry
 from eda_sim.traffic import DENSE_LIMIT, Traffic, mmck_loss, network_traffic, reachable_from
 
 __all__ = ["ScenarioInputs", "routing_entry", "routing_rows", "scenario_inputs"]
@@ -52,13 +53,6 @@ __all__ = ["ScenarioInputs", "routing_entry", "routing_rows", "scenario_inputs"]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Transform = Callable[[float], float]
-
-
-def routing_entry(routing: Routing, i: int, j: int) -> float:
-    """``P[i, j]`` of one class, read from its sparse rows (no ``(N, N)`` array)."""
-    columns, values = routing.transitions.row(i)
-    hit = np.flatnonzero(columns == j)
-    return float(values[hit[0]]) if hit.size else 0.0
 
 
 def routing_rows(routing: Routing, members: list[int] | None = None) -> Any:
@@ -102,7 +96,7 @@ class ScenarioInputs:
     on_cycle: BoolArray  # (N,)
     product_form: BoolArray  # (N,)
     poisson_input: BoolArray  # (N,)
-    renewal_gaps: dict[int, Transform]
+    renewal: dict[int, RenewalInput]  # stations with a renewal input (see .renewal_input)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -239,6 +233,15 @@ def _successors(flow: Any, j: int) -> list[int]:
     return [int(t) for t in row if t != j]
 
 
+def _incoming(flow: Any, n: int) -> list[list[int]]:
+    """``incoming[j]``: the stations other than ``j`` that send events to ``j``."""
+    incoming: list[list[int]] = [[] for _ in range(n)]
+    for i in range(n):
+        for t in _successors(flow, i):
+            incoming[t].append(i)
+    return incoming
+
+
 def _burke_fed(
     scenario: Scenario,
     flow: Any,
@@ -248,10 +251,7 @@ def _burke_fed(
 ) -> BoolArray:
     """Poisson input by Burke: fed by one M/M/c with Poisson departures (topological order)."""
     n = len(scenario.stations)
-    incoming: list[list[int]] = [[] for _ in range(n)]
-    for i in range(n):
-        for t in _successors(flow, i):
-            incoming[t].append(i)
+    incoming = _incoming(flow, n)
     indegree = [sum(1 for i in incoming[j] if not on_cycle[i]) for j in range(n)]
     order = deque(j for j in range(n) if not on_cycle[j] and indegree[j] == 0)
     result = poisson.copy()
@@ -270,79 +270,6 @@ def _burke_fed(
                 if indegree[t] == 0:
                     order.append(t)
     return result
-
-
-def _thinned(gaps: dists.Distribution, share: float) -> Transform:
-    """A renewal stream kept with probability ``share`` per event: a geometric sum of gaps."""
-
-    def transform(s: float) -> float:
-        value = laplace_transform(gaps, s)
-        return share * value / (1.0 - (1.0 - share) * value)
-
-    return transform
-
-
-def _loss_departures(scenario: Scenario, offered: FloatArray, i: int, j: int) -> Transform | None:
-    """The stream from a one-place loss station ``i`` (M/G/1/1, Poisson input) to ``j``.
-
-    After each departure ``i`` is empty; the next departs after an exponential
-    idle time and one service, so its departures are a renewal process with gap
-    ``Exp(λ) + S`` (class ``k`` with probability ``w_k``); keeping each with its
-    class's probability of going to ``j`` is still renewal:
-    ``F(s) / (1 - G(s))`` with ``F = Σ w_k p_k λ/(λ+s) S_k*(s)``, ``G`` the same with
-    ``1 - p_k``. None when some class both copies and routes from ``i`` to ``j``.
-    """
-    used = [k for k in range(len(scenario.classes)) if offered[k, i] > 0]
-    lam = float(offered[used, i].sum())
-    parts = []
-    for k in used:
-        routing = scenario.classes[k].routing
-        copied = j in routing.fanout[i]
-        routed = routing_entry(routing, i, j)
-        if copied and routed > 0:
-            return None
-        parts.append(
-            (float(offered[k, i]) / lam, 1.0 if copied else routed, scenario.classes[k].service[i])
-        )
-
-    def transform(s: float) -> float:
-        idle = lam / (lam + s)
-        kept = math.fsum(w * p * idle * laplace_transform(law, s) for w, p, law in parts)
-        dropped = math.fsum(w * (1 - p) * idle * laplace_transform(law, s) for w, p, law in parts)
-        return kept / (1.0 - dropped)
-
-    return transform
-
-
-def _renewal_gaps(
-    scenario: Scenario, gamma: FloatArray, flow: Any, offered: FloatArray, poisson: BoolArray
-) -> dict[int, Transform]:
-    """Stations fed by one renewal stream only: a class's own, or a one-place loss station's."""
-    n = len(scenario.stations)
-    incoming: list[list[int]] = [[] for _ in range(n)]
-    for i in range(n):
-        for t in _successors(flow, i):
-            incoming[t].append(i)
-    out: dict[int, Transform] = {}
-    for j in range(n):
-        sources = np.flatnonzero(gamma[:, j] > 0)
-        if not incoming[j] and sources.size == 1:
-            cls = scenario.classes[int(sources[0])]
-            gaps = cls.arrivals.interarrival
-            if cls.arrivals.kind == "renewal" and gaps is not None:
-                out[j] = _thinned(gaps, float(cls.routing.entry[j]))
-        elif sources.size == 0 and len(incoming[j]) == 1:
-            (i,) = incoming[j]
-            station = scenario.stations[i]
-            if (
-                station.capacity == station.servers == 1
-                and poisson[i]
-                and station.on_full == "lose"
-            ):
-                transform = _loss_departures(scenario, offered, i, j)
-                if transform is not None:
-                    out[j] = transform
-    return out
 
 
 def scenario_inputs(scenario: Scenario, losses: dict[int, float] | None = None) -> ScenarioInputs:
@@ -394,7 +321,7 @@ def scenario_inputs(scenario: Scenario, losses: dict[int, float] | None = None) 
         on_cycle=on_cycle,
         product_form=product_form,
         poisson_input=poisson & external_poisson,
-        renewal_gaps=_renewal_gaps(
-            scenario, gamma, flow, traffic.offered, poisson & external_poisson
+        renewal=renewal_inputs(
+            scenario, gamma, _incoming(flow, n), traffic.offered, poisson & external_poisson
         ),
     )

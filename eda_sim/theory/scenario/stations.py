@@ -14,7 +14,7 @@ capacity, one server       M/G/1/K by its embedded chain                 Poisson
 capacity, phase-type       CTMC of the station                           Poisson input
 M/M, unlimited             M/M/1, M/M/c (Erlang C)                       Poisson or product
 one server, unlimited      M/G/1 Pollaczek-Khinchine (M/D/1)             Poisson input
-renewal gaps, M service    GI/M/1, GI/M/c (root σ)                       one renewal stream
+renewal gaps, M service    GI/M/1, GI/M/c (root σ), Bernoulli feedback   one renewal stream
 phase-type, c servers      CTMC of the station (truncated, tail bound)   Poisson input
 priorities, one server     Cobham's M/G/1 priority formula               Poisson input
 priorities, M/M, one rate  M/M/c priority formula                        Poisson input
@@ -39,6 +39,7 @@ from eda_sim.theory.priority import mg1_priority, mmc_priority
 from eda_sim.theory.renewal import GIMC_SERVER_LIMIT, gimc
 from eda_sim.theory.results import StationTheory
 from eda_sim.theory.scenario.inputs import ScenarioInputs, _mixture_arrivals
+from eda_sim.theory.scenario.renewal_input import RenewalInput
 from eda_sim.theory.single import _erlang_c, mm1, mmc
 
 __all__ = ["StationSolution", "solve_station"]
@@ -120,6 +121,26 @@ def _finite(st: _Station) -> StationSolution:
     return st.uniform(_approx(figures, f"{label} (approx.)", reason))
 
 
+def _gimc_with_feedback(
+    visit_rate: float, service_rate: float, servers: int, renewal: RenewalInput
+) -> StationTheory:
+    """GI/M/c fed by ``renewal``, with its Bernoulli feedback folded in (exact).
+
+    The number present is that of GI/M/c at the stream's rate with service rate
+    ``μ(1 - f)`` (see :mod:`.renewal_input`); the waits are per visit, by Little's
+    law at ``visit_rate``.
+    """
+    stay = 1.0 - renewal.feedback
+    figures = gimc(visit_rate * stay, service_rate * stay, servers, renewal.gaps)
+    if renewal.feedback == 0.0:
+        return figures
+    wq = figures.Lq / visit_rate
+    method = figures.method.replace(" (root σ)", " with feedback (root σ)")
+    return StationTheory.from_waits(
+        visit_rate, wq, wq + 1.0 / service_rate, figures.utilization, method, exact=True
+    )
+
+
 def _unlimited(st: _Station, arrival_scv: FloatArray | None) -> StationSolution:
     """A station without a capacity (and one priority level)."""
     c, lam, j = st.servers, st.lam, st.j
@@ -128,10 +149,10 @@ def _unlimited(st: _Station, arrival_scv: FloatArray | None) -> StationSolution:
     if st.poisson and c == 1:
         deterministic = all(isinstance(law, dists.Deterministic) for law in st.laws)
         return st.uniform(md1(lam, st.mean) if deterministic else mg1(lam, st.mean, st.scv))
-    gaps = st.inputs.renewal_gaps.get(j)
-    if gaps is not None and st.rate is not None and c <= GIMC_SERVER_LIMIT:
+    renewal = st.inputs.renewal.get(j)
+    if renewal is not None and st.rate is not None and c <= GIMC_SERVER_LIMIT:
         try:
-            return st.uniform(gimc(lam, st.rate, c, gaps))
+            return st.uniform(_gimc_with_feedback(lam, st.rate, c, renewal))
         except ValueError as error:
             reason = str(error)
     else:
@@ -144,7 +165,7 @@ def _unlimited(st: _Station, arrival_scv: FloatArray | None) -> StationSolution:
         why = f"M/G/c with {c} servers has no closed form; {solved}"
         return st.uniform(_approx(figures, "M/G/c (Allen-Cunneen, approx.)", why))
     ca2 = 1.0 if arrival_scv is None else float(arrival_scv[j])
-    if gaps is None:
+    if renewal is None:
         why = _why_not_poisson(st.inputs, j)
     else:
         why = reason or (

@@ -205,20 +205,28 @@ def stationary(chain: Chain) -> FloatArray:
         preconditioner = LinearOperator(sub.shape, ilu.solve)
         rest, _ = gmres(sub, rhs, M=preconditioner, rtol=1e-13, atol=0.0, restart=100, maxiter=200)
         rest = np.asarray(rest, dtype=np.float64)
-    pi, residual = _normalised(q, rest)
-    if not np.all(np.isfinite(pi)) or pi.min() < -1e-9 or residual > 1e-9:
+    pi, residual = _accepted(q, rest, 1e-9, 1e-9)
+    if pi is None:
         raise ValueError(f"the CTMC solve did not converge (residual {residual:.2g})")
-    pi = np.maximum(pi, 0.0)
-    return np.asarray(pi / pi.sum(), dtype=np.float64)
+    return pi
 
 
-def _normalised(q: Any, rest: FloatArray) -> tuple[FloatArray, float]:
-    """``π`` from ``π_0 = 1`` and the others ``rest``; its residual ``|πQ|`` over ``max |Q|``."""
+def _accepted(
+    q: Any, rest: FloatArray, negative: float, tolerance: float
+) -> tuple[FloatArray | None, float]:
+    """``π`` from ``π_0 = 1`` and the others ``rest`` if it is a distribution, and its residual.
+
+    Accepted when finite, no entry below ``-negative`` and the residual ``|πQ|``
+    over ``max |Q|`` at most ``tolerance``; then clipped at 0 and renormalised.
+    """
     pi = np.concatenate([[1.0], np.asarray(rest, dtype=np.float64)])
     pi = pi / pi.sum()
     scale = float(abs(q).max())
     residual = float(np.abs(q.T @ pi).max()) / scale if scale > 0 else 0.0
-    return pi, residual
+    if not np.all(np.isfinite(pi)) or pi.min() < -negative or not residual <= tolerance:
+        return None, residual
+    pi = np.maximum(pi, 0.0)
+    return np.asarray(pi / pi.sum(), dtype=np.float64), residual
 
 
 def _light_solve(q: Any, sub: Any, rhs: FloatArray) -> FloatArray | None:
@@ -239,8 +247,4 @@ def _light_solve(q: Any, sub: Any, rhs: FloatArray) -> FloatArray | None:
         rest, info = gmres(sub, rhs, M=preconditioner, rtol=1e-13, atol=0.0, restart=100, maxiter=3)
     if info != 0:
         return None
-    pi, residual = _normalised(q, rest)
-    if not np.all(np.isfinite(pi)) or pi.min() < -1e-12 or residual > _KEPT_RESIDUAL:
-        return None
-    pi = np.maximum(pi, 0.0)
-    return np.asarray(pi / pi.sum(), dtype=np.float64)
+    return _accepted(q, rest, 1e-12, _KEPT_RESIDUAL)[0]

@@ -16,6 +16,12 @@ sparse product per term) until ``u_N <= SERIES_FLOOR``; since ``P 1 <= 1`` the
 ``t`` (the truncation error bound, ``<= 1e-14``). Each evaluation then costs one
 weighted sum, and a quantile's root search many of them.
 
+With ``exits`` (the law of ``X`` on one way of being absorbed, e.g. leaving
+without a loss) the terms are partial sums of the chances ``a_m`` that step
+``m + 1`` is that absorption, and the series stops instead when the mass left
+in the transient states, ``β P^N 1``, is below the floor: no ``a_m`` beyond it
+adds more than that mass (see :class:`Passage`).
+
 A chain may also *leak*: transitions into a state outside the finite chain
 (an ``overflow``: the first-passage chain cut at a level). Up to the first
 leak the cut chain follows the true one exactly, so the true ``P(X > t)`` lies

@@ -132,3 +132,40 @@ def test_a_renewal_stream_merged_with_another_station_is_approximate() -> None:
     }
     station = solve(scenario_from_dict(document)).stations["s"]
     assert station is not None and not station.exact
+
+
+def test_feedback_behind_a_one_place_loss_station_against_a_hand_built_chain() -> None:
+    """``a`` is M/M/1/1 (Poisson 0.8, Exp(1)); it sends 0.7 of its events to ``b``.
+
+    ``b`` (Exp rate 1.2) sends each event back to itself with 0.3: the chain of
+    (``a`` busy, number at ``b``), truncated, gives ``b``'s exact L and Lq.
+    """
+    lam, mu_a, share, mu_b, feedback, depth = 0.8, 1.0, 0.7, 1.2, 0.3, 400
+    document = {
+        "stations": {
+            "a": {"service": exp(1 / mu_a), "capacity": 1},
+            "b": {"service": exp(1 / mu_b)},
+        },
+        "arrivals": {"process": "poisson", "rate": lam, "to": "a"},
+        "routing": {"a": {"b": share}, "b": {"b": feedback}},
+    }
+    station = solve(scenario_from_dict(document)).stations["b"]
+    assert station is not None and station.exact
+    assert station.method == "GI/M/1 with feedback (root σ)"
+    states = [(busy, n) for busy in (0, 1) for n in range(depth + 1)]
+    index = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    for (busy, n), i in index.items():
+        if not busy:
+            q[i, index[(1, n)]] += lam
+        else:
+            if n < depth:
+                q[i, index[(0, n + 1)]] += mu_a * share
+            q[i, index[(0, n)]] += mu_a * (1 - share)
+        if n:
+            q[i, index[(busy, n - 1)]] += mu_b * (1 - feedback)
+    np.fill_diagonal(q, -q.sum(axis=1))
+    pi = dense_stationary(q)
+    present = np.array([n for _, n in states])
+    assert station.L == pytest.approx(float(pi @ present), rel=1e-8)
+    assert station.Lq == pytest.approx(float(pi @ np.maximum(present - 1, 0)), rel=1e-8)

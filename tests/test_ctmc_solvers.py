@@ -87,3 +87,36 @@ def test_a_light_solve_that_fails_falls_back_to_the_direct_lu(
 
     monkeypatch.setattr(scipy.sparse.linalg, "spilu", singular)
     assert np.abs(stationary(chain) - expected).max() <= 1e-13
+
+
+def test_a_kept_chain_is_not_given_again_under_other_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The solved-chain cache of one scenario is keyed by the limits it was solved under.
+
+    `a` (M/M/1, unlimited) blocks behind `b`: a two-station chain with a truncated
+    buffer. Solved once, then with the plane limit below its size on the same
+    scenario object: the second solve must refuse the chain, not reuse it.
+    """
+    from eda_sim.scenario import scenario_from_dict
+    from eda_sim.theory.scenario import markov, solve
+
+    scenario = scenario_from_dict(
+        {
+            "stations": {
+                "a": {"service": {"dist": "exponential", "mean": 0.6}},
+                "b": {
+                    "service": {"dist": "exponential", "mean": 1.0},
+                    "capacity": 2,
+                    "on_full": "block",
+                },
+            },
+            "arrivals": {"process": "poisson", "rate": 0.6, "to": "a"},
+            "routing": {"a": {"b": 1.0}},
+        }
+    )
+    first = solve(scenario).stations["a"]
+    assert first is not None and first.exact and first.method.startswith("CTMC")
+    monkeypatch.setattr(markov, "PLANE_LIMIT", 10)
+    again = solve(scenario).stations["a"]
+    assert again is not None and not again.method.startswith("CTMC")

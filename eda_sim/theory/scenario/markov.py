@@ -152,10 +152,12 @@ def _fingerprint(network: MarkovNetwork, depths: dict[int, int], levels: int) ->
 
     Both builders (a station's, a component's) change only the truncated limits
     with the depths, by ``servers + depth``, so the first network, the depths and
-    ``levels`` fix every chain solved after it.
+    ``levels`` fix every chain solved after it, under this module's limits (read
+    now, so a changed limit is a different key).
     """
     digest = hashlib.blake2b(digest_size=32)
-    digest.update(repr((network.stations, sorted(depths.items()), levels)).encode())
+    limits = (STATE_LIMIT, PLANE_LIMIT, LATTICE_LIMIT, TAIL_TARGET, _MAX_DOUBLINGS)
+    digest.update(repr((network.stations, sorted(depths.items()), levels, limits)).encode())
     for c in network.classes:
         digest.update(repr((c.name, c.fanout, c.level, c.arrivals.shape)).encode())
         for part in (c.arrivals, c.routing):

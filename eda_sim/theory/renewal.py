@@ -32,7 +32,7 @@ import numpy as np
 from eda_sim.theory._checks import check_positive, check_servers, check_stable
 from eda_sim.theory.results import StationTheory
 
-__all__ = ["GIMC_SERVER_LIMIT", "gim1", "gimc", "sigma_root"]
+__all__ = ["GIMC_SERVER_LIMIT", "gim1", "gimc", "gimc_wait", "sigma_root"]
 
 #: GI/M/c is solved exactly up to this many servers (binomial sums of transforms).
 GIMC_SERVER_LIMIT = 10
@@ -151,12 +151,29 @@ def gimc(
     lam = check_positive("arrival_rate", arrival_rate)
     mu = check_positive("service_rate", service_rate)
     c = check_servers(servers)
+    waits, decay = gimc_wait(lam, mu, c, transform)
+    wq = waits / decay
+    method = "GI/M/1 (root σ)" if c == 1 else "GI/M/c (root σ)"
+    return StationTheory.from_waits(lam, wq, wq + 1.0 / mu, lam / (c * mu), method, exact=True)
+
+
+def gimc_wait(
+    arrival_rate: float, service_rate: float, servers: int, transform: Transform
+) -> tuple[float, float]:
+    """GI/M/c's law of the wait (FIFO): ``P(Wq > t) = π_w e^{−α t}``, as ``(π_w, α)``.
+
+    ``π_w = q_{c-1} σ / (1 − σ)`` is the probability that an arrival finds every
+    server busy and ``α = c μ (1 − σ)`` the rate of the exponential wait it then
+    has (Gross et al., 4th ed., §6.3.2; Kleinrock vol. 1, §6.5). Same arguments
+    and errors as :func:`gimc`.
+    """
+    lam = check_positive("arrival_rate", arrival_rate)
+    mu = check_positive("service_rate", service_rate)
+    c = check_servers(servers)
     rho = lam / (c * mu)
     check_stable(rho)
     if c > GIMC_SERVER_LIMIT:
         raise ValueError(f"GI/M/c is solved exactly up to {GIMC_SERVER_LIMIT} servers, got {c}")
     sigma = sigma_root(transform, c * mu, rho)
     q_top = 1.0 - sigma if c == 1 else float(_boundary(c, mu, sigma, transform)[-1])
-    wq = q_top * sigma / (c * mu * (1.0 - sigma) ** 2)
-    method = "GI/M/1 (root σ)" if c == 1 else "GI/M/c (root σ)"
-    return StationTheory.from_waits(lam, wq, wq + 1.0 / mu, rho, method, exact=True)
+    return q_top * sigma / (1.0 - sigma), c * mu * (1.0 - sigma)

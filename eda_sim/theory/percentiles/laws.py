@@ -37,6 +37,8 @@ from eda_sim.theory.single import erlang_c
 
 __all__ = [
     "TimeLaw",
+    "exponential_wait",
+    "exponential_wait_visit",
     "hypoexponential",
     "mixture",
     "mmc_sojourn",
@@ -176,6 +178,21 @@ def mmc_sojourn(arrival_rate: float, service_rate: float, servers: int) -> TimeL
         lambda t: (1 - waits) * math.exp(-mu * t) + waits * _two_exponentials(rate, mu, t),
         waits / rate + 1.0 / mu,
         "M/M/c time per visit: wait (Erlang C) + Exp(μ)",
+    )
+
+
+def exponential_wait(waits: float, decay: float, method: str) -> TimeLaw:
+    """A wait that is 0 with probability ``1 − waits``, else ``Exp(decay)``: GI/M/c's (FIFO)."""
+    return _closed(lambda t: waits * math.exp(-decay * t), waits / decay, method)
+
+
+def exponential_wait_visit(waits: float, decay: float, service_rate: float, method: str) -> TimeLaw:
+    """That wait plus an independent ``Exp(service_rate)`` service: a visit's time."""
+    mu = service_rate
+    return _closed(
+        lambda t: (1 - waits) * math.exp(-mu * t) + waits * _two_exponentials(decay, mu, t),
+        waits / decay + 1.0 / mu,
+        method,
     )
 
 

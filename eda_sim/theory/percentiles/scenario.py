@@ -21,6 +21,7 @@ under the same conditions as the theory's means beside it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,9 +148,16 @@ def _facts(scenario: Scenario, inputs: ScenarioInputs | None = None) -> list[Sta
                 product_form=bool(inputs.product_form[j]),
                 priorities=len({scenario.classes[k].priority for k in reach}) > 1,
                 blocking=bool(inputs.blocking[j] or inputs.senders[j]),
+                renewal=_renewal_gaps(inputs, j),
             )
         )
     return facts
+
+
+def _renewal_gaps(inputs: ScenarioInputs, j: int) -> Callable[[float], float] | None:
+    """The gaps of ``j``'s one renewal input stream, where its visits do not feed back."""
+    found = inputs.renewal.get(j)
+    return found.gaps if found is not None and found.feedback == 0.0 else None
 
 
 def _feeders(scenario: Scenario) -> list[int]:

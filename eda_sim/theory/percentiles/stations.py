@@ -13,6 +13,9 @@ none:
   Jackson networks, Melamed 1979; Sevcik & Mitrani 1981; and under FIFO a
   visit's time depends only on what it finds and on service times);
 * the same with a capacity and Poisson input: **M/M/c/K** (PASTA);
+* exponential service with one rate, unlimited buffer, one renewal stream in
+  (no feedback; :mod:`eda_sim.theory.scenario.renewal_input`): **GI/M/c**, whose
+  wait is 0 or exponential of rate ``cμ(1 − σ)`` (:func:`~eda_sim.theory.renewal.gimc_wait`);
 * one server, Poisson input, unlimited buffer, any service law with an exact
   transform (mixed over the classes by their rates): **M/G/1** by inverting the
   Pollaczek–Khinchine transform, or Erlang's formula for M/D/1 (:mod:`.mg1`);
@@ -33,7 +36,7 @@ path before the tagged one by another way.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +47,8 @@ from eda_sim.theory.families import exponential_rate
 from eda_sim.theory.finite import mmck_state_probabilities
 from eda_sim.theory.percentiles.laws import (
     TimeLaw,
+    exponential_wait,
+    exponential_wait_visit,
     hypoexponential,
     mixture,
     mmc_sojourn,
@@ -83,6 +88,8 @@ class StationFacts:
     product_form: bool
     priorities: bool = False
     blocking: bool = False
+    renewal: Callable[[float], float] | None = None
+    """The gap transform of the station's one renewal input stream (no feedback), if any."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,8 @@ def station_laws(facts: StationFacts) -> StationLaws:
         return StationLaws(
             mmc_wait(rate, common, servers), mmc_sojourn(rate, common, servers), "", common
         )
+    if common is not None and capacity is None and facts.renewal is not None:
+        return _gimc_laws(rate, common, servers, facts.renewal)
     if not facts.poisson_input:
         return StationLaws(
             None,
@@ -157,6 +166,28 @@ def station_laws(facts: StationFacts) -> StationLaws:
         return StationLaws(None, None, str(error))
     except ValueError as error:
         return StationLaws(None, None, f"no steady state: {error}")
+
+
+def _gimc_laws(
+    rate: float, service_rate: float, servers: int, gaps: Callable[[float], float]
+) -> StationLaws:
+    """GI/M/c's wait and visit laws (FIFO), or why none (too many servers, no steady state)."""
+    from eda_sim.errors import UnstableError
+    from eda_sim.theory.renewal import gimc_wait
+
+    try:
+        waits, decay = gimc_wait(rate, service_rate, servers, gaps)
+    except UnstableError:
+        return StationLaws(None, None, "no steady state: load >= 1")
+    except ValueError as error:
+        return StationLaws(None, None, f"renewal input: {error}")
+    label = "GI/M/1" if servers == 1 else "GI/M/c"
+    return StationLaws(
+        exponential_wait(waits, decay, f"{label} wait: 0 or Exp(cμ(1 − σ)) (root σ)"),
+        exponential_wait_visit(
+            waits, decay, service_rate, f"{label} time per visit: wait + Exp(μ) (root σ)"
+        ),
+    )
 
 
 def _paths(

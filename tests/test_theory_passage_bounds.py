@@ -86,7 +86,8 @@ PRIORITIES = {
 
 _NOT_POISSON = (
     "non-Poisson input: the waiting-time distribution is known exactly only for Poisson "
-    "arrivals (or M/M/c in a product-form network); network CTMC first passage not used: "
+    "arrivals (or M/M/c in a product-form network, or GI/M/c fed by one renewal stream that "
+    "does not feed back); network CTMC first passage not used: "
 )
 _CYCLE_ROUTES = (
     "the routes have a cycle or too many paths: the visits' times are not independent; "

@@ -145,7 +145,8 @@ def station_laws(facts: StationFacts) -> StationLaws:
             None,
             None,
             "non-Poisson input: the waiting-time distribution is known exactly only for "
-            "Poisson arrivals (or M/M/c in a product-form network)",
+            "Poisson arrivals (or M/M/c in a product-form network, or GI/M/c fed by one "
+            "renewal stream that does not feed back)",
         )
     if capacity is not None:
         return StationLaws(

@@ -169,7 +169,8 @@ def _exact_losses(
 
 def _exact(solutions: list[StationSolution | None]) -> bool:
     return all(
-        s is not None and s.figures.exact and not np.isnan(s.class_wq).any() for s in solutions
+        s is not None and s.figures.exact and s.classes_exact and not np.isnan(s.class_wq).any()
+        for s in solutions
     )
 
 
@@ -215,7 +216,7 @@ def _assemble(
         stations[names[j]] = figures
         blocked = solution.class_blocked if solution.class_blocked is not None else 0.0
         visit_time[:, j] = solution.class_wq + inputs.means[:, j] + blocked
-        exact[:, j] = figures.exact
+        exact[:, j] = figures.exact and solution.classes_exact
     loss = np.array([s.figures.loss if s is not None else 0.0 for s in solutions])
     classes = class_totals(
         inputs, carried, loss, visit_time, exact, "sum over stations (Little's law)"

@@ -11,6 +11,10 @@ event's total service is a geometric sum of ``Exp(μ)`` times, ``Exp(μ(1 - f))`
 and a busy server ends an event's stay at rate ``μ(1 - f)`` (L. Takács, *Bell
 System Tech. J.* 42 (1963) 505-519, for the Bernoulli feedback queue). Any
 other feedback or merging leaves the station without a renewal input.
+
+The station's figures are then exact; each class's are too, unless the
+stream comes from a loss station whose classes have different service laws
+there (:attr:`RenewalInput.class_blind`).
 """
 
 from __future__ import annotations
@@ -53,10 +57,17 @@ class RenewalInput:
     feedback : float
         The probability ``f`` that a visit ends by coming straight back, the
         same for every event; 0.0 without a self-loop.
+    class_blind : bool
+        True when an arrival's class says nothing about the gaps before it, so
+        each class waits as the station's arrivals do. False for the departures
+        of a loss station whose classes have different service laws there: the
+        gap before a class's event holds that class's service, so the classes'
+        waits differ (the station's figures stay exact, the classes' do not).
     """
 
     gaps: Transform
     feedback: float = 0.0
+    class_blind: bool = True
 
 
 def _thinned(gaps: dists.Distribution, share: float) -> Transform:
@@ -132,6 +143,7 @@ def renewal_inputs(
     for j in range(len(scenario.stations)):
         sources = np.flatnonzero(gamma[:, j] > 0)
         stream: Transform | None = None
+        class_blind = True
         if not incoming[j] and sources.size == 1:
             cls = scenario.classes[int(sources[0])]
             gaps = cls.arrivals.interarrival
@@ -146,7 +158,9 @@ def renewal_inputs(
                 and station.on_full == "lose"
             ):
                 stream = _loss_departures(scenario, offered, i, j)
+                laws = {c.service[i] for k, c in enumerate(scenario.classes) if offered[k, i] > 0}
+                class_blind = len(laws) <= 1
         feedback = _feedback(scenario, offered, j) if stream is not None else None
         if stream is not None and feedback is not None:
-            out[j] = RenewalInput(stream, feedback)
+            out[j] = RenewalInput(stream, feedback, class_blind)
     return out

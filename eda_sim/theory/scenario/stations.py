@@ -54,6 +54,7 @@ class StationSolution:
     figures: StationTheory
     class_wq: FloatArray  # (K,)
     class_blocked: FloatArray | None = None  # (K,) blocked time per visit
+    classes_exact: bool = True  # False: class_wq approximates each class's wait
 
 
 def _approx(figures: StationTheory, method: str, reason: str) -> StationTheory:
@@ -152,7 +153,10 @@ def _unlimited(st: _Station, arrival_scv: FloatArray | None) -> StationSolution:
     renewal = st.inputs.renewal.get(j)
     if renewal is not None and st.rate is not None and c <= GIMC_SERVER_LIMIT:
         try:
-            return st.uniform(_gimc_with_feedback(lam, st.rate, c, renewal))
+            figures = _gimc_with_feedback(lam, st.rate, c, renewal)
+            return StationSolution(
+                figures, np.full(len(st.rates), figures.Wq), classes_exact=renewal.class_blind
+            )
         except ValueError as error:
             reason = str(error)
     else:

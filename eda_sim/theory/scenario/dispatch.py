@@ -36,6 +36,7 @@ from eda_sim.theory.scenario.figures import ArticleValues, ClassTheory, Scenario
 from eda_sim.theory.scenario.inputs import ScenarioInputs, scenario_inputs
 from eda_sim.theory.scenario.markov import station_ctmc
 from eda_sim.theory.scenario.markov_network import NetworkSolution, components, network_ctmc
+from eda_sim.theory.scenario.renewal_input import CLASS_BLIND_REASON
 from eda_sim.theory.scenario.stations import StationSolution, solve_station
 from eda_sim.theory.scenario.totals import class_totals, system_totals
 from eda_sim.theory.scenario.variability import arrival_scv
@@ -218,8 +219,13 @@ def _assemble(
         visit_time[:, j] = solution.class_wq + inputs.means[:, j] + blocked
         exact[:, j] = figures.exact and solution.classes_exact
     loss = np.array([s.figures.loss if s is not None else 0.0 for s in solutions])
+    class_notes = {
+        j: CLASS_BLIND_REASON
+        for j, solution in enumerate(solutions)
+        if solution is not None and solution.figures.exact and not solution.classes_exact
+    }
     classes = class_totals(
-        inputs, carried, loss, visit_time, exact, "sum over stations (Little's law)"
+        inputs, carried, loss, visit_time, exact, "sum over stations (Little's law)", class_notes
     )
     station_l = math.fsum(s.figures.L for s in solutions if s is not None)
     totals = system_totals(inputs, classes, station_l, _system_method(solutions))

@@ -31,7 +31,13 @@ from eda_sim.routing import Routing
 from eda_sim.scenario import Scenario
 from eda_sim.theory.families import laplace_transform
 
-__all__ = ["RenewalInput", "renewal_inputs", "routing_entry"]
+__all__ = ["CLASS_BLIND_REASON", "RenewalInput", "renewal_inputs", "routing_entry"]
+
+#: Why a class's wait at a station fed by a loss station is not the station's.
+CLASS_BLIND_REASON = (
+    "the station's figures are exact, but the gap before an arrival holds its own class's "
+    "service at the loss station ahead, so each class waits differently"
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -75,11 +75,13 @@ def class_totals(
     visit_time: FloatArray,
     exact: npt.NDArray[np.bool_],
     method: str,
+    notes: dict[int, str] | None = None,
 ) -> dict[str, ClassTheory]:
     """End-to-end figures of every class (see the module's formulas).
 
     ``visit_time[k, j]`` is ``W_k,j`` (NaN where unknown), ``exact[k, j]`` whether it is
-    exact, ``loss[j]`` the station's refusal probability.
+    exact, ``loss[j]`` the station's refusal probability; ``notes[j]`` says why the
+    classes' times at ``j`` are approximate where the station's own figures are not.
     """
     scenario = inputs.scenario
     station_names = scenario.station_names  # a tuple built per access: once here
@@ -111,7 +113,10 @@ def class_totals(
         inexact = [j for j in np.flatnonzero(visited) if not exact[k, j]]
         reasons = []
         if inexact:
-            reasons.append(f"approximate at {where(inexact)}")
+            said = "; ".join(
+                f"{station_names[j]}: {notes[int(j)]}" for j in inexact if notes and int(j) in notes
+            )
+            reasons.append(f"approximate at {where(inexact)}" + (f" ({said})" if said else ""))
         if lossy_later.size:
             reasons.append(
                 "events can be lost after time in the system (at "

@@ -14,10 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pytest
 from scipy.optimize import brentq
-from test_ctmc import dense_stationary
+from test_theory_renewal_feedback import e2_chain
 from validation_support import Check, assert_inside, simulate
 
 from eda_sim.scenario import scenario_from_dict
@@ -60,20 +59,8 @@ def test_gi_m_1_time_per_visit_is_exponential_of_rate_mu_one_minus_sigma() -> No
 
 def test_gi_m_c_chance_of_waiting_against_a_hand_built_chain() -> None:
     servers, service_mean, depth = 3, 2.2, 500
-    mu = 1.0 / service_mean
-    states = [(n, phase) for n in range(depth + 1) for phase in (0, 1)]
-    index = {s: i for i, s in enumerate(states)}
-    q = np.zeros((len(states), len(states)))
-    for (n, phase), i in index.items():
-        if phase == 0:
-            q[i, index[(n, 1)]] += 2.0
-        elif n < depth:
-            q[i, index[(n + 1, 0)]] += 2.0
-        if n:
-            q[i, index[(n - 1, phase)]] += min(n, servers) * mu
-    np.fill_diagonal(q, -q.sum(axis=1))
-    pi = dense_stationary(q)
-    arriving = np.array([pi[index[(n, 1)]] for n in range(depth + 1)])
+    pi = e2_chain(servers, 1.0 / service_mean, 0.0, depth)
+    arriving = pi[1::2]  # phase 1: the states an arrival happens from
     waits = float(arriving[servers:].sum() / arriving.sum())
     document = renewal_station(servers, service_mean)
     theory = latency_theory(scenario_from_dict(document))

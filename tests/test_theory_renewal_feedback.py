@@ -40,8 +40,8 @@ def feedback_station(servers: int, service_mean: float, feedback: float) -> dict
     }
 
 
-def chain_by_hand(servers: int, mu: float, feedback: float, depth: int) -> tuple[float, float]:
-    """Time-average (number present, number waiting) of E2/M/c with Bernoulli feedback.
+def e2_chain(servers: int, mu: float, feedback: float, depth: int) -> np.ndarray:
+    """Stationary law of E2/M/c with Bernoulli feedback; ``pi[2 n + phase]`` for state (n, phase).
 
     States (n, arrival phase); phases advance at rate 2 (Erlang-2 gaps of mean 1);
     each of the ``min(n, c)`` busy servers completes at rate ``mu``, and the
@@ -59,8 +59,13 @@ def chain_by_hand(servers: int, mu: float, feedback: float, depth: int) -> tuple
         if n:
             q[i, index[(n - 1, phase)]] += min(n, servers) * mu * (1.0 - feedback)
     np.fill_diagonal(q, -q.sum(axis=1))
-    pi = dense_stationary(q)
-    present = np.array([n for n, _ in states])
+    return dense_stationary(q)
+
+
+def chain_by_hand(servers: int, mu: float, feedback: float, depth: int) -> tuple[float, float]:
+    """Time-average (number present, number waiting) of :func:`e2_chain`."""
+    pi = e2_chain(servers, mu, feedback, depth)
+    present = np.repeat(np.arange(depth + 1), 2)
     return float(pi @ present), float(pi @ np.maximum(present - servers, 0))
 
 

@@ -157,9 +157,9 @@ def mmc_wait(arrival_rate: float, service_rate: float, servers: int) -> TimeLaw:
     load = arrival_rate / service_rate
     waits = erlang_c(servers, load)
     rate = servers * service_rate - arrival_rate
-    return _closed(
-        lambda t: waits * math.exp(-rate * t),
-        waits / rate,
+    return exponential_wait(
+        waits,
+        rate,
         "M/M/c wait: C·exp(−(cμ−λ)t) (Erlang C)" if servers > 1 else "M/M/1 wait: ρ·exp(−(μ−λ)t)",
     )
 
@@ -174,15 +174,14 @@ def mmc_sojourn(arrival_rate: float, service_rate: float, servers: int) -> TimeL
         return _closed(
             lambda t: math.exp(-rate * t), 1.0 / rate, "M/M/1 time per visit: exp(−(μ−λ)t)"
         )
-    return _closed(
-        lambda t: (1 - waits) * math.exp(-mu * t) + waits * _two_exponentials(rate, mu, t),
-        waits / rate + 1.0 / mu,
-        "M/M/c time per visit: wait (Erlang C) + Exp(μ)",
-    )
+    return exponential_wait_visit(waits, rate, mu, "M/M/c time per visit: wait (Erlang C) + Exp(μ)")
 
 
 def exponential_wait(waits: float, decay: float, method: str) -> TimeLaw:
-    """A wait that is 0 with probability ``1 − waits``, else ``Exp(decay)``: GI/M/c's (FIFO)."""
+    """A wait that is 0 with probability ``1 − waits``, else ``Exp(decay)``.
+
+    The FIFO wait of M/M/c (``waits = C``, ``decay = cμ − λ``) and of GI/M/c.
+    """
     return _closed(lambda t: waits * math.exp(-decay * t), waits / decay, method)
 
 

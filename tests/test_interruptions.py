@@ -141,7 +141,7 @@ FINITE_SWEEP = tuple(
 )
 #: A sweep of points of about 1.4 s (4 replications of about 0.35 s).
 LONG_SWEEP = tuple({"3000": "50000"}.get(part, part) for part in SWEEP)
-#: A sweep of 3 points of 12 replications of about 0.2 s CPU (warm-up auto: the resumed
+#: A sweep of 3 points of 12 replications of about 0.4 s CPU (warm-up auto: the resumed
 #: point's MSER-5 cut reads the kept replications' sample paths).
 MID_SWEEP = (
     "sweep",
@@ -178,9 +178,10 @@ def interrupt(
 
     The signals go to the command, or to one of its workers, or to every worker it
     has until it exits (workers killed from outside, as the kernel's out-of-memory
-    killer does). With ``after_points`` (a sweep) the ``work`` counts from the moment
-    its checkpoint holds that many points: with points longer than ``work``, the
-    signal comes in the middle of the next one.
+    killer does). With ``after_points`` (a sweep) ``work`` is a share of the CPU time
+    the workers spent on the last of those points, counted from the moment the
+    checkpoint holds it: with a share below one, the signal comes in the middle of
+    the next point, wherever the machine's speed or load puts a point's length.
     """
     folder.mkdir()
     target = folder / "out.json"
@@ -206,11 +207,14 @@ def interrupt(
     workers: list[int] = []
     checkpoint = folder / "ck.jsonl"
     since: float | None = None if after_points else 0.0  # the workers' CPU time then
+    began: float | None = None  # and as the last of those points began
     while time.monotonic() < deadline:
         workers = _children(process.pid)
         busy = sum(map(_cpu_seconds, workers))
-        if since is None and _lines(checkpoint) >= 1 + after_points:
-            since = busy
+        if began is None and _lines(checkpoint) >= after_points:
+            began = busy
+        if since is None and began is not None and _lines(checkpoint) >= 1 + after_points:
+            since, work = busy, work * (busy - began)
         if len(workers) >= 2 and since is not None and busy - since >= work:
             break
         if process.poll() is not None:
@@ -270,16 +274,19 @@ COMMANDS = {
     "sweep-sigint-mid-point": MID_SWEEP,
     "workers-killed-mid-point": MID_SWEEP,
 }
-#: CPU seconds of work before the signal, when not :data:`WORK_BEFORE_SIGNAL`.
+#: CPU seconds of work before the signal, when not :data:`WORK_BEFORE_SIGNAL` (a share of
+#: a point with :data:`AFTER_POINTS`).
 WORK = {
     # 2 s of CPU is about one LONG_RUN replication per worker: killed as the first ones
     # end, the run sometimes had nothing kept (2 of 3 module runs under load; probably a
     # result sent but not yet read when the pool broke); with 4 s several are kept.
     "workers-killed": 4.0,
     "workers-killed-in-a-sweep": 5.0,
-    # about a third of a point of MID_SWEEP (2.6 s), once the first is in the checkpoint
-    "sweep-sigint-mid-point": 1.0,
-    "workers-killed-mid-point": 1.0,
+    # a share of the CPU time MID_SWEEP's first point took (5 s, 0.4 s a replication on
+    # the 2 workers), once it is in the checkpoint: 1 s (a fixed fifth) was about one
+    # replication per worker, and under load none had been kept when the workers died
+    "sweep-sigint-mid-point": 0.5,
+    "workers-killed-mid-point": 0.5,
 }
 #: Points the checkpoint must hold before the ``WORK`` counts.
 AFTER_POINTS = {"sweep-sigint-mid-point": 1, "workers-killed-mid-point": 1}

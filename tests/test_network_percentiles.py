@@ -545,3 +545,57 @@ def test_the_blocking_pair_agrees_with_simulation() -> None:
         ]
         checks.append(Check(f"{name} {metric}", values, {"exact": exact}))
     assert_inside(checks, relative_slack=RELATIVE_ACCURACY)
+
+
+# ------------------------------------------------------------------ the search in parts
+
+
+def test_a_search_level_expanded_in_parts_gives_the_same_laws(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parts only renumber the states: every law is the same (to solver rounding)."""
+    from eda_sim.theory.percentiles import network_chain
+
+    whole = latency_theory(load_scenario("scenarios/sync_vs_async.yaml"))
+    monkeypatch.setattr(network_chain, "EXPAND_ROWS", 1)
+    parts = latency_theory(load_scenario("scenarios/sync_vs_async.yaml"))
+    exact = [key for key in whole.laws if whole.quantile(*key, 0.99)[2]]
+    assert len(exact) >= 3
+    for key in exact:
+        for level in (0.5, 0.99):
+            assert parts.quantile(*key, level)[0] == pytest.approx(
+                whole.quantile(*key, level)[0], rel=1e-9
+            ), (key, level)
+
+
+def test_a_refused_search_numbers_at_most_one_part_beyond_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The limit is checked after each part of a level, not once the level is whole.
+
+    With capacities of 5 the journey's search starts from 30 states and its first
+    level adds 29 more: in parts of one state, the refusal at 35 states comes with
+    at most one state's moves (an arrival, a service at a, one at b to a or out)
+    beyond the limit, where a whole level would have numbered 59.
+    """
+    from eda_sim.theory.percentiles import network_chain, tagged
+
+    numbered: list[int] = []
+    intern = network_chain.intern_states
+
+    def counted(index: dict[bytes, int], unique: Any) -> Any:
+        answer = intern(index, unique)
+        numbered.append(len(index))
+        return answer
+
+    document = feedback_document()
+    for station in document["stations"].values():
+        station["capacity"] = 5
+    network = tagged_network(scenario_inputs(scenario_from_dict(document)), [0, 1])
+    assert not isinstance(network, str)
+    monkeypatch.setattr(network_chain, "intern_states", counted)
+    monkeypatch.setattr(network_chain, "EXPAND_ROWS", 1)
+    monkeypatch.setattr(tagged, "PASSAGE_LIMIT", 35)
+    refusal = journey_laws(network, [0])
+    assert refusal == "class events: the first-passage chain has more than 35 states"
+    assert numbered and max(numbered) <= 35 + 4

@@ -165,6 +165,11 @@ class Explored:
         return np.array([self.index.get(k.tobytes(), -1) for k in state_keys(rows)], np.int64)
 
 
+#: States of a search level expanded at once by :func:`explore` (a level of more is
+#: expanded in parts of this many, with the state limit checked after each).
+EXPAND_ROWS = 4096
+
+
 def network_too_large(size: int) -> str:
     """The reason a network chain of ``size`` states is not given tagged events."""
     return f"the network chain has more than {tagged_chains.PASSAGE_LIMIT:,} states ({size:,})"
@@ -186,35 +191,65 @@ def explore(
 
     ``kind`` classifies rows (:data:`TRANSIENT`, :data:`ABSORBED`, :data:`LOST`,
     :data:`LEAKED`); absorbing rows are not expanded. More than ``limit``
-    transient states: the reason, nothing more is built.
+    transient states: the reason, nothing more is built. A level of the search is
+    expanded :data:`EXPAND_ROWS` states at a time and the limit checked after
+    each part, so a refusal never holds more than one part's moves beyond it.
     """
-    columns = moves.layout.columns
     start = start[np.sort(np.unique(state_keys(start), return_index=True)[1])]
     index = {key.tobytes(): i for i, key in enumerate(state_keys(start))}
+    if len(index) > limit:
+        return too_many_states(limit)
     found = [start]
     frontier = start
     frontier_index = np.arange(len(frontier), dtype=np.int64)
-    sources, targets, rates = [], [], []
+    edges: tuple[list[IntArray], list[IntArray], list[FloatArray]] = ([], [], [])
     outs: dict[int, list[tuple[IntArray, FloatArray]]] = {ABSORBED: [], LOST: [], LEAKED: []}
     while len(frontier):
-        batch = Batch.join(events(moves, frontier, frontier_index), columns)
-        codes = np.zeros(len(batch.origin), np.int64) if kind is None else kind(batch.rows)
-        for code, parts in outs.items():
-            hit = codes == code
-            parts.append((batch.origin[hit], batch.weight[hit]))
-        stay = codes == TRANSIENT
-        rows, origin, weight = batch.rows[stay], batch.origin[stay], batch.weight[stay]
-        unique, first, inverse = np.unique(state_keys(rows), return_index=True, return_inverse=True)
-        ids, fresh = intern_states(index, unique)
-        if len(index) > limit:
-            return too_many_states(limit)
-        sources.append(origin)
-        targets.append(ids[inverse.ravel()])
-        rates.append(weight)
-        frontier = rows[first[fresh]] if fresh else np.zeros((0, columns), np.int64)
-        frontier_index = ids[fresh] if fresh else np.zeros(0, np.int64)
+        fresh_rows, fresh_ids = [], []
+        for first in range(0, len(frontier), EXPAND_ROWS):
+            part = slice(first, first + EXPAND_ROWS)
+            rows, ids = _expand(
+                moves, frontier[part], frontier_index[part], kind, index, edges, outs
+            )
+            if len(index) > limit:
+                return too_many_states(limit)
+            fresh_rows.append(rows)
+            fresh_ids.append(ids)
+        frontier, frontier_index = np.concatenate(fresh_rows), np.concatenate(fresh_ids)
         found.append(frontier)
-    return _assemble(np.concatenate(found), sources, targets, rates, outs, index)
+    return _assemble(np.concatenate(found), *edges, outs, index)
+
+
+def _expand(
+    moves: Moves,
+    frontier: IntArray,
+    frontier_index: IntArray,
+    kind: Callable[[IntArray], IntArray] | None,
+    index: dict[bytes, int],
+    edges: tuple[list[IntArray], list[IntArray], list[FloatArray]],
+    outs: dict[int, list[tuple[IntArray, FloatArray]]],
+) -> tuple[IntArray, IntArray]:
+    """One part of a level: its moves added to ``edges`` and ``outs``, its new states numbered.
+
+    Returns the rows and numbers of the states not seen before (in ``index``).
+    """
+    columns = moves.layout.columns
+    batch = Batch.join(events(moves, frontier, frontier_index), columns)
+    codes = np.zeros(len(batch.origin), np.int64) if kind is None else kind(batch.rows)
+    for code, parts in outs.items():
+        hit = codes == code
+        parts.append((batch.origin[hit], batch.weight[hit]))
+    stay = codes == TRANSIENT
+    rows, origin, weight = batch.rows[stay], batch.origin[stay], batch.weight[stay]
+    unique, first, inverse = np.unique(state_keys(rows), return_index=True, return_inverse=True)
+    ids, fresh = intern_states(index, unique)
+    sources, targets, rates = edges
+    sources.append(origin)
+    targets.append(ids[inverse.ravel()])
+    rates.append(weight)
+    if not fresh:
+        return np.zeros((0, columns), np.int64), np.zeros(0, np.int64)
+    return rows[first[fresh]], ids[fresh]
 
 
 def _assemble(

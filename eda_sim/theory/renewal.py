@@ -31,6 +31,7 @@ import numpy as np
 
 from eda_sim.theory._checks import check_positive, check_servers, check_stable
 from eda_sim.theory.results import StationTheory
+from eda_sim.theory.roots import brent_root
 
 __all__ = ["GIMC_SERVER_LIMIT", "gim1", "gimc", "gimc_wait", "sigma_root"]
 
@@ -47,7 +48,6 @@ def sigma_root(transform: Transform, capacity_rate: float, rho: float) -> float:
     Bisection-safe Brent on ``g(σ) = (A*(r (1 - σ)) - σ) / (1 - σ)``, which is
     positive at 0 (``A*(r) > 0``) and tends to ``1 - 1/ρ < 0`` at 1.
     """
-    from scipy.optimize import brentq
 
     def g(sigma: float) -> float:
         return (transform(capacity_rate * (1.0 - sigma)) - sigma) / (1.0 - sigma)
@@ -60,7 +60,7 @@ def sigma_root(transform: Transform, capacity_rate: float, rho: float) -> float:
             raise ValueError(f"no root σ < 1 of the GI/M/c equation found (ρ = {rho:.6g})")
     if g(0.0) <= 0.0:  # A*(r) = 0: gaps never shorter than ... (cannot happen for ρ < 1)
         return 0.0
-    return float(brentq(g, 0.0, upper, xtol=1e-15, rtol=1e-15, maxiter=500))
+    return brent_root(g, 0.0, upper, xtol=1e-15, rtol=1e-15, maxiter=500)
 
 
 def gim1(arrival_rate: float, service_rate: float, transform: Transform) -> StationTheory:

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from scipy.special import gammainc, gammaincc
 
 from eda_sim.theory.finite import mmck_state_probabilities
+from eda_sim.theory.roots import brent_root
 from eda_sim.theory.single import erlang_c
 
 __all__ = [
@@ -109,17 +110,13 @@ class TimeLaw:
             high *= 2.0
             if not math.isfinite(high):  # pragma: no cover - a law without a finite quantile
                 return Quantile(math.nan, math.inf)
-        from scipy.optimize import brentq  # imported when a quantile is asked for
-
-        root = float(
-            brentq(  # P(X > lower) > tail >= P(X > high): a sign change in between
-                lambda t: self.survival(t)[0] - tail,
-                self.lower,
-                high,
-                xtol=1e-300,
-                rtol=QUANTILE_RTOL,
-                maxiter=500,
-            )
+        root = brent_root(  # P(X > lower) > tail >= P(X > high): a sign change in between
+            lambda t: self.survival(t)[0] - tail,
+            self.lower,
+            high,
+            xtol=1e-300,
+            rtol=QUANTILE_RTOL,
+            maxiter=500,
         )
         return Quantile(root, self._error(root))
 

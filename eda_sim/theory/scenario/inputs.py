@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from eda_sim import distributions as dists
-from eda_sim.routing import Routing
+from eda_sim.routing import Routing, strongly_connected_components
 from eda_sim.scenario import Scenario
 from eda_sim.scenario.load import copies_matrix, external_rates, service_means
 from eda_sim.theory.families import (
@@ -48,7 +48,7 @@ from eda_sim.theory.finite import MG1K_LIMIT, mg1k
 from eda_sim.theory.scenario.renewal_input import RenewalInput, renewal_inputs, routing_entry
 from eda_sim.traffic import DENSE_LIMIT, Traffic, mmck_loss, network_traffic, reachable_from
 
-__all__ = ["ScenarioInputs", "routing_entry", "routing_rows", "scenario_inputs"]
+__all__ = ["ScenarioInputs", "flow_successors", "routing_entry", "routing_rows", "scenario_inputs"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -197,14 +197,33 @@ def _flow(traffic: Traffic, copies: list[Any], n: int) -> Any:
     return (total > 0).tocsr()
 
 
-def _on_cycle(flow: Any, n: int) -> BoolArray:
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
+def flow_successors(flow: Any, n: int) -> tuple[list[list[int]], BoolArray]:
+    """Per station, the stations ``flow`` sends to; and which send to themselves.
 
-    graph = csr_matrix(flow, dtype=np.int8)
-    _, labels = connected_components(graph, directed=True, connection="strong")
-    sizes = np.bincount(labels, minlength=n)
-    return np.asarray((sizes[labels] > 1) | (graph.diagonal() > 0))
+    ``flow`` is :attr:`ScenarioInputs.flow`: a dense boolean matrix up to
+    ``DENSE_LIMIT`` stations, a sparse one above.
+    """
+    if isinstance(flow, np.ndarray):
+        return [np.flatnonzero(row).tolist() for row in flow], np.diagonal(flow).astype(bool)
+    flow = flow.tocsr()
+    flow.eliminate_zeros()
+    columns, bounds = flow.indices.tolist(), flow.indptr.tolist()
+    loops = np.asarray(flow.diagonal()).astype(bool)
+    return [columns[bounds[i] : bounds[i + 1]] for i in range(n)], loops
+
+
+def _on_cycle(flow: Any, n: int) -> BoolArray:
+    """Stations on a cycle of ``flow`` (a strong component of two or more, or a self-loop).
+
+    The components by the routing checks' own Tarjan search, so that a run's theory
+    does not import ``scipy.sparse.csgraph`` (10 MB and a quarter of a second).
+    """
+    successors, loops = flow_successors(flow, n)
+    on_cycle = np.zeros(n, dtype=bool)
+    for component in strongly_connected_components(successors):
+        if len(component) > 1:
+            on_cycle[component] = True
+    return on_cycle | loops
 
 
 def _jackson_type(inputs: dict[str, Any], scenario: Scenario, fanout_ok: bool) -> BoolArray:

@@ -20,7 +20,7 @@ from eda_sim.theory.ctmc import MarkovClass, MarkovNetwork, MarkovStation
 from eda_sim.theory.ctmc_metrics import ChainFigures
 from eda_sim.theory.families import phase_type
 from eda_sim.theory.results import StationTheory
-from eda_sim.theory.scenario.inputs import ScenarioInputs, routing_rows
+from eda_sim.theory.scenario.inputs import ScenarioInputs, flow_successors, routing_rows
 from eda_sim.theory.scenario.markov import (
     SolvedChain,
     _first_depth,
@@ -59,13 +59,27 @@ def components(inputs: ScenarioInputs) -> list[list[int]]:
     Poisson streams split at entry are independent, so stations that no event
     travels between evolve independently and each group has its own CTMC.
     """
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    count, labels = connected_components(
-        csr_matrix(inputs.flow, dtype=np.int8), directed=True, connection="weak"
-    )
-    return [np.flatnonzero(labels == label).tolist() for label in range(count)]
+    n = len(inputs.scenario.stations)
+    successors, _ = flow_successors(inputs.flow, n)
+    neighbours = [set(targets) for targets in successors]
+    for source, targets in enumerate(successors):
+        for target in targets:
+            neighbours[target].add(source)
+    group = [-1] * n
+    groups: list[list[int]] = []
+    for root in range(n):  # each group found from its lowest station, so in that order
+        if group[root] >= 0:
+            continue
+        group[root], members, frontier = len(groups), [root], [root]
+        while frontier:
+            station = frontier.pop()
+            for other in neighbours[station]:
+                if group[other] < 0:
+                    group[other] = len(groups)
+                    members.append(other)
+                    frontier.append(other)
+        groups.append(sorted(members))
+    return groups
 
 
 def markovian_reason(inputs: ScenarioInputs, members: list[int]) -> str | None:

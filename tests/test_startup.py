@@ -67,6 +67,8 @@ def loaded(tmp_path: Path, *args: str) -> set[str]:
         names.add(parts[0])
         if parts[0] == "scipy" and len(parts) > 1:
             names.add(".".join(parts[:2]))
+        if module.startswith("eda_sim.engine.fast."):
+            names.add(module)
     return names
 
 
@@ -114,6 +116,21 @@ def test_a_simpy_run_loads_neither_scipy_stats_nor_pandas(tmp_path: Path, extra:
     names = loaded(tmp_path, "run", MM1, *QUICK, *extra)
     assert "simpy" in names
     assert_absent(names, HEAVY)
+
+
+@pytest.mark.parametrize("scenario", ["mm1.yaml", "jackson3.yaml", "tandem.yaml"])
+def test_a_run_without_a_ctmc_loads_no_scipy_solvers_and_no_fast_driver(
+    tmp_path: Path, scenario: str
+) -> None:
+    """Formula theory and percentiles need ``scipy.special`` only (25 MB less than optimize).
+
+    Root finding is :mod:`eda_sim.theory.roots` and cycles the routing's Tarjan
+    search; the fast engine's driver loads only when that engine runs.
+    """
+    names = loaded(tmp_path, "run", str(ROOT / "scenarios" / scenario), *QUICK)
+    assert "simpy" in names and "scipy.special" in names
+    absent = ("scipy.optimize", "scipy.sparse", "scipy.linalg", "eda_sim.engine.fast.driver")
+    assert_absent(names, absent)
 
 
 def test_a_fast_run_loads_numba_and_nothing_else_heavy(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from itertools import islice
 
-from eda_sim.engine.fast import simulate_replication_fast
 from eda_sim.engine.records import ReplicationResult
 from eda_sim.engine.simpy import simulate_replication
 from eda_sim.experiment.latency import LatencyPool
@@ -83,7 +82,10 @@ def replicate(
             batch_means=batch_means,
             later_starts=later_starts,
         )
-    simulate = simulate_replication_fast if engine == "fast" else simulate_replication
+    if engine == "fast":
+        from eda_sim.engine.fast import simulate_replication_fast as simulate
+    else:
+        simulate = simulate_replication
     result = simulate(
         scenario,
         replication=replication,

@@ -52,12 +52,38 @@ module              what                                                   numba
 ==================  =====================================================  =========
 
 Importing this package does not import numba: the compiled modules are loaded
-by :func:`load_kernel` on first use, compiled once and cached on disk.
+by :func:`load_kernel` on first use, compiled once and cached on disk. Nor does
+it import the driver and its state modules until one of them is asked for
+(:func:`simulate_replication_fast`, :func:`loop_is_cached`, :func:`warm_kernel`):
+a SimPy-engine run that only asks whether the fast engine could run
+(:func:`check_supported`) does not load them (2.5 MB of the command's memory).
 """
 
-from eda_sim.engine.fast.driver import simulate_replication_fast
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from eda_sim.engine.fast.support import MISSING_NUMBA, check_supported, load_kernel
-from eda_sim.engine.fast.warming import loop_is_cached, warm_kernel
+
+if TYPE_CHECKING:
+    from eda_sim.engine.fast.driver import simulate_replication_fast
+    from eda_sim.engine.fast.warming import loop_is_cached, warm_kernel
+
+#: The members loaded on first use, and their modules.
+_LAZY = {
+    "simulate_replication_fast": "eda_sim.engine.fast.driver",
+    "loop_is_cached": "eda_sim.engine.fast.warming",
+    "warm_kernel": "eda_sim.engine.fast.warming",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The driver's and the warming module's members, imported when first asked for."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENGINE_NAME",

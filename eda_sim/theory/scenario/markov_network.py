@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from eda_sim.routing import strongly_connected_components
 from eda_sim.theory.ctmc import MarkovClass, MarkovNetwork, MarkovStation
 from eda_sim.theory.ctmc_metrics import ChainFigures
 from eda_sim.theory.families import phase_type
@@ -65,21 +66,9 @@ def components(inputs: ScenarioInputs) -> list[list[int]]:
     for source, targets in enumerate(successors):
         for target in targets:
             neighbours[target].add(source)
-    group = [-1] * n
-    groups: list[list[int]] = []
-    for root in range(n):  # each group found from its lowest station, so in that order
-        if group[root] >= 0:
-            continue
-        group[root], members, frontier = len(groups), [root], [root]
-        while frontier:
-            station = frontier.pop()
-            for other in neighbours[station]:
-                if group[other] < 0:
-                    group[other] = len(groups)
-                    members.append(other)
-                    frontier.append(other)
-        groups.append(sorted(members))
-    return groups
+    # the strong components of the graph made symmetric are its weak ones; none
+    # reaches another, so they come in the order of their lowest stations
+    return strongly_connected_components([sorted(around) for around in neighbours])
 
 
 def markovian_reason(inputs: ScenarioInputs, members: list[int]) -> str | None:

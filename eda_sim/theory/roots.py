@@ -20,12 +20,13 @@ bracket is within ``xtol + rtol·|x|``, the criterion of
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 __all__ = ["brent_root"]
 
 #: The machine epsilon of a float (the smallest relative step of the iterate).
-_EPSILON = 2.220446049250313e-16
+_EPSILON = sys.float_info.epsilon
 
 
 def brent_root(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -135,3 +136,39 @@ def test_a_dead_worker_is_named_with_its_task() -> None:
     finally:
         pool.stop()
     assert LostWorker(1, 3, None).how() == "exited with code 3"
+
+
+#: A command's process (its signal handlers installed) whose workers are each sent
+#: SIGTERM and SIGINT the moment they start, before they can ignore them, as a pool's
+#: ``terminate`` or a Ctrl-C to the process group can; every task must still run.
+_SIGNALLED_AT_START = """
+import os, signal, sys, time
+from eda_sim.cli import signals
+from eda_sim.experiment import worker_pool
+
+signals.install()
+start = worker_pool._worker_start
+
+def signalled_start(*arguments):
+    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)
+    start(*arguments)
+
+worker_pool._worker_start = signalled_start
+pool = worker_pool.WorkerPool(2)
+try:
+    print(sorted(pool.submit(int, str(i)).result(timeout=60) for i in range(4)))
+finally:
+    pool.stop()
+"""
+
+
+def test_a_signal_before_a_worker_ignores_it_is_held_and_discarded() -> None:
+    """No handler of the command runs in a worker: no traceback, no broken pool."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNALLED_AT_START],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.strip() == "[0, 1, 2, 3]"

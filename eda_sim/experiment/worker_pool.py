@@ -3,7 +3,12 @@
 * **Workers die with their parent** however it ends: each worker asks Linux for
   ``SIGKILL`` when its parent dies (``prctl(PR_SET_PDEATHSIG)``), and elsewhere a
   thread in the worker watches the parent's id. Workers ignore SIGINT, SIGTERM and
-  SIGHUP: the parent decides, keeps what finished, and stops them.
+  SIGHUP: the parent decides, keeps what finished, and stops them. A worker is
+  started with those signals blocked (:func:`_signals_held`), so that one sent
+  before it ignores them (the pool's ``terminate`` of a broken generation, a
+  Ctrl-C to the process group) finds no handler: a forked worker inherits the
+  command's, which would raise in the middle of ``multiprocessing``'s start-up
+  and print its traceback.
 * **Stopping** (:meth:`WorkerPool.stop`): pending tasks are cancelled and, if any
   task is still running when the pool is closed (Ctrl-C, an error), the workers are
   killed at once instead of being waited for; a run then ends within a second.
@@ -26,7 +31,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,6 +48,31 @@ _EXIT_SEEN_WITHIN = 2.0
 _IDLE = -1
 #: In a worker process: the shared table and this worker's row in it.
 _row: dict[str, Any] = {}
+#: The signals a worker ignores (the command's interrupts).
+_IGNORED = tuple(
+    number
+    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+    if number is not None
+)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Block :data:`_IGNORED` in this thread while the pool may start a worker.
+
+    A child inherits the blocked set (through ``fork`` and ``exec`` alike), so a signal
+    sent to a worker before :func:`_worker_start` ignores it waits, and is then
+    discarded; here the held signals are delivered as the block ends. Where there
+    is no ``pthread_sigmask`` (Windows) nothing is held.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _IGNORED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _parent_alive(parent: int) -> bool:
@@ -69,9 +99,10 @@ def _worker_start(parent: int, table: Any, rows: Any) -> None:
     another system) a thread polls whether ``parent`` still exists. It then takes
     a row of ``table`` (``rows`` counts the rows taken) and writes its process id.
     """
-    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if number is not None:
-            signal.signal(number, signal.SIG_IGN)
+    for number in _IGNORED:
+        signal.signal(number, signal.SIG_IGN)  # a signal held since the start is discarded
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _IGNORED)
     # The parent says what happened, in one line: a worker writes nothing to the terminal.
     # (A task's error comes back with its future; what a worker could print is the noise of
     # a pool torn down around it, e.g. multiprocessing's "Process ForkProcess-4:" header,
@@ -160,7 +191,8 @@ class WorkerPool(Executor):
             raise TypeError("WorkerPool.submit takes positional arguments only")
         number = self._number
         self._number += 1
-        future = self._processes.submit(_tracked, number, fn, args)
+        with _signals_held():  # submit starts the workers it still lacks
+            future = self._processes.submit(_tracked, number, fn, args)
         self._tasks[number] = future
         future.add_done_callback(lambda done: self._forget(number, done))
         return future

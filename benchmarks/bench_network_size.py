@@ -496,19 +496,24 @@ def report(results: dict[str, Any]) -> None:
         print(f"{size:>6} " + " ".join(cells))
     if "3" in sizes and "1000" in sizes:
         ratio = sizes["1000"]["fast"]["per_visit"] / sizes["3"]["fast"]["per_visit"]
-        ok = ratio <= TARGET_SIZE_RATIO
-        print(f"\nfast N=1000 / N=3: {ratio:.2f} (target <= {TARGET_SIZE_RATIO}) {verdict(ok)}")
         rounds = results["sizes"].get("rounds", {})
         if "3" in rounds and "1000" in rounds:  # each round's sizes were timed side by side
+            # the verdict is the median of the rounds' own ratios: the sizes' pooled
+            # figures come from different rounds and can pass when no round does
             per_round = [
                 large / small
                 for large, small in zip(rounds["1000"]["fast"], rounds["3"]["fast"], strict=True)
             ]
+            judged = statistics.median(per_round)
             print(
-                "  per round: "
-                + ", ".join(f"{r:.2f}" for r in per_round)
-                + f" (median {statistics.median(per_round):.2f})"
+                f"\nfast N=1000 / N=3: {judged:.2f}, the median of {len(per_round)} rounds "
+                f"(of the sizes' figures: {ratio:.2f}; target <= {TARGET_SIZE_RATIO}) "
+                f"{verdict(judged <= TARGET_SIZE_RATIO)}"
             )
+            print("  per round: " + ", ".join(f"{r:.2f}" for r in per_round))
+        else:
+            ok = ratio <= TARGET_SIZE_RATIO
+            print(f"\nfast N=1000 / N=3: {ratio:.2f} (target <= {TARGET_SIZE_RATIO}) {verdict(ok)}")
         if "C" in sizes["3"] and "C" in sizes["1000"]:  # the same growth in plain C, for scale
             c_ratio = sizes["1000"]["C"]["per_visit"] / sizes["3"]["C"]["per_visit"]
             print(f"C control N=1000 / N=3: {c_ratio:.2f} (no target: the machine's own growth)")
